@@ -1,0 +1,105 @@
+//! Building the app (shared by `main` and the tests) and serving it on a listener.
+
+use std::net::TcpListener;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, Logger};
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use serde_json::json;
+
+use crate::error::ApiError;
+use crate::routes;
+use crate::state::AppState;
+
+/// The whole application: routes, shared state, limits, error bodies and request logging.
+pub fn create_app(
+    state: AppState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let body_limit = state.settings.body_limit_bytes;
+    App::new()
+        .app_data(web::Data::new(state))
+        .app_data(web::PayloadConfig::new(body_limit))
+        .configure(routes::configure)
+        .default_service(web::to(no_route))
+        .wrap(ErrorHandlers::new().default_handler(json_error_body))
+        // Outermost, so the log line shows the response the client really got.
+        .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
+}
+
+/// Serves the app on an already bound listener (tests bind port 0). Stops gracefully on SIGTERM or SIGINT:
+/// no new connections, in-flight requests finish.
+pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
+    let server = HttpServer::new(move || create_app(state.clone())).listen(listener)?.run();
+    Ok(server)
+}
+
+async fn no_route(request: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound(format!("no route for {} {}", request.method(), request.path())))
+}
+
+/// Gives a JSON body to error responses produced outside our handlers (a wrong method on a known path, a body
+/// over the limit, actix's own extractor errors), so no client ever sees a plain-text or empty error.
+fn json_error_body<B>(response: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_json = response
+        .response()
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"application/json"));
+    if is_json {
+        return Ok(ErrorHandlerResponse::Response(response.map_into_left_body()));
+    }
+    let status = response.status();
+    let (code, message) = describe(status, response.request());
+    let (request, old) = response.into_parts();
+    let mut replacement = HttpResponse::build(status).json(json!({"error": message, "code": code}));
+    for (name, value) in old.headers() {
+        if name == header::ALLOW || name == header::RETRY_AFTER {
+            replacement.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    if status == StatusCode::METHOD_NOT_ALLOWED
+        && !replacement.headers().contains_key(header::ALLOW)
+    {
+        replacement
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, POST, PATCH, DELETE"));
+    }
+    let response =
+        ServiceResponse::new(request, replacement.map_body(|_, body| BoxBody::new(body)));
+    Ok(ErrorHandlerResponse::Response(response.map_into_right_body()))
+}
+
+fn describe(status: StatusCode, request: &HttpRequest) -> (&'static str, String) {
+    match status {
+        StatusCode::BAD_REQUEST => ("invalid_body", "the request could not be read".to_owned()),
+        StatusCode::UNAUTHORIZED => ("unauthorized", "missing or invalid credentials".to_owned()),
+        StatusCode::FORBIDDEN => ("forbidden", "not allowed".to_owned()),
+        StatusCode::NOT_FOUND => {
+            ("not_found", format!("no route for {} {}", request.method(), request.path()))
+        }
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            format!("method {} is not allowed on {}", request.method(), request.path()),
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            ("payload_too_large", "request body is too large".to_owned())
+        }
+        StatusCode::TOO_MANY_REQUESTS => ("rate_limited", "too many requests".to_owned()),
+        StatusCode::SERVICE_UNAVAILABLE => {
+            ("service_unavailable", "service unavailable".to_owned())
+        }
+        status if status.is_server_error() => ("internal", "internal server error".to_owned()),
+        _ => ("invalid_body", status.canonical_reason().unwrap_or("bad request").to_lowercase()),
+    }
+}

@@ -1,0 +1,20 @@
+//! Traceline's HTTP API: actix-web routes over the storage crate, plus the `traceline` binary's commands.
+//!
+//! [`create_app`] builds the one application that both `main` and the tests serve, so tests exercise exactly
+//! what runs in production. Handlers stay thin: parse the request into domain types, call storage inside
+//! `web::block`, map the result to a response body.
+
+mod app;
+pub mod auth;
+pub mod commands;
+pub mod config;
+mod dto;
+pub mod error;
+mod request;
+mod routes;
+pub mod state;
+
+pub use app::{create_app, run};
+pub use config::Settings;
+pub use error::ApiError;
+pub use state::AppState;

@@ -1,0 +1,157 @@
+//! The `traceline` binary: serve the API, apply migrations, and the operator commands of spec §9.
+
+use std::net::TcpListener;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use traceline_api::{commands, AppState, Settings};
+use traceline_storage::{Database, DatabaseUrl};
+
+#[derive(Parser)]
+#[command(name = "traceline", version, about = "Records AI-assisted coding sessions for reviewers")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply pending migrations, then serve the HTTP API.
+    Serve(ServeArgs),
+    /// Apply pending migrations and exit.
+    Migrate(DatabaseArgs),
+    /// Manage orgs.
+    Org {
+        #[command(subcommand)]
+        command: OrgCommand,
+    },
+    /// Manage org API keys.
+    Apikey {
+        #[command(subcommand)]
+        command: ApiKeyCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum OrgCommand {
+    /// Create an org and a read+write API key for it; prints both as JSON.
+    Create {
+        /// Display name of the org.
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum ApiKeyCommand {
+    /// Create an API key for an org; prints it as JSON (it is shown only this once).
+    Create {
+        /// The org's id.
+        #[arg(long)]
+        org: String,
+        /// Comma-separated scopes: read, write.
+        #[arg(long, default_value = "read,write")]
+        scopes: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+#[derive(Args)]
+struct DatabaseArgs {
+    /// A SQLite file path (or sqlite://PATH), or a postgres:// URL.
+    #[arg(long, env = "DATABASE_URL", default_value = "traceline.db")]
+    database_url: String,
+}
+
+impl DatabaseArgs {
+    fn open(&self) -> Database {
+        let settings = Settings::new(DatabaseUrl::parse(&self.database_url));
+        Database::open(&settings.database_url, &settings.pool)
+    }
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "TRACELINE_BIND", default_value = "127.0.0.1:8080")]
+    bind: String,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "TRACELINE_BODY_LIMIT_BYTES", default_value_t = traceline_api::config::DEFAULT_BODY_LIMIT_BYTES)]
+    body_limit_bytes: usize,
+    /// Database connections in the pool.
+    #[arg(long, env = "TRACELINE_DB_POOL_SIZE", default_value_t = 8)]
+    db_pool_size: u32,
+    #[command(flatten)]
+    database: DatabaseArgs,
+}
+
+fn main() -> anyhow::Result<()> {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    match Cli::parse().command {
+        Command::Serve(args) => serve(args),
+        Command::Migrate(database) => {
+            let applied = commands::migrate(&database.open())?;
+            log::info!("applied {} migration(s)", applied.len());
+            Ok(())
+        }
+        Command::Org { command: OrgCommand::Create { name, database } } => {
+            print_json(&commands::create_org(&migrated(&database)?, &name)?)
+        }
+        Command::Apikey { command: ApiKeyCommand::Create { org, scopes, database } } => {
+            print_json(&commands::create_api_key(&migrated(&database)?, &org, &scopes)?)
+        }
+    }
+}
+
+/// Operator commands migrate first, so `org create` works on a brand-new database file.
+fn migrated(database: &DatabaseArgs) -> anyhow::Result<Database> {
+    let database = database.open();
+    commands::migrate(&database)?;
+    Ok(database)
+}
+
+#[expect(clippy::print_stdout, reason = "the command's output is its JSON on stdout")]
+fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+#[actix_web::main]
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let mut settings = Settings::new(DatabaseUrl::parse(&args.database.database_url));
+    settings.body_limit_bytes = args.body_limit_bytes;
+    settings.pool.max_connections = args.db_pool_size;
+    let state = AppState::new(settings);
+    let database = state.database.clone();
+    let applied = actix_web::web::block(move || commands::migrate(&database)).await??;
+    if !applied.is_empty() {
+        log::info!("applied migrations: {}", applied.join(", "));
+    }
+    let listener =
+        TcpListener::bind(&args.bind).with_context(|| format!("binding {}", args.bind))?;
+    let address = listener.local_addr()?;
+    log::info!("serving {} on http://{address}", state.settings.database_url);
+    announce(address);
+    traceline_api::run(listener, state)?.await?;
+    log::info!("stopped");
+    Ok(())
+}
+
+/// One line on stdout once the port is bound, so scripts and tests that ask for port 0 learn the real one.
+#[expect(clippy::print_stdout, reason = "the listening address is part of the command's output")]
+fn announce(address: std::net::SocketAddr) {
+    println!("traceline listening on http://{address}");
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,47 @@
+//! Shared application state, and running blocking storage work off the async workers.
+
+use std::sync::Arc;
+
+use actix_web::web;
+use traceline_storage::{AnyConnection, Database, StorageError};
+
+use crate::config::Settings;
+use crate::error::ApiError;
+
+/// What every handler can reach: the database and the settings.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database pools.
+    pub database: Database,
+    /// The server's settings.
+    pub settings: Arc<Settings>,
+}
+
+impl AppState {
+    /// Opens the database pools for `settings` (lazily: nothing is connected yet).
+    pub fn new(settings: Settings) -> Self {
+        let database = Database::open(&settings.database_url, &settings.pool);
+        Self { database, settings: Arc::new(settings) }
+    }
+
+    /// Runs read-only storage work on the blocking thread pool. The pooled connection is taken and returned
+    /// inside the closure, so it is never held across an `.await`.
+    pub async fn read<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> Result<T, StorageError> + Send + 'static,
+    {
+        let database = self.database.clone();
+        Ok(web::block(move || database.read(work)).await??)
+    }
+
+    /// Runs storage work in one write transaction on the blocking thread pool.
+    pub async fn write<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> Result<T, StorageError> + Send + 'static,
+    {
+        let database = self.database.clone();
+        Ok(web::block(move || database.write(work)).await??)
+    }
+}

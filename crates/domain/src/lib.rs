@@ -1,0 +1,18 @@
+#![doc = include_str!("../README.md")]
+
+pub mod api_key;
+pub mod ids;
+pub mod json;
+pub mod org;
+pub mod paging;
+pub mod random;
+pub mod session;
+pub mod time;
+pub mod validation;
+
+pub use api_key::{ApiKeySecret, Scope, Scopes};
+pub use ids::{OrgId, SessionId};
+pub use org::{Org, OrgName};
+pub use paging::{Page, PageRule};
+pub use session::{MetadataMerge, NewSession, Session, SessionPatch, SessionStatus};
+pub use validation::{FieldError, ValidationErrors};

@@ -1,0 +1,268 @@
+//! Sessions: the recorded work of one candidate in one tool, and the requests that create and change them.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::ids::{OrgId, SessionId};
+use crate::json::{expect_object, object_field, string_field, Field, JsonObject};
+use crate::time::parse_timestamp;
+use crate::validation::ValidationErrors;
+
+/// Longest `sourceService` accepted, in characters (the same bound as an envelope's `source.integration`).
+pub const MAX_SOURCE_SERVICE_CHARS: usize = 128;
+
+/// Whether a session is still being recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionStatus {
+    /// No `endedAt` yet.
+    Active,
+    /// `endedAt` is set.
+    Ended,
+}
+
+impl SessionStatus {
+    /// The status as the API spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionStatus::Active => "active",
+            SessionStatus::Ended => "ended",
+        }
+    }
+}
+
+/// A session as reviewers see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    /// The session's id.
+    pub id: SessionId,
+    /// The owning org.
+    pub org_id: OrgId,
+    /// The tool or integration that produced it (`claude-code`, `cursor`, …).
+    pub source_service: Option<String>,
+    /// Earliest event `ts`, or the creation time while there is no event.
+    pub started_at: DateTime<Utc>,
+    /// When it was closed; `None` while in progress.
+    pub ended_at: Option<DateTime<Utc>>,
+    /// Latest event `ts`, or the creation time while there is no event.
+    pub last_activity_at: DateTime<Utc>,
+    /// Number of timeline events.
+    pub event_count: i64,
+    /// Number of `decision_event`s.
+    pub decision_flag_count: i64,
+    /// Share of attributed file changes made by AI, 0–100 with one decimal; `None` until there is one.
+    pub ai_attribution_pct: Option<f64>,
+    /// Free-form metadata object.
+    pub metadata: JsonObject,
+    /// The assessment it is linked to through its candidate key.
+    pub assessment_id: Option<String>,
+    /// The candidate key it was created through, if any.
+    pub candidate_key_id: Option<String>,
+    /// When the server first stored it.
+    pub created_at: DateTime<Utc>,
+    /// When the server last changed it.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Session {
+    /// `ended` once `endedAt` is set, `active` before.
+    pub fn status(&self) -> SessionStatus {
+        if self.ended_at.is_some() {
+            SessionStatus::Ended
+        } else {
+            SessionStatus::Active
+        }
+    }
+}
+
+/// `aiAttributionPct` from the stored aggregates: Σ 2·weight·size and Σ size over attributed file changes.
+///
+/// Weights are 0, ½ or 1, so the doubled sum stays an exact integer; the result is rounded to one decimal and is
+/// `None` while no attributed change exists.
+pub fn ai_attribution_pct(weight_halves: i64, attributed_size: i64) -> Option<f64> {
+    if attributed_size <= 0 {
+        return None;
+    }
+    // Both sums stay far below 2^52 for any real session, so converting them to f64 loses nothing.
+    let pct = 100.0 * weight_halves as f64 / (2.0 * attributed_size as f64);
+    Some((pct * 10.0).round() / 10.0)
+}
+
+/// A validated `POST /v1/sessions` body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewSession {
+    /// The id the client chose, if any (the server generates one otherwise).
+    pub id: Option<SessionId>,
+    /// The producing tool.
+    pub source_service: Option<String>,
+    /// Initial metadata, `{}` by default.
+    pub metadata: JsonObject,
+}
+
+impl NewSession {
+    /// Validates a request body: `{id?: UUID, sourceService?: string, metadata?: object}`; other keys are ignored.
+    pub fn parse(body: &Value) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let Some(object) = expect_object(body, &mut errors, "") else {
+            return Err(errors);
+        };
+        let id = match object.get("id") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(text)) => match SessionId::parse_uuid(text) {
+                Ok(id) => Some(id),
+                Err(error) => {
+                    errors.push("id", error.to_string());
+                    None
+                }
+            },
+            Some(_) => {
+                errors.push("id", "must be a UUID string");
+                None
+            }
+        };
+        let source_service =
+            string_field(object, "sourceService", MAX_SOURCE_SERVICE_CHARS, &mut errors, "")
+                .value();
+        let metadata =
+            object_field(object, "metadata", &mut errors, "").value().unwrap_or_default();
+        errors.into_result(NewSession { id, source_service, metadata })
+    }
+}
+
+/// A validated `PATCH /v1/sessions/:id` body.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SessionPatch {
+    /// `None`: leave as is; `Some(None)`: reopen; `Some(Some(t))`: end at `t`.
+    pub ended_at: Option<Option<DateTime<Utc>>>,
+    /// `Some`: replace the metadata object whole.
+    pub metadata: Option<JsonObject>,
+}
+
+impl SessionPatch {
+    /// Validates `{endedAt?: timestamp | null, metadata?: object}`; other keys are ignored.
+    pub fn parse(body: &Value) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let Some(object) = expect_object(body, &mut errors, "") else {
+            return Err(errors);
+        };
+        let ended_at = match object.get("endedAt") {
+            None => None,
+            Some(Value::Null) => Some(None),
+            Some(Value::String(text)) => match parse_timestamp(text) {
+                Ok(instant) => Some(Some(instant)),
+                Err(error) => {
+                    errors.push("endedAt", error.to_string());
+                    None
+                }
+            },
+            Some(_) => {
+                errors.push("endedAt", "must be a timestamp string or null");
+                None
+            }
+        };
+        let metadata = match object_field(object, "metadata", &mut errors, "") {
+            Field::Absent => None,
+            Field::Null => {
+                errors.push("metadata", "must be a JSON object");
+                None
+            }
+            Field::Value(metadata) => Some(metadata),
+        };
+        errors.into_result(SessionPatch { ended_at, metadata })
+    }
+
+    /// True when the patch changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.ended_at.is_none() && self.metadata.is_none()
+    }
+}
+
+/// A validated `PATCH /v1/sessions/:id/metadata` body: keys to set, and keys (given as `null`) to remove.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetadataMerge(JsonObject);
+
+impl MetadataMerge {
+    /// The body must be a JSON object.
+    pub fn parse(body: &Value) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        match expect_object(body, &mut errors, "") {
+            Some(object) => Ok(Self(object.clone())),
+            None => Err(errors),
+        }
+    }
+
+    /// Merges into `metadata`, top level only: each key is replaced, and a key whose new value is `null` removed.
+    pub fn apply_to(&self, metadata: &mut JsonObject) {
+        for (key, value) in &self.0 {
+            if value.is_null() {
+                metadata.remove(key);
+            } else {
+                metadata.insert(key.clone(), value.clone());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn new_session_defaults_and_canonical_id() {
+        let parsed = NewSession::parse(&json!({})).unwrap();
+        assert_eq!(
+            parsed,
+            NewSession { id: None, source_service: None, metadata: JsonObject::new() }
+        );
+        let parsed = NewSession::parse(&json!({
+            "id": "6F9619FF-8B86-D011-B42D-00C04FC964FF",
+            "sourceService": "cursor",
+            "metadata": {"repo": "x"},
+            "unknown": true
+        }))
+        .unwrap();
+        assert_eq!(parsed.id.unwrap().as_str(), "6f9619ff-8b86-d011-b42d-00c04fc964ff");
+        assert_eq!(parsed.source_service.as_deref(), Some("cursor"));
+        assert_eq!(parsed.metadata["repo"], "x");
+    }
+
+    #[test]
+    fn new_session_reports_every_bad_field() {
+        let errors = NewSession::parse(&json!({"id": "nope", "sourceService": 3, "metadata": []}))
+            .unwrap_err();
+        let paths: Vec<_> = errors.0.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(paths, ["id", "sourceService", "metadata"]);
+        assert!(NewSession::parse(&json!([1])).is_err());
+        assert!(NewSession::parse(&json!({"sourceService": "x".repeat(129)})).is_err());
+    }
+
+    #[test]
+    fn patch_distinguishes_absent_null_and_value() {
+        assert!(SessionPatch::parse(&json!({})).unwrap().is_empty());
+        assert_eq!(SessionPatch::parse(&json!({"endedAt": null})).unwrap().ended_at, Some(None));
+        let ended = SessionPatch::parse(&json!({"endedAt": "2026-04-01T10:00:00+01:00"})).unwrap();
+        assert_eq!(ended.ended_at.unwrap().unwrap().to_rfc3339(), "2026-04-01T09:00:00+00:00");
+        assert!(SessionPatch::parse(&json!({"endedAt": "2026-04-01T10:00:00"})).is_err());
+        assert!(SessionPatch::parse(&json!({"endedAt": 5})).is_err());
+        assert!(SessionPatch::parse(&json!({"metadata": null})).is_err());
+        assert!(SessionPatch::parse(&json!({"metadata": "x"})).is_err());
+    }
+
+    #[test]
+    fn attribution_is_rounded_to_one_decimal_and_null_without_changes() {
+        assert_eq!(ai_attribution_pct(0, 0), None);
+        assert_eq!(ai_attribution_pct(2, 3), Some(33.3));
+        assert_eq!(ai_attribution_pct(4, 2), Some(100.0));
+        assert_eq!(ai_attribution_pct(1, 1), Some(50.0));
+    }
+
+    #[test]
+    fn merge_sets_replaces_and_removes_top_level_keys() {
+        let mut metadata = json!({"a": 1, "b": {"x": 1}, "c": 3}).as_object().unwrap().clone();
+        let merge = MetadataMerge::parse(&json!({"b": {"y": 2}, "c": null, "d": 4})).unwrap();
+        merge.apply_to(&mut metadata);
+        assert_eq!(Value::Object(metadata), json!({"a": 1, "b": {"y": 2}, "d": 4}));
+        assert!(MetadataMerge::parse(&json!("x")).is_err());
+    }
+}

@@ -1,0 +1,43 @@
+//! Timestamps: what requests may send, how responses print them, and the precision both backends keep.
+
+use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
+
+/// Why a request timestamp was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("must be an RFC 3339 timestamp with an offset, e.g. 2026-04-01T10:15:00Z")]
+pub struct InvalidTimestamp;
+
+/// Parses an RFC 3339 timestamp that carries an offset (`Z` or `+02:00`) and converts it to UTC.
+///
+/// The result is truncated to microseconds, the precision PostgreSQL keeps, so both backends store the same
+/// instant and ordering ties behave the same everywhere.
+pub fn parse_timestamp(text: &str) -> Result<DateTime<Utc>, InvalidTimestamp> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|parsed| to_storage_precision(parsed.with_timezone(&Utc)))
+        .map_err(|_| InvalidTimestamp)
+}
+
+/// Truncates to whole microseconds.
+pub fn to_storage_precision(instant: DateTime<Utc>) -> DateTime<Utc> {
+    instant.trunc_subsecs(6)
+}
+
+/// Formats an instant as the API prints every timestamp: UTC, milliseconds, `Z`.
+pub fn format_timestamp(instant: &DateTime<Utc>) -> String {
+    instant.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_are_required_and_converted() {
+        let parsed = parse_timestamp("2026-04-01T12:15:00.123456789+02:00").unwrap();
+        assert_eq!(format_timestamp(&parsed), "2026-04-01T10:15:00.123Z");
+        assert_eq!(parsed.timestamp_subsec_nanos(), 123_456_000);
+        assert_eq!(parse_timestamp("2026-04-01T10:15:00"), Err(InvalidTimestamp));
+        assert_eq!(parse_timestamp("yesterday"), Err(InvalidTimestamp));
+        assert!(parse_timestamp("2026-04-01T10:15:00Z").is_ok());
+    }
+}

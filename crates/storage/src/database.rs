@@ -1,0 +1,151 @@
+//! The connection pools and the two ways to use them: a read, or a write inside one transaction.
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::r2d2::R2D2Connection;
+use diesel::sqlite::SqliteConnection;
+use diesel::{Connection, ConnectionError};
+
+use crate::connection::{AnyConnection, Backend, DatabaseUrl};
+use crate::error::StorageError;
+
+/// Per-connection SQLite settings, each in its own statement and in this order (diesel's SQLite docs):
+/// wait on locks instead of failing, write-ahead log so readers never block the writer, fsync the log on every
+/// commit so an acknowledged write survives a power loss, and enforce foreign keys, which SQLite leaves off.
+const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000;
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = FULL;
+PRAGMA foreign_keys = ON;";
+
+/// Sizes and timeouts of the pools.
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    /// Connections for reads (SQLite) or for everything (PostgreSQL).
+    pub max_connections: u32,
+    /// How long a request waits for a free connection before the database counts as unavailable.
+    pub connection_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self { max_connections: 8, connection_timeout: Duration::from_secs(5) }
+    }
+}
+
+/// Why a new connection could not be made ready.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ConnectError {
+    /// The backend refused or could not be reached.
+    #[error("could not connect")]
+    Connect(#[source] ConnectionError),
+    /// A per-connection setting failed.
+    #[error("could not configure the connection")]
+    Configure(#[source] diesel::result::Error),
+}
+
+/// Opens connections for one database URL, choosing the backend from the URL rather than by trial.
+#[derive(Debug)]
+pub(crate) struct ConnectionManager {
+    url: DatabaseUrl,
+}
+
+impl r2d2::ManageConnection for ConnectionManager {
+    type Connection = AnyConnection;
+    type Error = ConnectError;
+
+    fn connect(&self) -> Result<AnyConnection, ConnectError> {
+        match &self.url {
+            DatabaseUrl::Sqlite { path } => {
+                let mut connection =
+                    SqliteConnection::establish(path).map_err(ConnectError::Connect)?;
+                connection.batch_execute(SQLITE_PRAGMAS).map_err(ConnectError::Configure)?;
+                Ok(AnyConnection::Sqlite(connection))
+            }
+            DatabaseUrl::Postgres { url } => PgConnection::establish(url)
+                .map(AnyConnection::Postgres)
+                .map_err(ConnectError::Connect),
+        }
+    }
+
+    fn is_valid(&self, connection: &mut AnyConnection) -> Result<(), ConnectError> {
+        connection.batch_execute("SELECT 1").map_err(ConnectError::Configure)
+    }
+
+    fn has_broken(&self, connection: &mut AnyConnection) -> bool {
+        connection.is_broken()
+    }
+}
+
+type Pool = r2d2::Pool<ConnectionManager>;
+
+/// A handle on the database: cheap to clone, safe to share between threads.
+#[derive(Clone)]
+pub struct Database {
+    backend: Backend,
+    readers: Pool,
+    writer: Pool,
+}
+
+impl Database {
+    /// Builds the pools. Connections are opened lazily, so this succeeds while the database is down; the first
+    /// use then fails with [`StorageError::Unavailable`].
+    pub fn open(url: &DatabaseUrl, settings: &PoolSettings) -> Self {
+        let build = |max_size: u32| {
+            r2d2::Pool::builder()
+                .max_size(max_size)
+                .min_idle(Some(0))
+                .connection_timeout(settings.connection_timeout)
+                .build_unchecked(ConnectionManager { url: url.clone() })
+        };
+        let readers = build(settings.max_connections.max(1));
+        // SQLite takes one writer at a time. A single writer connection makes writers queue here, in order,
+        // rather than race for the file lock and sleep in busy handlers.
+        let writer = match url.backend() {
+            Backend::Sqlite => build(1),
+            Backend::Postgres => readers.clone(),
+        };
+        Self { backend: url.backend(), readers, writer }
+    }
+
+    /// The engine behind this handle.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Runs read-only work on a pooled connection. Blocking: call it off the async executor.
+    pub fn read<T>(
+        &self,
+        work: impl FnOnce(&mut AnyConnection) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        let mut connection = self.readers.get()?;
+        work(&mut connection)
+    }
+
+    /// Runs `work` in one transaction on the writer connection: all of it commits, or none of it does.
+    /// Blocking: call it off the async executor.
+    pub fn write<T>(
+        &self,
+        work: impl FnOnce(&mut AnyConnection) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        let mut pooled = self.writer.get()?;
+        let connection: &mut AnyConnection = &mut pooled;
+        connection.transaction(work)
+    }
+
+    /// Runs `work` on the writer connection without opening a transaction, for work that manages its own
+    /// (migrations).
+    pub(crate) fn write_outside_transaction<T>(
+        &self,
+        work: impl FnOnce(&mut AnyConnection) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        let mut connection = self.writer.get()?;
+        work(&mut connection)
+    }
+
+    /// Checks that the database answers a trivial query.
+    pub fn ping(&self) -> Result<(), StorageError> {
+        self.read(|connection| connection.batch_execute("SELECT 1").map_err(StorageError::from))
+    }
+}

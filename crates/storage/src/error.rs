@@ -1,0 +1,70 @@
+//! The storage layer's one error type, and the one place database errors are classified.
+
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+/// What can go wrong in a repository call, classified for the layers above.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// The row does not exist (or belongs to another org, which callers must not be able to tell apart).
+    #[error("not found")]
+    NotFound,
+    /// A unique constraint refused the write.
+    #[error("unique constraint violated")]
+    Conflict {
+        /// The constraint's name, when the backend reports it.
+        constraint: Option<String>,
+    },
+    /// The database cannot be reached right now (connection refused or lost, pool exhausted).
+    #[error("database unavailable")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// Any other failure of a query.
+    #[error("database query failed")]
+    Query(#[source] DieselError),
+    /// Migrations could not be applied.
+    #[error("migrations failed")]
+    Migration(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A stored value could not be read back into a domain type.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl From<DieselError> for StorageError {
+    fn from(error: DieselError) -> Self {
+        match error {
+            DieselError::NotFound => StorageError::NotFound,
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                StorageError::Conflict { constraint: info.constraint_name().map(str::to_owned) }
+            }
+            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
+            | DieselError::BrokenTransactionManager => StorageError::Unavailable(Box::new(error)),
+            DieselError::DatabaseError(_, ref info) if is_connection_loss(info.message()) => {
+                StorageError::Unavailable(Box::new(error))
+            }
+            other => StorageError::Query(other),
+        }
+    }
+}
+
+impl From<r2d2::Error> for StorageError {
+    fn from(error: r2d2::Error) -> Self {
+        StorageError::Unavailable(Box::new(error))
+    }
+}
+
+/// libpq reports a dropped server as an unclassified error; these are its messages for that case.
+fn is_connection_loss(message: &str) -> bool {
+    const LOST: [&str; 4] = [
+        "server closed the connection",
+        "terminating connection due to administrator command",
+        "no connection to the server",
+        "could not connect to server",
+    ];
+    LOST.iter().any(|needle| message.contains(needle))
+}
+
+impl StorageError {
+    /// Whether the error means "try again later" rather than a fault in the request or the code.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, StorageError::Unavailable(_))
+    }
+}

@@ -1,0 +1,165 @@
+//! The diesel table definitions, shared by both backends (portable column types only).
+//!
+//! Written to match `migrations/postgres` and `migrations/sqlite`; the parity test in the test suite selects
+//! every column of every table on both backends, so drift fails a test.
+
+diesel::table! {
+    orgs (id) {
+        id -> Text,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> Text,
+        org_id -> Text,
+        secret_hash -> Text,
+        scopes -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    assessments (id) {
+        id -> Text,
+        org_id -> Text,
+        title -> Text,
+        role -> Text,
+        task_brief -> Text,
+        repo_url -> Nullable<Text>,
+        time_limit_minutes -> Nullable<BigInt>,
+        expires_in_days -> BigInt,
+        allowed_tools -> Nullable<Text>,
+        created_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    candidate_keys (id) {
+        id -> Text,
+        org_id -> Text,
+        assessment_id -> Text,
+        key -> Text,
+        candidate_name -> Nullable<Text>,
+        candidate_email -> Nullable<Text>,
+        status -> Text,
+        session_id -> Nullable<Text>,
+        expires_at -> Timestamp,
+        redeemed_at -> Nullable<Timestamp>,
+        completed_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    session_tokens (token_hash) {
+        token_hash -> Text,
+        candidate_key_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        org_id -> Text,
+        candidate_key_id -> Nullable<Text>,
+        assessment_id -> Nullable<Text>,
+        source_service -> Nullable<Text>,
+        metadata -> Text,
+        started_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+        last_activity_at -> Timestamp,
+        event_count -> BigInt,
+        decision_flag_count -> BigInt,
+        prompt_count -> BigInt,
+        command_count -> BigInt,
+        command_exit_count -> BigInt,
+        command_fail_count -> BigInt,
+        verify_count -> BigInt,
+        file_change_count -> BigInt,
+        manual_edit_count -> BigInt,
+        first_change_at -> Nullable<Timestamp>,
+        ai_weight_halves -> BigInt,
+        ai_attributed_size -> BigInt,
+        last_test_at -> Nullable<Timestamp>,
+        last_test_seq -> Nullable<BigInt>,
+        last_test_passed -> Nullable<Bool>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    timeline_events (seq) {
+        seq -> BigInt,
+        id -> Text,
+        session_id -> Text,
+        kind -> Text,
+        ts -> Timestamp,
+        source -> Text,
+        actor -> Text,
+        provenance -> Text,
+        data -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    raw_events (event_seq) {
+        event_seq -> BigInt,
+        envelope -> Text,
+        received_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    artifacts (id) {
+        id -> Text,
+        session_id -> Text,
+        kind -> Text,
+        data -> Text,
+        derivation_v -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    scores (id) {
+        id -> Text,
+        session_id -> Text,
+        dimension -> Text,
+        score -> BigInt,
+        notes -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(api_keys -> orgs (org_id));
+diesel::joinable!(assessments -> orgs (org_id));
+diesel::joinable!(candidate_keys -> assessments (assessment_id));
+diesel::joinable!(session_tokens -> candidate_keys (candidate_key_id));
+diesel::joinable!(sessions -> orgs (org_id));
+diesel::joinable!(timeline_events -> sessions (session_id));
+diesel::joinable!(raw_events -> timeline_events (event_seq));
+diesel::joinable!(artifacts -> sessions (session_id));
+diesel::joinable!(scores -> sessions (session_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    orgs,
+    api_keys,
+    assessments,
+    candidate_keys,
+    session_tokens,
+    sessions,
+    timeline_events,
+    raw_events,
+    artifacts,
+    scores,
+);

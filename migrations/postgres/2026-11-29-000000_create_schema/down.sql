@@ -1,0 +1,10 @@
+DROP TABLE scores;
+DROP TABLE artifacts;
+DROP TABLE raw_events;
+DROP TABLE timeline_events;
+DROP TABLE sessions;
+DROP TABLE session_tokens;
+DROP TABLE candidate_keys;
+DROP TABLE assessments;
+DROP TABLE api_keys;
+DROP TABLE orgs;

@@ -1,0 +1,1 @@
+//! Empty library: this package exists to hold the `it` integration test binary.
