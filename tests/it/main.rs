@@ -1,1 +1,17 @@
-fn main() {}
+//! Traceline's end-to-end suite: one integration binary, every behavioural test on SQLite and on PostgreSQL.
+//!
+//! PostgreSQL tests use the server at `TRACELINE_TEST_DATABASE_URL` (default: the local one) and fail, never
+//! skip, when it does not answer.
+
+#![expect(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "a test fails by panicking, with the expectation as its message"
+)]
+
+mod harness;
+
+mod auth;
+mod errors;
+mod sessions_api;
+mod storage_sessions;

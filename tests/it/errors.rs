@@ -1,0 +1,88 @@
+//! The error model of spec §1 for failures outside the handlers: unknown routes, wrong methods, oversized bodies,
+//! and health.
+
+use actix_web::http::Method;
+use serde_json::json;
+
+use crate::harness::{on_both_backends, TestApp, TestBackend};
+
+async fn unknown_routes_and_methods_answer_json(backend: TestBackend) {
+    let app = TestApp::new(backend);
+    let org = app.org("Acme");
+    for path in ["/", "/v1", "/v1/nope", "/v2/sessions", "/v1/sessions/a/b/c"] {
+        let response = app.get(path, &org.key).await;
+        assert_eq!(response.code(), "not_found", "{path}");
+        response.expect(404);
+    }
+    let unauthenticated = app.send(Method::GET, "/v1/nope", None, None).await;
+    assert_eq!(unauthenticated.code(), "not_found");
+    for (method, path) in [
+        (Method::PUT, "/v1/sessions"),
+        (Method::DELETE, "/v1/sessions"),
+        (Method::POST, "/v1/sessions/x"),
+        (Method::POST, "/v1/health"),
+    ] {
+        let response = app.send(method.clone(), path, Some(&org.key), Some(b"{}".to_vec())).await;
+        assert_eq!(response.code(), "method_not_allowed", "{method} {path}");
+        assert!(response.headers.contains_key("allow"), "{method} {path} lacks Allow");
+        response.expect(405);
+    }
+}
+
+async fn bodies_over_the_limit_are_413_and_store_nothing(backend: TestBackend) {
+    let app = TestApp::new(backend);
+    let org = app.org("Acme");
+    let padding = "x".repeat(1024 * 1024);
+    let body = json!({"metadata": {"padding": padding}}).to_string().into_bytes();
+    let response = app.send(Method::POST, "/v1/sessions", Some(&org.key), Some(body)).await;
+    assert_eq!(response.code(), "payload_too_large");
+    response.expect(413);
+    assert_eq!(app.get("/v1/sessions", &org.key).await.expect(200)["total"], 0);
+
+    let just_under =
+        json!({"metadata": {"padding": "x".repeat(1024 * 1024 - 100)}}).to_string().into_bytes();
+    app.send(Method::POST, "/v1/sessions", Some(&org.key), Some(just_under)).await.expect(201);
+}
+
+async fn body_limit_is_configurable(backend: TestBackend) {
+    let app = TestApp::with_settings(backend, |settings| settings.body_limit_bytes = 64);
+    let org = app.org("Acme");
+    let body = json!({"metadata": {"padding": "x".repeat(100)}});
+    let response = app.post("/v1/sessions", &org.key, &body).await;
+    assert_eq!(response.code(), "payload_too_large");
+    response.expect(413);
+    app.post("/v1/sessions", &org.key, &json!({})).await.expect(201);
+}
+
+async fn health_answers_once_the_database_does(backend: TestBackend) {
+    let app = TestApp::new(backend);
+    let response = app.send(Method::GET, "/v1/health", None, None).await;
+    assert_eq!(response.expect(200), json!({"ok": true}));
+}
+
+async fn health_is_503_when_the_database_is_unreachable(backend: TestBackend) {
+    let app = TestApp::with_settings(backend, |settings| {
+        settings.database_url = match backend {
+            TestBackend::Sqlite => {
+                traceline_storage::DatabaseUrl::Sqlite { path: "/nonexistent-dir/x/t.db".into() }
+            }
+            // Port 1 on loopback: nothing listens there, so the connection is refused at once.
+            TestBackend::Postgres => traceline_storage::DatabaseUrl::Postgres {
+                url: "postgres://postgres@127.0.0.1:1/none".into(),
+            },
+        };
+        settings.pool.connection_timeout = std::time::Duration::from_millis(300);
+    });
+    let response = app.send(Method::GET, "/v1/health", None, None).await;
+    assert_eq!(response.code(), "service_unavailable");
+    let body = response.expect(503);
+    assert!(!body.to_string().contains("127.0.0.1"), "no internals in the body: {body}");
+}
+
+on_both_backends!(
+    unknown_routes_and_methods_answer_json,
+    bodies_over_the_limit_are_413_and_store_nothing,
+    body_limit_is_configurable,
+    health_answers_once_the_database_does,
+    health_is_503_when_the_database_is_unreachable,
+);

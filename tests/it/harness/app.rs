@@ -1,0 +1,136 @@
+//! The real app over a test database, driven in process, with request helpers and fixtures.
+
+use actix_web::http::header::{self, HeaderMap};
+use actix_web::http::{Method, StatusCode};
+use actix_web::test;
+use serde_json::Value;
+use traceline_api::{commands, create_app, AppState, Settings};
+
+use super::db::{TestBackend, TestDb};
+
+/// An org created through the operator command, with its read+write key.
+#[derive(Debug, Clone)]
+pub(crate) struct TestOrg {
+    pub(crate) id: String,
+    pub(crate) key: String,
+}
+
+/// A response, its body parsed as JSON (every response of this API must be JSON).
+#[derive(Debug)]
+pub(crate) struct TestResponse {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Value,
+}
+
+impl TestResponse {
+    /// The `code` of an error body.
+    pub(crate) fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or_else(|| panic!("no error code in {}", self.body))
+    }
+
+    /// Asserts the status and, for errors, that the body has the spec's shape; returns the body.
+    #[track_caller]
+    pub(crate) fn expect(self, status: u16) -> Value {
+        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.body);
+        if status >= 400 {
+            assert!(self.body["error"].is_string(), "error body lacks a message: {}", self.body);
+            assert!(self.body["code"].is_string(), "error body lacks a code: {}", self.body);
+        }
+        self.body
+    }
+}
+
+/// The application under test.
+pub(crate) struct TestApp {
+    pub(crate) db: TestDb,
+    pub(crate) state: AppState,
+}
+
+impl TestApp {
+    /// The app over a fresh database on `backend`.
+    pub(crate) fn new(backend: TestBackend) -> Self {
+        Self::with_settings(backend, |_| {})
+    }
+
+    /// The same, with settings adjusted first (smaller limits, say).
+    pub(crate) fn with_settings(backend: TestBackend, adjust: impl FnOnce(&mut Settings)) -> Self {
+        let db = TestDb::new(backend);
+        let mut settings = Settings::new(db.url.clone());
+        adjust(&mut settings);
+        let state = AppState::new(settings);
+        TestApp { db, state }
+    }
+
+    /// Creates an org the way an operator does, returning its id and read+write key.
+    pub(crate) fn org(&self, name: &str) -> TestOrg {
+        let created = commands::create_org(&self.db.database, name).expect("create an org");
+        TestOrg {
+            id: created["org"]["id"].as_str().expect("org id").to_owned(),
+            key: created["apiKey"].as_str().expect("api key").to_owned(),
+        }
+    }
+
+    /// Creates another key for an org with the given scopes (e.g. `"read"`).
+    pub(crate) fn api_key(&self, org: &TestOrg, scopes: &str) -> String {
+        let created = commands::create_api_key(&self.db.database, &org.id, scopes)
+            .expect("create an API key");
+        created["apiKey"].as_str().expect("api key").to_owned()
+    }
+
+    /// Sends a request with an optional bearer key and an optional raw body.
+    pub(crate) async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<Vec<u8>>,
+    ) -> TestResponse {
+        let mut request = test::TestRequest::default().method(method).uri(path);
+        if let Some(key) = key {
+            request = request.insert_header((header::AUTHORIZATION, format!("Bearer {key}")));
+        }
+        if let Some(body) = body {
+            request =
+                request.insert_header((header::CONTENT_TYPE, "application/json")).set_payload(body);
+        }
+        self.call(request).await
+    }
+
+    /// Sends a prepared request.
+    pub(crate) async fn call(&self, request: test::TestRequest) -> TestResponse {
+        let service = test::init_service(create_app(self.state.clone())).await;
+        let response = test::call_service(&service, request.to_request()).await;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = test::read_body(response).await;
+        let body = serde_json::from_slice(&bytes).unwrap_or_else(|error| {
+            panic!("{status} response is not JSON ({error}): {:?}", String::from_utf8_lossy(&bytes))
+        });
+        if status.is_client_error() || status.is_server_error() {
+            let content_type =
+                headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+            assert!(
+                content_type.starts_with("application/json"),
+                "error with content type {content_type:?}"
+            );
+        }
+        TestResponse { status, headers, body }
+    }
+
+    pub(crate) async fn get(&self, path: &str, key: &str) -> TestResponse {
+        self.send(Method::GET, path, Some(key), None).await
+    }
+
+    pub(crate) async fn post(&self, path: &str, key: &str, body: &Value) -> TestResponse {
+        self.send(Method::POST, path, Some(key), Some(body.to_string().into_bytes())).await
+    }
+
+    pub(crate) async fn patch(&self, path: &str, key: &str, body: &Value) -> TestResponse {
+        self.send(Method::PATCH, path, Some(key), Some(body.to_string().into_bytes())).await
+    }
+
+    pub(crate) async fn delete(&self, path: &str, key: &str) -> TestResponse {
+        self.send(Method::DELETE, path, Some(key), None).await
+    }
+}

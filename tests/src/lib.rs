@@ -1,1 +1,0 @@
-//! Empty library: this package exists to hold the `it` integration test binary.
