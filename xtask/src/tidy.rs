@@ -1,0 +1,182 @@
+//! Tidy checks: the repository's rules as ordinary tests, so `cargo test --workspace` enforces them.
+//!
+//! Each test collects every violation before failing, and names the file or dependency path at fault.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::lockfile::{matches, Lockfile};
+use crate::migration::BACKENDS;
+use crate::project_root;
+
+/// Crates `traceline_domain` must not reach: no database, no web framework, no async runtime, and no
+/// layer above it.
+const DOMAIN_FORBIDDEN: &[&str] = &[
+    "diesel*",
+    "r2d2",
+    "actix*",
+    "tokio",
+    "libsqlite3-sys",
+    "pq-sys",
+    "traceline_storage",
+    "traceline_api",
+];
+
+/// Crates `traceline_storage` must not reach: no web framework, no async runtime, not the API.
+const STORAGE_FORBIDDEN: &[&str] = &["actix*", "tokio", "traceline_api"];
+
+/// xtask shells out instead of linking the workspace, so it builds in seconds.
+const XTASK_FORBIDDEN: &[&str] = &["traceline*"];
+
+/// The folders whose Rust files the source checks read.
+const SOURCE_DIRS: &[&str] = &["crates", "tests", "xtask"];
+
+fn root() -> PathBuf {
+    project_root().unwrap()
+}
+
+#[test]
+fn domain_does_not_depend_on_io_crates() {
+    check_layering("traceline_domain", DOMAIN_FORBIDDEN);
+}
+
+#[test]
+fn storage_does_not_depend_on_the_web_layer() {
+    check_layering("traceline_storage", STORAGE_FORBIDDEN);
+}
+
+#[test]
+fn xtask_does_not_depend_on_workspace_crates() {
+    check_layering("xtask", XTASK_FORBIDDEN);
+}
+
+fn check_layering(krate: &str, forbidden: &[&str]) {
+    let text = fs::read_to_string(root().join("Cargo.lock")).unwrap();
+    let paths = Lockfile::parse(&text)
+        .forbidden_paths(krate, |name| forbidden.iter().any(|pattern| matches(pattern, name)))
+        .unwrap();
+    assert!(
+        paths.is_empty(),
+        "{krate} must not depend on {} (Cargo.lock counts dev-dependencies too):\n  {}",
+        forbidden.join(", "),
+        paths.join("\n  ")
+    );
+}
+
+#[test]
+fn migrations_are_paired() {
+    let root = root();
+    let mut problems = Vec::new();
+    let [first, second] = BACKENDS.map(|backend| {
+        let dir = root.join("migrations").join(backend);
+        let names = subdirectories(&dir);
+        assert!(!names.is_empty(), "{} holds no migrations", dir.display());
+        for name in &names {
+            for file in ["up.sql", "down.sql"] {
+                if !dir.join(name).join(file).is_file() {
+                    problems.push(format!("migrations/{backend}/{name} has no {file}"));
+                }
+            }
+        }
+        names
+    });
+    for name in first.symmetric_difference(&second) {
+        let [has, lacks] = if first.contains(name) { BACKENDS } else { [BACKENDS[1], BACKENDS[0]] };
+        problems.push(format!("migrations/{has}/{name} has no twin in migrations/{lacks}"));
+    }
+    assert!(problems.is_empty(), "migrations must come in pairs:\n  {}", problems.join("\n  "));
+}
+
+fn subdirectories(dir: &Path) -> BTreeSet<String> {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap())
+        .filter(|entry| entry.file_type().unwrap().is_dir())
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+#[test]
+fn rust_files_open_with_a_module_doc() {
+    let root = root();
+    let mut problems = Vec::new();
+    for path in rust_files(&root) {
+        let text = fs::read_to_string(&path).unwrap();
+        let first_line = text.lines().next().unwrap_or_default();
+        let is_lib = path.file_name().is_some_and(|name| name == "lib.rs");
+        let documented = first_line.starts_with("//!")
+            || (is_lib && first_line.starts_with("#![doc = include_str!("));
+        if !documented {
+            problems.push(relative(&root, &path));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "these files must start with a `//!` line saying what they are for \
+         (a lib.rs may start with `#![doc = include_str!(\"../README.md\")]` instead):\n  {}",
+        problems.join("\n  ")
+    );
+}
+
+#[test]
+fn every_crate_has_a_readme() {
+    let root = root();
+    let missing: Vec<String> = subdirectories(&root.join("crates"))
+        .into_iter()
+        .map(|name| root.join("crates").join(name))
+        .filter(|dir| dir.join("Cargo.toml").is_file() && !dir.join("README.md").is_file())
+        .map(|dir| relative(&root, &dir.join("README.md")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "every crate needs a README.md saying what it is, what it must not depend on and how it is \
+         tested:\n  {}",
+        missing.join("\n  ")
+    );
+}
+
+#[test]
+fn no_debugging_leftovers() {
+    // Built with `concat!` so this file does not match its own needles.
+    let needles = [concat!("dbg", "!("), concat!("todo", "!("), concat!("unimplemented", "!(")];
+    let root = root();
+    let mut problems = Vec::new();
+    for path in rust_files(&root) {
+        let text = fs::read_to_string(&path).unwrap();
+        for (line_idx, line) in text.lines().enumerate() {
+            for needle in needles.iter().filter(|needle| line.contains(*needle)) {
+                problems.push(format!("{}:{}: {needle}", relative(&root, &path), line_idx + 1));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "leftover debugging macros:\n  {}", problems.join("\n  "));
+}
+
+/// Every `.rs` file under [`SOURCE_DIRS`], skipping build output and hidden folders, sorted.
+fn rust_files(root: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut pending: Vec<PathBuf> = SOURCE_DIRS.iter().map(|dir| root.join(dir)).collect();
+    while let Some(dir) = pending.pop() {
+        for entry in fs::read_dir(&dir).unwrap() {
+            let entry = entry.unwrap();
+            let path = entry.path();
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if entry.file_type().unwrap().is_dir() {
+                if name != "target" && !name.starts_with('.') {
+                    pending.push(path);
+                }
+            } else if name.ends_with(".rs") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    assert!(!files.is_empty(), "found no Rust files under {}", root.display());
+    files
+}
+
+fn relative(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root).unwrap_or(path).display().to_string()
+}
