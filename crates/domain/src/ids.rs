@@ -1,4 +1,4 @@
-//! Identifiers: opaque org ids and session ids that are either UUIDs or short client-chosen strings.
+//! Identifiers: opaque org ids, session ids that are either UUIDs or short client-chosen strings, and event ids.
 
 use std::fmt;
 
@@ -91,6 +91,46 @@ impl fmt::Display for SessionId {
     }
 }
 
+/// Why a string is not a valid event id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("must be a UUID")]
+pub struct InvalidEventId;
+
+/// A timeline event's id: the envelope's `id`, chosen by the client and used as the ingest idempotency key.
+///
+/// Always a UUID, kept in canonical form (lower-case, hyphenated) so that a retry spelling the same UUID in
+/// upper case or without hyphens is recognised as the same event.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EventId(String);
+
+impl EventId {
+    /// Accepts a UUID in any form the `uuid` crate reads (hyphenated, simple, braced, URN; any case).
+    pub fn parse(text: &str) -> Result<Self, InvalidEventId> {
+        Uuid::try_parse(text).map(Self::from_uuid).map_err(|_| InvalidEventId)
+    }
+
+    /// The canonical id of a UUID.
+    pub fn from_uuid(uuid: Uuid) -> Self {
+        Self(uuid.hyphenated().to_string())
+    }
+
+    /// Wraps an id read back from storage, where it was validated on the way in.
+    pub fn from_stored(id: String) -> Self {
+        Self(id)
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for EventId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,5 +158,22 @@ mod tests {
     fn explicit_creation_takes_uuids_only() {
         assert_eq!(SessionId::parse_uuid("run-42"), Err(InvalidSessionId::NotUuid));
         assert!(SessionId::parse_uuid("6f9619ff-8b86-d011-b42d-00c04fc964ff").is_ok());
+    }
+
+    #[test]
+    fn event_ids_are_canonical_uuids() {
+        let canonical = "6f9619ff-8b86-d011-b42d-00c04fc964ff";
+        for spelling in [
+            canonical,
+            "6F9619FF-8B86-D011-B42D-00C04FC964FF",
+            "6f9619ff8b86d011b42d00c04fc964ff",
+            "{6f9619ff-8b86-d011-b42d-00c04fc964ff}",
+            "urn:uuid:6f9619ff-8b86-d011-b42d-00c04fc964ff",
+        ] {
+            assert_eq!(EventId::parse(spelling).unwrap().as_str(), canonical, "{spelling}");
+        }
+        assert_eq!(EventId::parse("evt-1"), Err(InvalidEventId));
+        assert_eq!(EventId::parse(""), Err(InvalidEventId));
+        assert_eq!(EventId::parse("6f9619ff-8b86-d011-b42d-00c04fc964f"), Err(InvalidEventId));
     }
 }

@@ -46,12 +46,44 @@ pub fn expect_object<'a>(
     }
 }
 
+/// Treats `value` as an optional object: `null` is `None`, an object is itself, anything else is recorded.
+pub fn optional_object<'a>(
+    value: &'a Value,
+    errors: &mut ValidationErrors,
+    path: &str,
+) -> Option<&'a JsonObject> {
+    match value {
+        Value::Null => None,
+        _ => expect_object(value, errors, path),
+    }
+}
+
 /// Joins a parent path and a key into a dotted path.
 pub fn join_path(parent: &str, key: &str) -> String {
     if parent.is_empty() {
         key.to_owned()
     } else {
         format!("{parent}.{key}")
+    }
+}
+
+/// Reads a required string field without copying it: absent and `null` are both "is required".
+pub fn required_str<'a>(
+    object: &'a JsonObject,
+    key: &str,
+    errors: &mut ValidationErrors,
+    parent: &str,
+) -> Option<&'a str> {
+    match object.get(key) {
+        None | Some(Value::Null) => {
+            errors.push(join_path(parent, key), "is required");
+            None
+        }
+        Some(Value::String(text)) => Some(text),
+        Some(_) => {
+            errors.push(join_path(parent, key), "must be a string");
+            None
+        }
     }
 }
 
@@ -78,6 +110,47 @@ pub fn string_field(
     }
 }
 
+/// The value of a JSON number with no fractional part that fits in an `i64`, else `None`.
+///
+/// JSON has one number type, so `3.0` is the integer 3 (as in JSON Schema) while `3.5`, `"3"` and `true` are not
+/// integers at all.
+pub fn as_integer(value: &Value) -> Option<i64> {
+    let number = value.as_number()?;
+    if let Some(integer) = number.as_i64() {
+        return Some(integer);
+    }
+    if !number.is_f64() {
+        // A u64 above i64::MAX: an integer, but not one an i64 can hold.
+        return None;
+    }
+    let float = number.as_f64()?;
+    // 2^63 is exact as an f64, so the bounds are too; the cast below then never saturates.
+    let in_range = (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&float);
+    (float.fract() == 0.0 && in_range).then_some(float as i64)
+}
+
+/// Reads `value` as an integer within `min..=max`, or returns the message that says what was expected.
+pub fn integer_in(value: &Value, min: i64, max: i64) -> Result<i64, String> {
+    match as_integer(value) {
+        Some(integer) if (min..=max).contains(&integer) => Ok(integer),
+        _ => Err(match (min, max) {
+            (i64::MIN, i64::MAX) => "must be an integer".to_owned(),
+            (min, i64::MAX) => format!("must be an integer of at least {min}"),
+            (i64::MIN, max) => format!("must be an integer of at most {max}"),
+            (min, max) => format!("must be an integer from {min} to {max}"),
+        }),
+    }
+}
+
+/// A copy of `object` without the `known` keys: what a typed reader keeps aside so nothing sent is lost.
+pub fn other_keys(object: &JsonObject, known: &[&str]) -> JsonObject {
+    object
+        .iter()
+        .filter(|(key, _)| !known.contains(&key.as_str()))
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect()
+}
+
 /// Reads an optional object field.
 pub fn object_field(
     object: &JsonObject,
@@ -93,5 +166,67 @@ pub fn object_field(
             errors.push(join_path(parent, key), "must be a JSON object");
             Field::Absent
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn integers_are_whole_numbers_that_fit_in_i64() {
+        assert_eq!(as_integer(&json!(3)), Some(3));
+        assert_eq!(as_integer(&json!(-3)), Some(-3));
+        assert_eq!(as_integer(&json!(3.0)), Some(3));
+        assert_eq!(as_integer(&json!(-0.0)), Some(0));
+        assert_eq!(as_integer(&json!(i64::MAX)), Some(i64::MAX));
+        assert_eq!(as_integer(&json!(i64::MIN)), Some(i64::MIN));
+        assert_eq!(as_integer(&json!(-9_223_372_036_854_775_808.0)), Some(i64::MIN));
+        assert_eq!(as_integer(&json!(3.5)), None);
+        assert_eq!(as_integer(&json!(u64::MAX)), None);
+        assert_eq!(as_integer(&json!(9_223_372_036_854_775_808.0)), None);
+        assert_eq!(as_integer(&json!(1e300)), None);
+        assert_eq!(as_integer(&json!("3")), None);
+        assert_eq!(as_integer(&json!(true)), None);
+        assert_eq!(as_integer(&Value::Null), None);
+    }
+
+    #[test]
+    fn integer_bounds_are_inclusive_and_described() {
+        assert_eq!(integer_in(&json!(5), 1, 5), Ok(5));
+        assert_eq!(integer_in(&json!(0), 1, 5), Err("must be an integer from 1 to 5".to_owned()));
+        assert_eq!(
+            integer_in(&json!(-1), 0, i64::MAX).unwrap_err(),
+            "must be an integer of at least 0"
+        );
+        assert_eq!(
+            integer_in(&json!(9), i64::MIN, 8).unwrap_err(),
+            "must be an integer of at most 8"
+        );
+        assert_eq!(integer_in(&json!(0.5), i64::MIN, i64::MAX).unwrap_err(), "must be an integer");
+    }
+
+    #[test]
+    fn required_strings_treat_null_as_missing() {
+        let object = json!({"a": "x", "b": null, "c": 1}).as_object().unwrap().clone();
+        let mut errors = ValidationErrors::default();
+        assert_eq!(required_str(&object, "a", &mut errors, "p"), Some("x"));
+        assert_eq!(required_str(&object, "b", &mut errors, "p"), None);
+        assert_eq!(required_str(&object, "c", &mut errors, "p"), None);
+        assert_eq!(required_str(&object, "d", &mut errors, ""), None);
+        let found: Vec<_> =
+            errors.0.iter().map(|e| (e.path.as_str(), e.message.as_str())).collect();
+        assert_eq!(
+            found,
+            [("p.b", "is required"), ("p.c", "must be a string"), ("d", "is required")]
+        );
+    }
+
+    #[test]
+    fn other_keys_keeps_everything_but_the_known_ones() {
+        let object = json!({"a": 1, "b": 2, "c": {"d": 3}}).as_object().unwrap().clone();
+        assert_eq!(Value::Object(other_keys(&object, &["a", "z"])), json!({"b": 2, "c": {"d": 3}}));
     }
 }

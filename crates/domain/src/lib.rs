@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod api_key;
+pub mod event;
 pub mod ids;
 pub mod json;
 pub mod org;
@@ -11,7 +12,10 @@ pub mod time;
 pub mod validation;
 
 pub use api_key::{ApiKeySecret, Scope, Scopes};
-pub use ids::{OrgId, SessionId};
+pub use event::{
+    Actor, ActorType, Attribution, Envelope, EventKind, Observability, Provenance, Source,
+};
+pub use ids::{EventId, OrgId, SessionId};
 pub use org::{Org, OrgName};
 pub use paging::{Page, PageRule};
 pub use session::{MetadataMerge, NewSession, Session, SessionPatch, SessionStatus};

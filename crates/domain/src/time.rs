@@ -27,6 +27,11 @@ pub fn format_timestamp(instant: &DateTime<Utc>) -> String {
     instant.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
+/// Formats an instant in UTC with microseconds, the storage precision: it parses back to the same instant.
+pub fn format_timestamp_micros(instant: &DateTime<Utc>) -> String {
+    instant.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -39,5 +44,7 @@ mod tests {
         assert_eq!(parse_timestamp("2026-04-01T10:15:00"), Err(InvalidTimestamp));
         assert_eq!(parse_timestamp("yesterday"), Err(InvalidTimestamp));
         assert!(parse_timestamp("2026-04-01T10:15:00Z").is_ok());
+        assert_eq!(format_timestamp_micros(&parsed), "2026-04-01T10:15:00.123456Z");
+        assert_eq!(parse_timestamp(&format_timestamp_micros(&parsed)), Ok(parsed));
     }
 }
