@@ -4,6 +4,7 @@ pub mod api_key;
 pub mod event;
 pub mod ids;
 pub mod json;
+pub mod metrics;
 pub mod org;
 pub mod paging;
 pub mod random;
