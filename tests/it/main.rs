@@ -11,7 +11,15 @@
 
 mod harness;
 
+mod assessments;
 mod auth;
+mod candidate_access;
+mod candidate_keys;
 mod errors;
+mod ingest;
+mod metrics;
+mod rate_limits;
+mod review;
 mod sessions_api;
 mod storage_sessions;
+mod timeline;

@@ -30,7 +30,8 @@ async fn insert_then_get_round_trips_every_field(backend: TestBackend) {
     let app = TestApp::new(backend);
     let org = OrgId::new(app.org("Acme").id);
     let db = &app.db.database;
-    let inserted = db.write(|c| sessions::insert(c, &record(&org, "run-1", at(0)))).unwrap();
+    let new = record(&org, "run-1", at(0));
+    let inserted = db.write(move |c| sessions::insert(c, &new)).unwrap();
     assert_eq!(inserted.id.as_str(), "run-1");
     assert_eq!(inserted.started_at, at(0), "microseconds survive the round trip");
     assert_eq!(inserted.last_activity_at, at(0));
@@ -46,8 +47,9 @@ async fn ids_are_unique_across_orgs(backend: TestBackend) {
     let acme = OrgId::new(app.org("Acme").id);
     let globex = OrgId::new(app.org("Globex").id);
     let db = &app.db.database;
-    db.write(|c| sessions::insert(c, &record(&acme, "shared", at(0)))).unwrap();
-    let clash = db.write(|c| sessions::insert(c, &record(&globex, "shared", at(1))));
+    let (first, second) = (record(&acme, "shared", at(0)), record(&globex, "shared", at(1)));
+    db.write(move |c| sessions::insert(c, &first)).unwrap();
+    let clash = db.write(move |c| sessions::insert(c, &second));
     assert!(matches!(clash, Err(StorageError::Conflict { .. })), "{clash:?}");
     let id = SessionId::parse("shared").unwrap();
     assert!(matches!(
@@ -64,7 +66,9 @@ async fn candidate_scope_sees_only_its_key(backend: TestBackend) {
     let app = TestApp::new(backend);
     let org = OrgId::new(app.org("Acme").id);
     let db = &app.db.database;
-    db.write(|c| {
+    let writer_org = org.clone();
+    db.write(move |c| {
+        let org = writer_org;
         seed_assessment_with_key(c, &org)?;
         let mut mine = record(&org, "mine", at(0));
         mine.candidate_key_id = Some("key-1".into());
@@ -103,7 +107,8 @@ async fn list_orders_by_start_descending_then_id(backend: TestBackend) {
     let org = OrgId::new(app.org("Acme").id);
     let db = &app.db.database;
     for (id, offset) in [("b", 10), ("a", 10), ("c", 5), ("d", 20)] {
-        db.write(|c| sessions::insert(c, &record(&org, id, at(offset)))).unwrap();
+        let new = record(&org, id, at(offset));
+        db.write(move |c| sessions::insert(c, &new)).unwrap();
     }
     let page = db
         .read(|c| {
@@ -125,10 +130,12 @@ async fn patches_and_merges_persist(backend: TestBackend) {
     let org = OrgId::new(app.org("Acme").id);
     let scope = SessionScope::org(org.clone());
     let db = &app.db.database;
-    let session = db.write(|c| sessions::insert(c, &record(&org, "s", at(0)))).unwrap();
+    let new = record(&org, "s", at(0));
+    let session = db.write(move |c| sessions::insert(c, &new)).unwrap();
     let patch = SessionPatch { ended_at: Some(Some(at(60))), metadata: Some(JsonObject::new()) };
     let later = at(0) + Duration::seconds(90);
-    let updated = db.write(|c| sessions::update(c, &scope, &session.id, &patch, later)).unwrap();
+    let (write_scope, id) = (scope.clone(), session.id.clone());
+    let updated = db.write(move |c| sessions::update(c, &write_scope, &id, &patch, later)).unwrap();
     let reread = db.read(|c| sessions::get(c, &scope, &session.id)).unwrap();
     assert_eq!(reread, updated);
     assert_eq!(reread.ended_at, Some(at(60)));
@@ -136,8 +143,12 @@ async fn patches_and_merges_persist(backend: TestBackend) {
     assert!(reread.metadata.is_empty());
 
     let merge = MetadataMerge::parse(&json!({"a": 1})).unwrap();
-    let merged =
-        db.write(|c| sessions::merge_metadata(c, &scope, &session.id, &merge, later)).unwrap();
+    let merged = db
+        .write({
+            let (scope, id) = (scope.clone(), session.id.clone());
+            move |c| sessions::merge_metadata(c, &scope, &id, &merge, later)
+        })
+        .unwrap();
     assert_eq!(db.read(|c| sessions::get(c, &scope, &session.id)).unwrap(), merged);
     assert_eq!(merged.metadata["a"], 1);
 }
@@ -147,7 +158,7 @@ async fn delete_takes_everything_of_the_session_and_only_that(backend: TestBacke
     let org = OrgId::new(app.org("Acme").id);
     let scope = SessionScope::org(org.clone());
     let db = &app.db.database;
-    db.write(|c| {
+    db.write(move |c| {
         seed_assessment_with_key(c, &org)?;
         for id in ["doomed", "kept"] {
             let mut session = record(&org, id, at(0));
@@ -171,7 +182,11 @@ async fn delete_takes_everything_of_the_session_and_only_that(backend: TestBacke
     .unwrap();
 
     let doomed = SessionId::parse("doomed").unwrap();
-    db.write(|c| sessions::delete(c, &scope, &doomed)).unwrap();
+    db.write({
+        let (scope, doomed) = (scope.clone(), doomed.clone());
+        move |c| sessions::delete(c, &scope, &doomed)
+    })
+    .unwrap();
 
     let count = |sql: &str| -> i64 { count_rows(&app, sql) };
     assert_eq!(count("SELECT COUNT(*) AS n FROM sessions WHERE id = 'doomed'"), 0);
@@ -189,7 +204,7 @@ async fn delete_takes_everything_of_the_session_and_only_that(backend: TestBacke
         1
     );
     assert!(matches!(
-        db.write(|c| sessions::delete(c, &scope, &doomed)),
+        db.write(move |c| sessions::delete(c, &scope, &doomed)),
         Err(StorageError::NotFound)
     ));
 }

@@ -6,11 +6,12 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
-use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, Logger};
+use actix_web::middleware::{from_fn, ErrorHandlerResponse, ErrorHandlers, Logger};
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use serde_json::json;
 
 use crate::error::ApiError;
+use crate::rate_limit;
 use crate::routes;
 use crate::state::AppState;
 
@@ -27,12 +28,15 @@ pub fn create_app(
     >,
 > {
     let body_limit = state.settings.body_limit_bytes;
+    let batch_body_limit = state.settings.batch_body_limit_bytes;
     App::new()
         .app_data(web::Data::new(state))
         .app_data(web::PayloadConfig::new(body_limit))
-        .configure(routes::configure)
+        .configure(|config| routes::configure(config, batch_body_limit))
         .default_service(web::to(no_route))
         .wrap(ErrorHandlers::new().default_handler(json_error_body))
+        // Outside the error handlers, whose rewritten bodies would drop the x-ratelimit-* headers.
+        .wrap(from_fn(rate_limit::limit_by_ip))
         // Outermost, so the log line shows the response the client really got.
         .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
 }

@@ -1,4 +1,8 @@
 //! Who is calling: the credential extractor and the access rules every route applies (spec §2).
+//!
+//! Reviewers send `Authorization: Bearer psk_live_…`; candidates send their key (`PST-XXXX-XXXX`, any case) or a
+//! session token (`pst_sess_…`) as `X-API-Key`. Every failure is the same 401, so a caller learns nothing about
+//! which part of a credential was wrong.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -6,16 +10,18 @@ use std::pin::Pin;
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
+use chrono::Utc;
 use traceline_domain::api_key::{hash_secret, looks_like_api_key};
+use traceline_domain::candidate_key::{looks_like_session_token, normalize_key, CandidateKey};
 use traceline_domain::{OrgId, Scope, Scopes};
-use traceline_storage::api_keys;
 use traceline_storage::sessions::SessionScope;
+use traceline_storage::{api_keys, candidate_keys};
 
 use crate::error::ApiError;
 use crate::state::AppState;
 
 /// An authenticated caller.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Principal {
     /// A hiring team's reviewer, by org API key.
     Reviewer {
@@ -24,31 +30,69 @@ pub enum Principal {
         /// What the key may do.
         scopes: Scopes,
     },
+    /// A candidate, by candidate key or session token; equivalent either way.
+    Candidate(CandidateKey),
 }
+
+const CANDIDATES_MAY_NOT: &str = "candidate credentials cannot use this route";
 
 impl Principal {
     /// The caller's org.
     pub fn org_id(&self) -> &OrgId {
         match self {
             Principal::Reviewer { org_id, .. } => org_id,
+            Principal::Candidate(key) => &key.org_id,
         }
     }
 
-    /// Refuses with 403 unless the caller holds `scope`.
+    /// For routes reviewers and candidates share: a reviewer needs `scope`; a candidate may act, but only
+    /// within [`Principal::session_scope`].
     pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
         match self {
-            Principal::Reviewer { scopes, .. } if scopes.allows(scope) => Ok(()),
-            Principal::Reviewer { .. } => Err(ApiError::Forbidden(match scope {
-                Scope::Read => "this API key lacks the read scope",
-                Scope::Write => "this API key lacks the write scope",
-            })),
+            Principal::Reviewer { scopes, .. } if !scopes.allows(scope) => {
+                Err(ApiError::Forbidden(match scope {
+                    Scope::Read => "this API key lacks the read scope",
+                    Scope::Write => "this API key lacks the write scope",
+                }))
+            }
+            Principal::Reviewer { .. } | Principal::Candidate(_) => Ok(()),
         }
     }
 
-    /// The sessions this caller may see.
-    pub fn session_scope(&self) -> SessionScope {
-        SessionScope::org(self.org_id().clone())
+    /// For reviewer-only routes: 403 for candidates, and for keys without `scope`.
+    pub fn require_reviewer(&self, scope: Scope) -> Result<&OrgId, ApiError> {
+        match self {
+            Principal::Candidate(_) => Err(ApiError::Forbidden(CANDIDATES_MAY_NOT)),
+            Principal::Reviewer { org_id, .. } => self.require(scope).map(|()| org_id),
+        }
     }
+
+    /// For candidate-only routes: the candidate's key, or 403 for reviewers.
+    pub fn require_candidate(&self) -> Result<&CandidateKey, ApiError> {
+        match self {
+            Principal::Candidate(key) => Ok(key),
+            Principal::Reviewer { .. } => {
+                Err(ApiError::Forbidden("this route takes a candidate credential"))
+            }
+        }
+    }
+
+    /// The sessions this caller may see: the whole org for reviewers, the key's own sessions for candidates.
+    pub fn session_scope(&self) -> SessionScope {
+        match self {
+            Principal::Reviewer { org_id, .. } => SessionScope::org(org_id.clone()),
+            Principal::Candidate(key) => {
+                SessionScope { org_id: key.org_id.clone(), candidate_key_id: Some(key.id.clone()) }
+            }
+        }
+    }
+}
+
+/// A credential as presented, classified by its shape before any lookup.
+enum Presented {
+    ApiKey(String),
+    CandidateKey(String),
+    SessionToken(String),
 }
 
 impl FromRequest for Principal {
@@ -57,28 +101,60 @@ impl FromRequest for Principal {
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = request.app_data::<web::Data<AppState>>().cloned();
-        let token = bearer_token(request);
+        let presented = presented_credential(request);
         Box::pin(async move {
             let state = state.ok_or_else(|| {
                 ApiError::Internal(anyhow::anyhow!("application state is missing"))
             })?;
-            let token = token.ok_or(ApiError::Unauthorized)?;
-            if !looks_like_api_key(&token) {
-                return Err(ApiError::Unauthorized);
+            let presented = presented.ok_or(ApiError::Unauthorized)?;
+            let principal = state.read(move |connection| {
+                Ok(match presented {
+                    Presented::ApiKey(secret) => {
+                        api_keys::find_active_by_hash(connection, &hash_secret(&secret))?.map(
+                            |grant| Principal::Reviewer {
+                                org_id: grant.org_id,
+                                scopes: grant.scopes,
+                            },
+                        )
+                    }
+                    Presented::CandidateKey(key) => {
+                        candidate_keys::find_by_key(connection, &key)?.map(Principal::Candidate)
+                    }
+                    Presented::SessionToken(token) => {
+                        candidate_keys::find_by_token_hash(connection, &hash_secret(&token))?
+                            .map(Principal::Candidate)
+                    }
+                })
+            });
+            match principal.await? {
+                Some(Principal::Candidate(key)) if !key.authenticates_at(Utc::now()) => {
+                    Err(ApiError::Unauthorized)
+                }
+                Some(principal) => Ok(principal),
+                None => Err(ApiError::Unauthorized),
             }
-            let secret_hash = hash_secret(&token);
-            let grant = state
-                .read(move |connection| api_keys::find_active_by_hash(connection, &secret_hash))
-                .await?;
-            let grant = grant.ok_or(ApiError::Unauthorized)?;
-            Ok(Principal::Reviewer { org_id: grant.org_id, scopes: grant.scopes })
         })
     }
 }
 
-/// The token of an `Authorization: Bearer …` header; the scheme is matched case-insensitively (RFC 9110).
-fn bearer_token(request: &HttpRequest) -> Option<String> {
-    let value = request.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.trim().split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
+/// Reads the credential: the bearer token if there is an `Authorization` header, else `X-API-Key`. Candidate
+/// credentials are also accepted as bearer tokens, since some clients only know how to send those.
+fn presented_credential(request: &HttpRequest) -> Option<Presented> {
+    let raw = match request.headers().get(header::AUTHORIZATION) {
+        Some(value) => {
+            let (scheme, token) = value.to_str().ok()?.trim().split_once(' ')?;
+            if !scheme.eq_ignore_ascii_case("bearer") {
+                return None;
+            }
+            token.trim().to_owned()
+        }
+        None => request.headers().get("x-api-key")?.to_str().ok()?.trim().to_owned(),
+    };
+    if looks_like_api_key(&raw) {
+        Some(Presented::ApiKey(raw))
+    } else if looks_like_session_token(&raw) {
+        Some(Presented::SessionToken(raw))
+    } else {
+        normalize_key(&raw).map(Presented::CandidateKey)
+    }
 }

@@ -30,9 +30,10 @@ pub fn create_org(database: &Database, name: &str) -> anyhow::Result<Value> {
         created_at: to_storage_precision(Utc::now()),
     };
     let (secret, key) = new_key(&org.id, Scopes::READ_WRITE)?;
+    let stored = org.clone();
     database
-        .write(|connection| {
-            orgs::insert(connection, &org)?;
+        .write(move |connection| {
+            orgs::insert(connection, &stored)?;
             api_keys::insert(connection, &key)
         })
         .context("storing the org")?;
@@ -46,14 +47,15 @@ pub fn create_api_key(database: &Database, org_id: &str, scopes: &str) -> anyhow
     let scopes = Scopes::parse(scopes)?;
     let org_id = OrgId::new(org_id);
     let (secret, key) = new_key(&org_id, scopes)?;
-    database.write(|connection| api_keys::insert(connection, &key)).map_err(
-        |error| match error {
+    let key_id = key.id.clone();
+    database.write(move |connection| api_keys::insert(connection, &key)).map_err(|error| {
+        match error {
             StorageError::NotFound => anyhow::anyhow!("no org with id {org_id}"),
             other => anyhow::Error::new(other).context("storing the API key"),
-        },
-    )?;
+        }
+    })?;
     Ok(
-        json!({"apiKey": secret.expose(), "id": key.id, "orgId": org_id.as_str(), "scopes": scopes.to_string()}),
+        json!({"apiKey": secret.expose(), "id": key_id, "orgId": org_id.as_str(), "scopes": scopes.to_string()}),
     )
 }
 

@@ -4,6 +4,14 @@ use traceline_storage::{DatabaseUrl, PoolSettings};
 
 /// Default request body limit: 1 MiB (spec §1).
 pub const DEFAULT_BODY_LIMIT_BYTES: usize = 1024 * 1024;
+/// Default body limit of the batch ingest route: 8 MiB (spec §4).
+pub const DEFAULT_BATCH_BODY_LIMIT_BYTES: usize = 8 * 1024 * 1024;
+
+/// Default requests per minute from one client IP over all routes (spec §9).
+pub const DEFAULT_IP_RATE_PER_MIN: u32 = 300;
+
+/// Default events per minute one credential may ingest (spec §9).
+pub const DEFAULT_INGEST_RATE_PER_MIN: u32 = 100;
 
 /// Everything the HTTP server needs to know.
 #[derive(Debug, Clone)]
@@ -14,6 +22,12 @@ pub struct Settings {
     pub pool: PoolSettings,
     /// Largest request body accepted, in bytes; larger ones get 413.
     pub body_limit_bytes: usize,
+    /// Largest body of `POST /v1/hooks/ingest/batch`, in bytes (a batch carries up to 500 events).
+    pub batch_body_limit_bytes: usize,
+    /// Requests per minute from one client IP over all routes; 0 turns the limit off.
+    pub ip_rate_per_min: u32,
+    /// Events per minute one credential may ingest (a batch costs its event count); 0 turns the limit off.
+    pub ingest_rate_per_min: u32,
 }
 
 impl Settings {
@@ -23,6 +37,9 @@ impl Settings {
             database_url,
             pool: PoolSettings::default(),
             body_limit_bytes: DEFAULT_BODY_LIMIT_BYTES,
+            batch_body_limit_bytes: DEFAULT_BATCH_BODY_LIMIT_BYTES,
+            ip_rate_per_min: DEFAULT_IP_RATE_PER_MIN,
+            ingest_rate_per_min: DEFAULT_INGEST_RATE_PER_MIN,
         }
     }
 }

@@ -1,10 +1,13 @@
 //! The API's one error type and its JSON body `{"error", "code", "details"?}` (spec §1).
 
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use traceline_domain::ValidationErrors;
 use traceline_storage::StorageError;
+
+use crate::rate_limit::{self, RateDecision};
 
 /// Everything a request can fail with, each variant with its status and stable machine code.
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +48,14 @@ pub enum ApiError {
         /// The limit in bytes.
         limit: usize,
     },
+    /// Over a rate limit (spec §9): 429 with `Retry-After`.
+    #[error("too many requests, retry in {retry_after_secs} seconds")]
+    RateLimited {
+        /// Whole seconds until a retry could succeed; sent as `Retry-After`.
+        retry_after_secs: u64,
+        /// The refusing limit's state, reported in the `x-ratelimit-*` headers.
+        decision: Option<RateDecision>,
+    },
     /// The database cannot be reached; retrying later may succeed.
     #[error("the database is unavailable, try again shortly")]
     Unavailable(#[source] StorageError),
@@ -75,6 +86,7 @@ impl ApiError {
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::Conflict(_) | ApiError::SessionExists { .. } => "conflict",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
+            ApiError::RateLimited { .. } => "rate_limited",
             ApiError::Unavailable(_) => "service_unavailable",
             ApiError::Internal(_) => "internal",
         }
@@ -135,6 +147,7 @@ impl ResponseError for ApiError {
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) | ApiError::SessionExists { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -154,7 +167,14 @@ impl ResponseError for ApiError {
         };
         let body =
             ErrorBody { error: self.message(), code: self.code(), details: self.details(), id };
-        HttpResponse::build(self.status_code()).json(body)
+        let mut response = HttpResponse::build(self.status_code()).json(body);
+        if let ApiError::RateLimited { retry_after_secs, decision } = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+            rate_limit::attach(&mut response, *decision);
+        }
+        response
     }
 }
 

@@ -10,6 +10,7 @@ pub mod commands;
 pub mod config;
 mod dto;
 pub mod error;
+pub mod rate_limit;
 mod request;
 mod routes;
 pub mod state;

@@ -81,9 +81,18 @@ struct ServeArgs {
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "TRACELINE_BODY_LIMIT_BYTES", default_value_t = traceline_api::config::DEFAULT_BODY_LIMIT_BYTES)]
     body_limit_bytes: usize,
+    /// Largest body of the batch ingest route, in bytes.
+    #[arg(long, env = "TRACELINE_BATCH_BODY_LIMIT_BYTES", default_value_t = traceline_api::config::DEFAULT_BATCH_BODY_LIMIT_BYTES)]
+    batch_body_limit_bytes: usize,
     /// Database connections in the pool.
     #[arg(long, env = "TRACELINE_DB_POOL_SIZE", default_value_t = 8)]
     db_pool_size: u32,
+    /// Requests per minute from one client IP over all routes; 0 turns the limit off.
+    #[arg(long, env = "TRACELINE_IP_RATE_PER_MIN", default_value_t = traceline_api::config::DEFAULT_IP_RATE_PER_MIN)]
+    ip_rate_per_min: u32,
+    /// Events per minute one candidate credential may ingest (a batch costs its event count); 0 turns it off.
+    #[arg(long, env = "TRACELINE_INGEST_RATE_PER_MIN", default_value_t = traceline_api::config::DEFAULT_INGEST_RATE_PER_MIN)]
+    ingest_rate_per_min: u32,
     #[command(flatten)]
     database: DatabaseArgs,
 }
@@ -123,7 +132,10 @@ fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let mut settings = Settings::new(DatabaseUrl::parse(&args.database.database_url));
     settings.body_limit_bytes = args.body_limit_bytes;
+    settings.batch_body_limit_bytes = args.batch_body_limit_bytes;
     settings.pool.max_connections = args.db_pool_size;
+    settings.ip_rate_per_min = args.ip_rate_per_min;
+    settings.ingest_rate_per_min = args.ingest_rate_per_min;
     let state = AppState::new(settings);
     let database = state.database.clone();
     let applied = actix_web::web::block(move || commands::migrate(&database)).await??;

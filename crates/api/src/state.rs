@@ -7,21 +7,26 @@ use traceline_storage::{AnyConnection, Database, StorageError};
 
 use crate::config::Settings;
 use crate::error::ApiError;
+use crate::rate_limit::RateLimits;
 
-/// What every handler can reach: the database and the settings.
+/// What every handler can reach: the database, the settings and the rate limiters.
 #[derive(Clone)]
 pub struct AppState {
     /// The database pools.
     pub database: Database,
     /// The server's settings.
     pub settings: Arc<Settings>,
+    /// The in-memory rate limiters, shared by every worker.
+    pub rate_limits: Arc<RateLimits>,
 }
 
 impl AppState {
     /// Opens the database pools for `settings` (lazily: nothing is connected yet).
     pub fn new(settings: Settings) -> Self {
         let database = Database::open(&settings.database_url, &settings.pool);
-        Self { database, settings: Arc::new(settings) }
+        let rate_limits =
+            Arc::new(RateLimits::new(settings.ip_rate_per_min, settings.ingest_rate_per_min));
+        Self { database, settings: Arc::new(settings), rate_limits }
     }
 
     /// Runs read-only storage work on the blocking thread pool. The pooled connection is taken and returned

@@ -1,6 +1,8 @@
 #![doc = include_str!("../README.md")]
 
 pub mod api_key;
+pub mod assessment;
+pub mod candidate_key;
 pub mod event;
 pub mod ids;
 pub mod json;
@@ -8,6 +10,7 @@ pub mod metrics;
 pub mod org;
 pub mod paging;
 pub mod random;
+pub mod score;
 pub mod session;
 pub mod time;
 pub mod validation;

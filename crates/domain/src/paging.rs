@@ -16,6 +16,13 @@ pub struct PageRule {
 impl PageRule {
     /// `GET /v1/sessions`: 20 by default, 1–100.
     pub const SESSIONS: PageRule = PageRule { default_limit: 20, min_limit: 1, max_limit: 100 };
+    /// `GET /v1/sessions/:id/timeline`: 500 by default, 1–2000 (it pages by cursor, not offset).
+    pub const TIMELINE: PageRule = PageRule { default_limit: 500, min_limit: 1, max_limit: 2000 };
+    /// `GET /v1/sessions/:id/recent-activity`: a window of 20 minutes by default, 1–60.
+    pub const RECENT_MINUTES: PageRule =
+        PageRule { default_limit: 20, min_limit: 1, max_limit: 60 };
+    /// `GET /v1/candidates`: 50 by default, 1–200.
+    pub const CANDIDATES: PageRule = PageRule { default_limit: 50, min_limit: 1, max_limit: 200 };
 
     /// Reads `limit` and `offset` from raw query values.
     ///
@@ -50,6 +57,18 @@ pub struct Page {
     pub limit: i64,
     /// How many rows to skip.
     pub offset: i64,
+}
+
+impl PageRule {
+    /// Reads one clamped integer parameter (`limit`, `minutes`): the default when absent, an error naming
+    /// `name` when it is not an integer.
+    pub fn clamp_param(self, name: &str, value: Option<&str>) -> Result<i64, ValidationErrors> {
+        match value.map(parse_integer) {
+            None => Ok(self.default_limit),
+            Some(Some(value)) => Ok(clamp(value, self.min_limit, self.max_limit)),
+            Some(None) => Err(ValidationErrors::one(name, "must be an integer")),
+        }
+    }
 }
 
 /// Parses an optionally signed run of digits of any length, saturating at the bounds of `i128`.

@@ -10,6 +10,7 @@ use diesel::{Connection, ConnectionError};
 
 use crate::connection::{AnyConnection, Backend, DatabaseUrl};
 use crate::error::StorageError;
+use crate::group_commit::GroupCommitter;
 
 /// Per-connection SQLite settings, each in its own statement and in this order (diesel's SQLite docs):
 /// wait on locks instead of failing, write-ahead log so readers never block the writer, fsync the log on every
@@ -86,6 +87,8 @@ pub struct Database {
     backend: Backend,
     readers: Pool,
     writer: Pool,
+    /// SQLite only: the thread that commits concurrent writes together.
+    group_commit: Option<GroupCommitter>,
 }
 
 impl Database {
@@ -106,7 +109,12 @@ impl Database {
             Backend::Sqlite => build(1),
             Backend::Postgres => readers.clone(),
         };
-        Self { backend: url.backend(), readers, writer }
+        // PostgreSQL takes concurrent writers and batches their WAL flushes itself; SQLite needs it done here.
+        let group_commit = match url.backend() {
+            Backend::Sqlite => Some(GroupCommitter::start(writer.clone())),
+            Backend::Postgres => None,
+        };
+        Self { backend: url.backend(), readers, writer, group_commit }
     }
 
     /// The engine behind this handle.
@@ -123,12 +131,17 @@ impl Database {
         work(&mut connection)
     }
 
-    /// Runs `work` in one transaction on the writer connection: all of it commits, or none of it does.
+    /// Runs `work` as one transaction: all of it commits, or none of it does, and it returns only once the
+    /// commit is durable. On SQLite it shares a commit with concurrent writes (in a savepoint of its own).
     /// Blocking: call it off the async executor.
-    pub fn write<T>(
-        &self,
-        work: impl FnOnce(&mut AnyConnection) -> Result<T, StorageError>,
-    ) -> Result<T, StorageError> {
+    pub fn write<T, F>(&self, work: F) -> Result<T, StorageError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> Result<T, StorageError> + Send + 'static,
+    {
+        if let Some(group_commit) = &self.group_commit {
+            return group_commit.run(work);
+        }
         let mut pooled = self.writer.get()?;
         let connection: &mut AnyConnection = &mut pooled;
         connection.transaction(work)

@@ -1,14 +1,23 @@
 #![doc = include_str!("../README.md")]
 
 pub mod api_keys;
+pub mod artifacts;
+pub mod assessments;
+mod backend;
+pub mod candidate_keys;
 mod connection;
 mod database;
 mod error;
+mod group_commit;
+pub mod ingest;
 pub mod migrations;
 pub mod orgs;
 mod rows;
 mod schema;
+pub mod scores;
+pub mod session_state;
 pub mod sessions;
+pub mod timeline;
 
 pub use connection::{AnyConnection, Backend, DatabaseUrl};
 pub use database::{Database, PoolSettings};

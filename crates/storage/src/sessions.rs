@@ -212,7 +212,8 @@ pub fn list(
     Ok(SessionPage { sessions, total })
 }
 
-/// Applies `PATCH /v1/sessions/:id`: sets or clears `endedAt`, replaces metadata.
+/// Applies `PATCH /v1/sessions/:id`: sets or clears `endedAt`, replaces metadata. Setting `endedAt` ends the
+/// session, which (re)derives its artifacts.
 pub fn update(
     connection: &mut AnyConnection,
     scope: &SessionScope,
@@ -238,6 +239,9 @@ pub fn update(
             sessions::updated_at.eq(to_stored_time(now)),
         ))
         .execute(connection)?;
+    if matches!(patch.ended_at, Some(Some(_))) {
+        crate::artifacts::derive(connection, id.as_str(), now)?;
+    }
     Ok(session)
 }
 

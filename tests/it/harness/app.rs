@@ -88,7 +88,12 @@ impl TestApp {
     ) -> TestResponse {
         let mut request = test::TestRequest::default().method(method).uri(path);
         if let Some(key) = key {
-            request = request.insert_header((header::AUTHORIZATION, format!("Bearer {key}")));
+            // Reviewers' keys go in Authorization; candidates' keys and session tokens in X-API-Key.
+            request = if key.starts_with("psk_live_") {
+                request.insert_header((header::AUTHORIZATION, format!("Bearer {key}")))
+            } else {
+                request.insert_header(("X-API-Key", key))
+            };
         }
         if let Some(body) = body {
             request =
@@ -116,6 +121,45 @@ impl TestApp {
             );
         }
         TestResponse { status, headers, body }
+    }
+
+    /// Creates an assessment with a minimal valid body merged with `extra`; returns its id.
+    pub(crate) async fn assessment(&self, org: &TestOrg, extra: Value) -> String {
+        let mut body = serde_json::json!({"title": "Rate limiter", "role": "Backend engineer", "taskBrief": "Build it"});
+        for (field, value) in extra.as_object().expect("extra fields as an object") {
+            body[field] = value.clone();
+        }
+        let created = self.post("/v1/assessments", &org.key, &body).await.expect(201);
+        created["assessment"]["id"].as_str().expect("assessment id").to_owned()
+    }
+
+    /// Issues `count` keys for an assessment; returns the KeyObjects.
+    pub(crate) async fn keys(
+        &self,
+        org: &TestOrg,
+        assessment_id: &str,
+        count: usize,
+    ) -> Vec<Value> {
+        let path = format!("/v1/assessments/{assessment_id}/keys");
+        let created =
+            self.post(&path, &org.key, &serde_json::json!({"count": count})).await.expect(201);
+        created["keys"].as_array().expect("keys").clone()
+    }
+
+    /// Redeems a key; returns the redeem response.
+    pub(crate) async fn redeem(&self, key: &str) -> Value {
+        let body = serde_json::json!({"key": key}).to_string().into_bytes();
+        self.send(Method::POST, "/v1/candidate/redeem", None, Some(body)).await.expect(200)
+    }
+
+    /// Runs SQL directly against the test database (to move time, e.g. expire a key).
+    pub(crate) fn execute_sql(&self, sql: &str) {
+        use diesel::connection::SimpleConnection;
+        let sql = sql.to_owned();
+        self.db
+            .database
+            .write(move |connection| Ok(connection.batch_execute(&sql)?))
+            .expect("run SQL");
     }
 
     pub(crate) async fn get(&self, path: &str, key: &str) -> TestResponse {

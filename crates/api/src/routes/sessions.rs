@@ -4,6 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
 use traceline_domain::time::to_storage_precision;
 use traceline_domain::{MetadataMerge, NewSession, PageRule, Scope, SessionId, SessionPatch};
+use traceline_storage::candidate_keys;
 use traceline_storage::sessions::{self, NewSessionRecord, SessionFilter};
 use uuid::Uuid;
 
@@ -46,16 +47,28 @@ async fn create_session(
     principal.require(Scope::Write)?;
     let request = NewSession::parse(&json_body(&body)?).map_err(ApiError::invalid_body)?;
     let id = request.id.unwrap_or_else(|| SessionId::from_uuid(Uuid::new_v4()));
+    // A candidate's session belongs to its key and assessment, and becomes the key's session if it has none.
+    let candidate = match &principal {
+        Principal::Candidate(key) => Some((key.id.clone(), key.assessment_id.clone())),
+        Principal::Reviewer { .. } => None,
+    };
     let record = NewSessionRecord {
         id: id.clone(),
         org_id: principal.org_id().clone(),
-        candidate_key_id: None,
-        assessment_id: None,
+        candidate_key_id: candidate.as_ref().map(|(key_id, _)| key_id.clone()),
+        assessment_id: candidate.map(|(_, assessment_id)| assessment_id),
         source_service: request.source_service,
         metadata: request.metadata,
         created_at: to_storage_precision(Utc::now()),
     };
-    match state.write(move |connection| sessions::insert(connection, &record)).await {
+    let created = state.write(move |connection| {
+        let session = sessions::insert(connection, &record)?;
+        if let Some(key_id) = &record.candidate_key_id {
+            candidate_keys::link_session(connection, key_id, session.id.as_str())?;
+        }
+        Ok(session)
+    });
+    match created.await {
         Ok(session) => Ok(HttpResponse::Created().json(SessionEnvelope::from(session))),
         Err(ApiError::Conflict(_)) => Err(ApiError::SessionExists { id: id.as_str().to_owned() }),
         Err(other) => Err(other),
@@ -137,7 +150,7 @@ async fn delete_session(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Scope::Write)?;
+    principal.require_reviewer(Scope::Write)?;
     let id = session_id(&path)?;
     let scope = principal.session_scope();
     let deleted_id = id.as_str().to_owned();

@@ -1,0 +1,177 @@
+//! The candidate's side (spec §8): redeem a key for a session and a token, and say the work is complete.
+
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{json, Value};
+use traceline_domain::candidate_key::{parse_redeem_request, KeyStatus, SessionToken};
+use traceline_domain::json::JsonObject;
+use traceline_domain::time::to_storage_precision;
+use traceline_domain::{SessionId, SessionPatch, ValidationErrors};
+use traceline_storage::sessions::{self, NewSessionRecord, SessionScope};
+use traceline_storage::{artifacts, assessments, candidate_keys, AnyConnection, StorageError};
+use uuid::Uuid;
+
+use crate::auth::Principal;
+use crate::commands::os_random;
+use crate::dto::ApiTime;
+use crate::error::ApiError;
+use crate::request::json_body;
+use crate::state::AppState;
+
+/// Registers the routes.
+pub(crate) fn configure(config: &mut web::ServiceConfig) {
+    config
+        .service(web::resource("/v1/candidate/redeem").post(redeem))
+        .service(web::resource("/v1/candidate/complete").post(complete));
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RedeemBody {
+    session_id: String,
+    session_token: String,
+    assessment_id: String,
+    assessment_title: String,
+    task_brief: String,
+    repo_url: Option<String>,
+    time_limit_minutes: Option<i64>,
+    expires_at: ApiTime,
+    allowed_tools: Option<Vec<String>>,
+}
+
+/// Why a redeem was refused, decided inside the transaction.
+enum Redeemed {
+    Ok(Box<RedeemBody>),
+    Refused,
+    AlreadyCompleted,
+}
+
+async fn redeem(state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+    let (key, candidate_name) =
+        parse_redeem_request(&json_body(&body)?).map_err(ApiError::invalid_body)?;
+    // Something that cannot be a key is answered like an unknown one.
+    let key = key.ok_or(ApiError::Unauthorized)?;
+    let token =
+        SessionToken::generate(&mut os_random).map_err(|error| ApiError::Internal(error.into()))?;
+    let now = to_storage_precision(Utc::now());
+    let outcome = state
+        .write(move |connection| {
+            let Some(candidate) = candidate_keys::find_by_key(connection, &key)? else {
+                return Ok(Redeemed::Refused);
+            };
+            match candidate.status_at(now) {
+                KeyStatus::Expired => return Ok(Redeemed::Refused),
+                KeyStatus::Completed | KeyStatus::Hired => return Ok(Redeemed::AlreadyCompleted),
+                KeyStatus::Pending => {
+                    // A concurrent redeem may have activated it first; either way it is active now.
+                    candidate_keys::activate(
+                        connection,
+                        &candidate.id,
+                        candidate_name.as_deref(),
+                        now,
+                    )?;
+                }
+                KeyStatus::Active => {}
+            }
+            let assessment =
+                assessments::get(connection, &candidate.org_id, &candidate.assessment_id)?;
+            let session_id = match candidate.session_id.clone() {
+                Some(existing) => existing,
+                None => start_session(connection, &candidate, now)?,
+            };
+            candidate_keys::insert_token(connection, &candidate.id, &token.hash(), now)?;
+            Ok(Redeemed::Ok(Box::new(RedeemBody {
+                session_id,
+                session_token: token.expose().to_owned(),
+                assessment_id: assessment.id,
+                assessment_title: assessment.spec.title,
+                task_brief: assessment.spec.task_brief,
+                repo_url: assessment.spec.repo_url,
+                time_limit_minutes: assessment.spec.time_limit_minutes,
+                expires_at: ApiTime(candidate.expires_at),
+                allowed_tools: assessment.spec.allowed_tools,
+            })))
+        })
+        .await;
+    match outcome {
+        Ok(Redeemed::Ok(body)) => Ok(HttpResponse::Ok().json(body)),
+        Ok(Redeemed::Refused) | Err(ApiError::NotFound(_)) => Err(ApiError::Unauthorized),
+        Ok(Redeemed::AlreadyCompleted) => Err(ApiError::Conflict(
+            "this key has been completed and cannot be redeemed again".to_owned(),
+        )),
+        Err(other) => Err(other),
+    }
+}
+
+/// Creates the key's session and links it, unless a concurrent request linked another first, in which case the
+/// new (empty) session is dropped and the winner's returned.
+fn start_session(
+    connection: &mut AnyConnection,
+    candidate: &traceline_domain::candidate_key::CandidateKey,
+    now: DateTime<Utc>,
+) -> Result<String, StorageError> {
+    let record = NewSessionRecord {
+        id: SessionId::from_uuid(Uuid::new_v4()),
+        org_id: candidate.org_id.clone(),
+        candidate_key_id: Some(candidate.id.clone()),
+        assessment_id: Some(candidate.assessment_id.clone()),
+        source_service: None,
+        metadata: JsonObject::new(),
+        created_at: now,
+    };
+    let created = sessions::insert(connection, &record)?;
+    let linked = candidate_keys::link_session(connection, &candidate.id, created.id.as_str())?;
+    match linked {
+        Some(winner) if winner != created.id.as_str() => {
+            sessions::delete(
+                connection,
+                &SessionScope::org(candidate.org_id.clone()),
+                &created.id,
+            )?;
+            Ok(winner)
+        }
+        _ => Ok(created.id.as_str().to_owned()),
+    }
+}
+
+async fn complete(
+    principal: Principal,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let candidate = principal.require_candidate()?.clone();
+    let body = json_body(&body)?;
+    let session_id = match body.get("sessionId") {
+        Some(Value::String(text)) => {
+            SessionId::parse(text).map_err(|_| ApiError::not_found("session"))?
+        }
+        _ => {
+            return Err(ApiError::invalid_body(ValidationErrors::one(
+                "sessionId",
+                "is required and must be a string",
+            )))
+        }
+    };
+    let scope = principal.session_scope();
+    let now = to_storage_precision(Utc::now());
+    let completed_at = state
+        .write(move |connection| {
+            let session = sessions::get(connection, &scope, &session_id)?;
+            let completed_at = candidate_keys::complete(connection, &candidate.id, now)?;
+            if session.ended_at.is_none() {
+                // Ending the session also derives its artifacts.
+                let patch = SessionPatch { ended_at: Some(Some(now)), metadata: None };
+                sessions::update(connection, &scope, &session_id, &patch, now)?;
+            } else {
+                artifacts::derive(connection, session_id.as_str(), now)?;
+            }
+            Ok(completed_at)
+        })
+        .await
+        .map_err(|error| match error {
+            ApiError::NotFound(_) => ApiError::not_found("session"),
+            other => other,
+        })?;
+    Ok(HttpResponse::Ok().json(json!({"ok": true, "completedAt": completed_at.map(ApiTime)})))
+}

@@ -1,0 +1,220 @@
+//! Metrics and cohort statistics (spec §5 `/metrics`, §7): read from the per-session aggregates kept on ingest.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::Utc;
+use serde::Serialize;
+use serde_json::json;
+use traceline_domain::metrics::{cohort_stats, CohortStats, Ranked, SessionMetrics};
+use traceline_domain::{Scope, SessionId};
+use traceline_storage::session_state::{cohort_metrics, session_metrics};
+use traceline_storage::sessions::{self, SessionScope};
+use traceline_storage::{assessments, AnyConnection, StorageError};
+
+use crate::auth::Principal;
+use crate::error::ApiError;
+use crate::request::query_params;
+use crate::routes::assessments::assessment_not_found;
+use crate::routes::timeline::{session_not_found, visible_session_id};
+use crate::state::AppState;
+
+/// Registers the routes.
+pub(crate) fn configure(config: &mut web::ServiceConfig) {
+    config
+        .service(web::resource("/v1/sessions/{id}/metrics").get(get_metrics))
+        .service(web::resource("/v1/sessions/{id}/cohort-stats").get(get_session_cohort))
+        .service(web::resource("/v1/assessments/{id}/cohort-stats").get(get_assessment_cohort));
+}
+
+/// SessionMetrics (spec §6).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct MetricsBody {
+    duration_ms: i64,
+    prompt_count: i64,
+    command_count: i64,
+    command_fail_rate: Option<f64>,
+    verify_intensity: Option<f64>,
+    manual_edit_ratio: Option<f64>,
+    first_change_latency_ms: Option<i64>,
+    tests_passed: Option<bool>,
+    ai_attribution_pct: Option<f64>,
+    file_change_count: i64,
+}
+
+impl From<SessionMetrics> for MetricsBody {
+    fn from(metrics: SessionMetrics) -> Self {
+        MetricsBody {
+            duration_ms: metrics.duration_ms,
+            prompt_count: metrics.prompt_count,
+            command_count: metrics.command_count,
+            command_fail_rate: metrics.command_fail_rate,
+            verify_intensity: metrics.verify_intensity,
+            manual_edit_ratio: metrics.manual_edit_ratio,
+            first_change_latency_ms: metrics.first_change_latency_ms,
+            tests_passed: metrics.tests_passed,
+            ai_attribution_pct: metrics.ai_attribution_pct,
+            file_change_count: metrics.file_change_count,
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CohortBody {
+    session_count: i64,
+    metrics: CohortMetricsBody,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    percentiles: Option<PercentilesBody>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CohortMetricsBody {
+    avg_duration_ms: Option<i64>,
+    avg_prompt_count: Option<f64>,
+    avg_command_fail_rate: Option<f64>,
+    avg_verify_intensity: Option<f64>,
+    avg_manual_edit_ratio: Option<f64>,
+    avg_first_change_latency_ms: Option<i64>,
+    test_pass_rate: i64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PercentilesBody {
+    duration_ms: Option<f64>,
+    prompt_count: Option<f64>,
+    command_fail_rate: Option<f64>,
+    verify_intensity: Option<f64>,
+    manual_edit_ratio: Option<f64>,
+    first_change_latency_ms: Option<f64>,
+}
+
+impl From<CohortStats> for CohortBody {
+    fn from(stats: CohortStats) -> Self {
+        let averages = stats.metrics;
+        CohortBody {
+            session_count: stats.session_count,
+            metrics: CohortMetricsBody {
+                avg_duration_ms: averages.avg_duration_ms,
+                avg_prompt_count: averages.avg_prompt_count,
+                avg_command_fail_rate: averages.avg_command_fail_rate,
+                avg_verify_intensity: averages.avg_verify_intensity,
+                avg_manual_edit_ratio: averages.avg_manual_edit_ratio,
+                avg_first_change_latency_ms: averages.avg_first_change_latency_ms,
+                test_pass_rate: averages.test_pass_rate,
+            },
+            percentiles: stats.percentiles.map(|p| PercentilesBody {
+                duration_ms: p.duration_ms,
+                prompt_count: p.prompt_count,
+                command_fail_rate: p.command_fail_rate,
+                verify_intensity: p.verify_intensity,
+                manual_edit_ratio: p.manual_edit_ratio,
+                first_change_latency_ms: p.first_change_latency_ms,
+            }),
+        }
+    }
+}
+
+async fn get_metrics(
+    principal: Principal,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Scope::Read)?;
+    let id = visible_session_id(&path)?;
+    let scope = principal.session_scope();
+    let metrics = state
+        .read(move |connection| session_metrics(connection, &scope, &id))
+        .await
+        .map_err(session_not_found)?;
+    Ok(HttpResponse::Ok().json(json!({"metrics": MetricsBody::from(metrics)})))
+}
+
+/// The cohort statistics of `assessment_id`, ranking `ranked` (a session id with its metrics) when given.
+fn cohort_of(
+    connection: &mut AnyConnection,
+    assessment_id: &str,
+    ranked: Option<(String, SessionMetrics)>,
+) -> Result<Option<CohortStats>, StorageError> {
+    let members = cohort_metrics(connection, assessment_id, Utc::now())?;
+    let metrics: Vec<SessionMetrics> = members.iter().map(|(_, metrics)| *metrics).collect();
+    let stats = match &ranked {
+        None => cohort_stats(&metrics, None),
+        Some((id, own)) => match members.iter().position(|(member, _)| member == id) {
+            Some(index) => cohort_stats(&metrics, Some(Ranked::Member(index))),
+            None => cohort_stats(&metrics, Some(Ranked::Outsider(own))),
+        },
+    };
+    Ok(stats)
+}
+
+fn cohort_response(stats: Option<CohortStats>) -> HttpResponse {
+    HttpResponse::Ok().json(json!({"cohortStats": stats.map(CohortBody::from)}))
+}
+
+async fn get_session_cohort(
+    principal: Principal,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Scope::Read)?;
+    let id = visible_session_id(&path)?;
+    let scope = principal.session_scope();
+    let stats = state
+        .read(move |connection| {
+            let session = sessions::get(connection, &scope, &id)?;
+            let Some(assessment_id) = session.assessment_id else {
+                return Ok(None);
+            };
+            let own = session_metrics(connection, &scope, &id)?;
+            cohort_of(connection, &assessment_id, Some((id.as_str().to_owned(), own)))
+        })
+        .await
+        .map_err(session_not_found)?;
+    Ok(cohort_response(stats))
+}
+
+/// The assessment route's answer: statistics, or a `sessionId` that names no session of the org.
+enum AssessmentCohort {
+    Stats(Option<Box<CohortStats>>),
+    UnknownSession,
+}
+
+async fn get_assessment_cohort(
+    principal: Principal,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let org_id = principal.require_reviewer(Scope::Read)?.clone();
+    let assessment_id = path.into_inner();
+    let params = query_params(request.query_string())?;
+    let ranked = match params.get("sessionId") {
+        Some(text) => Some(SessionId::parse(text).map_err(|_| ApiError::not_found("session"))?),
+        None => None,
+    };
+    let outcome = state
+        .read(move |connection| {
+            assessments::get(connection, &org_id, &assessment_id)?;
+            let ranked = match ranked {
+                Some(id) => {
+                    let scope = SessionScope::org(org_id.clone());
+                    if sessions::find(connection, &scope, &id)?.is_none() {
+                        return Ok(AssessmentCohort::UnknownSession);
+                    }
+                    let own = session_metrics(connection, &scope, &id)?;
+                    Some((id.as_str().to_owned(), own))
+                }
+                None => None,
+            };
+            Ok(AssessmentCohort::Stats(cohort_of(connection, &assessment_id, ranked)?.map(Box::new)))
+        })
+        .await
+        .map_err(assessment_not_found)?;
+    let stats = match outcome {
+        AssessmentCohort::Stats(stats) => stats.map(|stats| *stats),
+        AssessmentCohort::UnknownSession => return Err(ApiError::not_found("session")),
+    };
+    Ok(cohort_response(stats))
+}

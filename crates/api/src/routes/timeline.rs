@@ -1,0 +1,148 @@
+//! Reading a session (spec §5): its timeline by cursor, its decisions, and its recent activity.
+
+use std::collections::BTreeSet;
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::Duration;
+use serde_json::{json, Value};
+use traceline_domain::event::EventKind;
+use traceline_domain::{PageRule, Scope, SessionId, ValidationErrors};
+use traceline_storage::sessions;
+use traceline_storage::timeline::{self, PageError};
+
+use crate::auth::Principal;
+use crate::dto::TimelineEventBody;
+use crate::error::ApiError;
+use crate::request::query_params;
+use crate::state::AppState;
+
+/// Longest list of paths or commands a recent-activity summary carries.
+const MAX_RECENT_ITEMS: usize = 100;
+
+/// Registers the routes.
+pub(crate) fn configure(config: &mut web::ServiceConfig) {
+    config
+        .service(web::resource("/v1/sessions/{id}/timeline").get(get_timeline))
+        .service(web::resource("/v1/sessions/{id}/decisions").get(get_decisions))
+        .service(web::resource("/v1/sessions/{id}/recent-activity").get(get_recent_activity));
+}
+
+/// Parses the path's session id; anything that cannot be one is a session that does not exist.
+pub(crate) fn visible_session_id(path: &str) -> Result<SessionId, ApiError> {
+    SessionId::parse(path).map_err(|_| ApiError::not_found("session"))
+}
+
+/// Maps a storage "not found" to the session 404.
+pub(crate) fn session_not_found(error: ApiError) -> ApiError {
+    match error {
+        ApiError::NotFound(_) => ApiError::not_found("session"),
+        other => other,
+    }
+}
+
+async fn get_timeline(
+    principal: Principal,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Scope::Read)?;
+    let id = visible_session_id(&path)?;
+    let params = query_params(request.query_string())?;
+    let limit = PageRule::TIMELINE
+        .clamp_param("limit", params.get("limit").map(String::as_str))
+        .map_err(ApiError::InvalidQuery)?;
+    let after = params.get("after").cloned();
+    let scope = principal.session_scope();
+    let page = state
+        .read(move |connection| {
+            sessions::get(connection, &scope, &id)?;
+            Ok(timeline::page(connection, id.as_str(), after.as_deref(), limit))
+        })
+        .await
+        .map_err(session_not_found)?;
+    let page = match page {
+        Ok(page) => page,
+        Err(PageError::UnknownCursor) => {
+            return Err(ApiError::InvalidQuery(ValidationErrors::one(
+                "after",
+                "names no event of this session",
+            )))
+        }
+        Err(PageError::Storage(error)) => return Err(error.into()),
+    };
+    let events: Vec<TimelineEventBody> = page.events.into_iter().map(Into::into).collect();
+    Ok(HttpResponse::Ok().json(json!({"events": events, "hasMore": page.has_more})))
+}
+
+async fn get_decisions(
+    principal: Principal,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Scope::Read)?;
+    let id = visible_session_id(&path)?;
+    let scope = principal.session_scope();
+    let decisions = state
+        .read(move |connection| {
+            sessions::get(connection, &scope, &id)?;
+            timeline::of_kind(connection, id.as_str(), &EventKind::DECISION_EVENT)
+        })
+        .await
+        .map_err(session_not_found)?;
+    let decisions: Vec<TimelineEventBody> = decisions.into_iter().map(Into::into).collect();
+    Ok(HttpResponse::Ok().json(json!({"decisions": decisions})))
+}
+
+async fn get_recent_activity(
+    principal: Principal,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Scope::Read)?;
+    let id = visible_session_id(&path)?;
+    let params = query_params(request.query_string())?;
+    let minutes = PageRule::RECENT_MINUTES
+        .clamp_param("minutes", params.get("minutes").map(String::as_str))
+        .map_err(ApiError::InvalidQuery)?;
+    let scope = principal.session_scope();
+    let events = state
+        .read(move |connection| {
+            let session = sessions::get(connection, &scope, &id)?;
+            let until = session.last_activity_at;
+            timeline::between(connection, id.as_str(), until - Duration::minutes(minutes), until)
+        })
+        .await
+        .map_err(session_not_found)?;
+
+    let mut files = BTreeSet::new();
+    let mut commands = Vec::new();
+    let mut prompt_count = 0;
+    for event in &events {
+        let text = |key: &str| event.data.get(key).and_then(Value::as_str).map(str::to_owned);
+        match event.kind.as_str() {
+            "file_diff" | "file_create" => files.extend(text("path")),
+            "command" => commands.extend(text("command")),
+            "prompt" => prompt_count += 1,
+            _ => {}
+        }
+    }
+    let files_changed: Vec<String> = files.into_iter().take(MAX_RECENT_ITEMS).collect();
+    // The most recent commands are the ones worth showing when there are many.
+    let skip = commands.len().saturating_sub(MAX_RECENT_ITEMS);
+    let commands: Vec<String> = commands.into_iter().skip(skip).collect();
+    let summary = format!(
+        "{} event(s) in the last {minutes} minute(s) of activity: {} file(s) changed, {} command(s), {} prompt(s)",
+        events.len(),
+        files_changed.len(),
+        commands.len(),
+        prompt_count
+    );
+    Ok(HttpResponse::Ok().json(json!({
+        "summary": summary,
+        "recentActivity": {"filesChanged": files_changed, "commands": commands, "promptCount": prompt_count},
+        "periodMinutes": minutes,
+        "eventCount": events.len(),
+    })))
+}

@@ -1,0 +1,216 @@
+//! Assessments: the task a hiring team sets, and the validated body that creates one.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::ids::OrgId;
+use crate::json::{expect_object, join_path, string_field, Field, JsonObject};
+use crate::validation::ValidationErrors;
+
+/// The tools an assessment may allow.
+pub const KNOWN_TOOLS: [&str; 3] = ["claude", "codex", "cursor"];
+/// Days a candidate key stays valid when the assessment does not say.
+pub const DEFAULT_EXPIRES_IN_DAYS: i64 = 7;
+
+/// A hiring team's task for candidates.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assessment {
+    /// Server-generated UUID.
+    pub id: String,
+    /// The owning org.
+    pub org_id: OrgId,
+    /// The assessment itself.
+    pub spec: AssessmentSpec,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// What a reviewer chooses when creating an assessment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssessmentSpec {
+    /// 1–255 characters.
+    pub title: String,
+    /// The role hired for, 1–255 characters.
+    pub role: String,
+    /// What the candidate is asked to do.
+    pub task_brief: String,
+    /// Repository to start from.
+    pub repo_url: Option<String>,
+    /// Suggested time limit, in minutes (> 0).
+    pub time_limit_minutes: Option<i64>,
+    /// Lifetime of its candidate keys, in days (> 0).
+    pub expires_in_days: i64,
+    /// Tools the candidate may use; `None` when unrestricted.
+    pub allowed_tools: Option<Vec<String>>,
+}
+
+impl AssessmentSpec {
+    /// Validates a `POST /v1/assessments` body, reporting every bad field.
+    pub fn parse(body: &Value) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let Some(object) = expect_object(body, &mut errors, "") else {
+            return Err(errors);
+        };
+        let title = required_text(object, "title", 255, &mut errors);
+        let role = required_text(object, "role", 255, &mut errors);
+        let task_brief = required_text(object, "taskBrief", 100_000, &mut errors);
+        let repo_url = string_field(object, "repoUrl", 2048, &mut errors, "").value();
+        if let Some(url) = &repo_url {
+            if !looks_like_url(url) {
+                errors.push("repoUrl", "must be a URL such as https://github.com/acme/task");
+            }
+        }
+        let time_limit_minutes = positive_integer(object, "timeLimitMinutes", &mut errors);
+        let expires_in_days = positive_integer(object, "expiresInDays", &mut errors)
+            .unwrap_or(DEFAULT_EXPIRES_IN_DAYS);
+        if expires_in_days > 3650 {
+            errors.push("expiresInDays", "must be at most 3650");
+        }
+        let allowed_tools = allowed_tools(object, &mut errors);
+        errors.into_result(AssessmentSpec {
+            title,
+            role,
+            task_brief,
+            repo_url,
+            time_limit_minutes,
+            expires_in_days,
+            allowed_tools,
+        })
+    }
+}
+
+fn required_text(
+    object: &JsonObject,
+    key: &str,
+    max_chars: usize,
+    errors: &mut ValidationErrors,
+) -> String {
+    match string_field(object, key, max_chars, errors, "") {
+        Field::Value(text) if !text.trim().is_empty() => text,
+        Field::Value(_) => {
+            errors.push(key, "must not be blank");
+            String::new()
+        }
+        Field::Absent | Field::Null => {
+            if !errors.0.iter().any(|e| e.path == key) {
+                errors.push(key, "is required");
+            }
+            String::new()
+        }
+    }
+}
+
+fn positive_integer(object: &JsonObject, key: &str, errors: &mut ValidationErrors) -> Option<i64> {
+    match object.get(key) {
+        None | Some(Value::Null) => None,
+        Some(Value::Number(number)) => match number.as_i64() {
+            Some(value) if value > 0 => Some(value),
+            _ => {
+                errors.push(key, "must be a whole number greater than 0");
+                None
+            }
+        },
+        Some(_) => {
+            errors.push(key, "must be a whole number greater than 0");
+            None
+        }
+    }
+}
+
+fn allowed_tools(object: &JsonObject, errors: &mut ValidationErrors) -> Option<Vec<String>> {
+    let items = match object.get("allowedTools") {
+        None | Some(Value::Null) => return None,
+        Some(Value::Array(items)) => items,
+        Some(_) => {
+            errors.push("allowedTools", "must be an array of tool names");
+            return None;
+        }
+    };
+    let mut tools: Vec<String> = Vec::new();
+    for (index, item) in items.iter().enumerate() {
+        match item.as_str() {
+            Some(tool) if KNOWN_TOOLS.contains(&tool) => {
+                if !tools.iter().any(|known| known == tool) {
+                    tools.push(tool.to_owned());
+                }
+            }
+            _ => errors.push(
+                join_path("allowedTools", &index.to_string()),
+                format!("must be one of {}", KNOWN_TOOLS.join(", ")),
+            ),
+        }
+    }
+    Some(tools)
+}
+
+/// A scheme, `://`, and a non-empty host; enough to catch a pasted title or a missing scheme.
+fn looks_like_url(text: &str) -> bool {
+    let Some((scheme, rest)) = text.split_once("://") else {
+        return false;
+    };
+    let scheme_ok = !scheme.is_empty()
+        && scheme.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    scheme_ok && !host.is_empty() && !text.chars().any(char::is_whitespace)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn paths(body: Value) -> Vec<String> {
+        AssessmentSpec::parse(&body).unwrap_err().0.into_iter().map(|e| e.path).collect()
+    }
+
+    #[test]
+    fn minimal_body_gets_defaults() {
+        let spec = AssessmentSpec::parse(
+            &json!({"title": "API", "role": "Backend", "taskBrief": "Build it"}),
+        )
+        .unwrap();
+        assert_eq!(spec.expires_in_days, 7);
+        assert_eq!(spec.allowed_tools, None);
+        assert_eq!(spec.repo_url, None);
+        assert_eq!(spec.time_limit_minutes, None);
+    }
+
+    #[test]
+    fn full_body_is_kept() {
+        let spec = AssessmentSpec::parse(&json!({
+            "title": "API", "role": "Backend", "taskBrief": "Build it",
+            "repoUrl": "https://github.com/acme/task", "timeLimitMinutes": 90, "expiresInDays": 3,
+            "allowedTools": ["cursor", "claude", "cursor"]
+        }))
+        .unwrap();
+        assert_eq!(spec.time_limit_minutes, Some(90));
+        assert_eq!(spec.expires_in_days, 3);
+        assert_eq!(spec.allowed_tools, Some(vec!["cursor".to_owned(), "claude".to_owned()]));
+    }
+
+    #[test]
+    fn every_bad_field_is_reported() {
+        assert_eq!(paths(json!({})), ["title", "role", "taskBrief"]);
+        assert_eq!(
+            paths(json!({
+                "title": " ", "role": "x".repeat(256), "taskBrief": 3, "repoUrl": "not a url",
+                "timeLimitMinutes": 0, "expiresInDays": 1.5, "allowedTools": ["vim", "codex"]
+            })),
+            [
+                "title",
+                "role",
+                "taskBrief",
+                "repoUrl",
+                "timeLimitMinutes",
+                "expiresInDays",
+                "allowedTools.0"
+            ]
+        );
+        assert_eq!(
+            paths(json!({"title": "t", "role": "r", "taskBrief": "b", "allowedTools": "claude"})),
+            ["allowedTools"]
+        );
+        assert_eq!(paths(json!(["x"])), [""]);
+    }
+}

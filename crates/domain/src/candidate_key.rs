@@ -1,0 +1,359 @@
+//! Candidate keys (`PST-XXXX-XXXX`), their life cycle, and the session tokens redeemed from them.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::api_key::hash_secret;
+use crate::ids::OrgId;
+use crate::json::{expect_object, join_path, string_field, JsonObject};
+use crate::random::{random_string, RandomFill, BASE62};
+use crate::validation::ValidationErrors;
+
+/// The symbols of a candidate key: no 0/O, 1/I/L, so keys survive being read aloud or retyped.
+pub const KEY_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+/// Prefix of every session token.
+pub const SESSION_TOKEN_PREFIX: &str = "pst_sess_";
+/// Most keys one request may create.
+pub const MAX_KEYS_PER_REQUEST: i64 = 50;
+/// Most live (unrevoked) keys one assessment may hold.
+pub const MAX_LIVE_KEYS_PER_ASSESSMENT: i64 = 500;
+
+/// Where a candidate is in the process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyStatus {
+    /// Issued, not yet redeemed.
+    Pending,
+    /// Redeemed; the candidate is working.
+    Active,
+    /// The candidate said they are done.
+    Completed,
+    /// Pending or active past `expiresAt`. Never stored: derived when read.
+    Expired,
+    /// The reviewer marked a hire.
+    Hired,
+}
+
+impl KeyStatus {
+    /// The status as the API and storage spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyStatus::Pending => "pending",
+            KeyStatus::Active => "active",
+            KeyStatus::Completed => "completed",
+            KeyStatus::Expired => "expired",
+            KeyStatus::Hired => "hired",
+        }
+    }
+
+    /// Reads a stored status (never `expired`, which is derived).
+    pub fn parse_stored(text: &str) -> Option<Self> {
+        match text {
+            "pending" => Some(KeyStatus::Pending),
+            "active" => Some(KeyStatus::Active),
+            "completed" => Some(KeyStatus::Completed),
+            "hired" => Some(KeyStatus::Hired),
+            _ => None,
+        }
+    }
+
+    /// Whether sessions of keys in this status belong to their assessment's cohort.
+    pub fn in_cohort(self) -> bool {
+        matches!(self, KeyStatus::Completed | KeyStatus::Expired | KeyStatus::Hired)
+    }
+}
+
+/// A candidate key as reviewers see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CandidateKey {
+    /// Server-generated UUID.
+    pub id: String,
+    /// The owning org.
+    pub org_id: OrgId,
+    /// The assessment it grants.
+    pub assessment_id: String,
+    /// `PST-XXXX-XXXX`, upper-case.
+    pub key: String,
+    /// Who it was issued to.
+    pub candidate_name: Option<String>,
+    /// Their e-mail.
+    pub candidate_email: Option<String>,
+    /// The status as stored (`pending`, `active`, `completed` or `hired`).
+    pub stored_status: KeyStatus,
+    /// The first session created through the key, while it exists.
+    pub session_id: Option<String>,
+    /// When it stops authenticating (and, while pending or active, reads as expired).
+    pub expires_at: DateTime<Utc>,
+    /// When it was first redeemed.
+    pub redeemed_at: Option<DateTime<Utc>>,
+    /// When the candidate completed.
+    pub completed_at: Option<DateTime<Utc>>,
+    /// When it was issued.
+    pub created_at: DateTime<Utc>,
+}
+
+impl CandidateKey {
+    /// The status at `now`: a pending or active key past `expiresAt` reads as expired.
+    pub fn status_at(&self, now: DateTime<Utc>) -> KeyStatus {
+        match self.stored_status {
+            KeyStatus::Pending | KeyStatus::Active if self.expires_at <= now => KeyStatus::Expired,
+            status => status,
+        }
+    }
+
+    /// Whether the key still authenticates at `now` (revoked keys are never loaded as credentials).
+    pub fn authenticates_at(&self, now: DateTime<Utc>) -> bool {
+        self.expires_at > now
+    }
+}
+
+/// Generates a fresh `PST-XXXX-XXXX` key.
+pub fn generate_key<E>(fill: RandomFill<'_, E>) -> Result<String, E> {
+    let body = random_string(KEY_ALPHABET, 8, fill)?;
+    Ok(format!("PST-{}-{}", &body[..4], &body[4..]))
+}
+
+/// The canonical (upper-case) form of something presented as a candidate key, if it has the key's shape.
+pub fn normalize_key(presented: &str) -> Option<String> {
+    let upper = presented.trim().to_ascii_uppercase();
+    let bytes = upper.as_bytes();
+    let shaped = bytes.len() == 13
+        && upper.starts_with("PST-")
+        && bytes[8] == b'-'
+        && bytes[4..8].iter().chain(&bytes[9..]).all(|b| KEY_ALPHABET.contains(b));
+    shaped.then_some(upper)
+}
+
+/// A freshly generated session token and the hash it is stored under.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SessionToken(String);
+
+impl SessionToken {
+    /// Generates `pst_sess_` followed by 40 base62 characters.
+    pub fn generate<E>(fill: RandomFill<'_, E>) -> Result<Self, E> {
+        Ok(Self(format!("{SESSION_TOKEN_PREFIX}{}", random_string(BASE62, 40, fill)?)))
+    }
+
+    /// The token, shown to the candidate once.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The stored hash.
+    pub fn hash(&self) -> String {
+        hash_secret(&self.0)
+    }
+}
+
+impl std::fmt::Debug for SessionToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionToken(…)")
+    }
+}
+
+/// Whether a presented credential has the shape of a session token.
+pub fn looks_like_session_token(presented: &str) -> bool {
+    presented
+        .strip_prefix(SESSION_TOKEN_PREFIX)
+        .is_some_and(|rest| rest.len() >= 32 && rest.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+/// One key to issue: who it is for.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct KeyHolder {
+    /// The candidate's name.
+    pub name: Option<String>,
+    /// The candidate's e-mail.
+    pub email: Option<String>,
+}
+
+/// Validates `{count: 1–50, candidateNames?: [..count], candidateEmails?: [..count]}`; entry i of each array
+/// belongs to key i.
+pub fn parse_key_request(body: &Value) -> Result<Vec<KeyHolder>, ValidationErrors> {
+    let mut errors = ValidationErrors::default();
+    let Some(object) = expect_object(body, &mut errors, "") else {
+        return Err(errors);
+    };
+    let count = match object.get("count").and_then(Value::as_i64) {
+        Some(count) if (1..=MAX_KEYS_PER_REQUEST).contains(&count) => count,
+        _ => {
+            errors
+                .push("count", format!("must be a whole number from 1 to {MAX_KEYS_PER_REQUEST}"));
+            0
+        }
+    };
+    let names = optional_strings(object, "candidateNames", count, 255, &mut errors);
+    let emails = optional_strings(object, "candidateEmails", count, 320, &mut errors);
+    for (index, email) in emails.iter().enumerate() {
+        if let Some(email) = email {
+            if !looks_like_email(email) {
+                errors.push(
+                    join_path("candidateEmails", &index.to_string()),
+                    "must be an e-mail address",
+                );
+            }
+        }
+    }
+    let holders = (0..usize::try_from(count).unwrap_or(0))
+        .map(|i| KeyHolder {
+            name: names.get(i).cloned().flatten(),
+            email: emails.get(i).cloned().flatten(),
+        })
+        .collect();
+    errors.into_result(holders)
+}
+
+fn optional_strings(
+    object: &JsonObject,
+    key: &str,
+    count: i64,
+    max_chars: usize,
+    errors: &mut ValidationErrors,
+) -> Vec<Option<String>> {
+    let items = match object.get(key) {
+        None | Some(Value::Null) => return Vec::new(),
+        Some(Value::Array(items)) => items,
+        Some(_) => {
+            errors.push(key, "must be an array of strings");
+            return Vec::new();
+        }
+    };
+    if i64::try_from(items.len()).unwrap_or(i64::MAX) > count {
+        errors.push(key, "must not have more entries than count");
+    }
+    items
+        .iter()
+        .enumerate()
+        .map(|(index, item)| match item {
+            Value::Null => None,
+            Value::String(text) if text.chars().count() <= max_chars => Some(text.clone()),
+            _ => {
+                errors.push(
+                    join_path(key, &index.to_string()),
+                    format!("must be a string of at most {max_chars} characters"),
+                );
+                None
+            }
+        })
+        .collect()
+}
+
+fn looks_like_email(text: &str) -> bool {
+    text.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty() && domain.contains('.') && !text.contains(' ')
+    })
+}
+
+/// Validates `POST /v1/candidate/redeem`: `{key, candidateName?}`. Returns the canonical key, or `None` for a
+/// value that cannot be a key (answered like an unknown key), and the name.
+pub fn parse_redeem_request(
+    body: &Value,
+) -> Result<(Option<String>, Option<String>), ValidationErrors> {
+    let mut errors = ValidationErrors::default();
+    let Some(object) = expect_object(body, &mut errors, "") else {
+        return Err(errors);
+    };
+    let key = match object.get("key") {
+        Some(Value::String(presented)) => normalize_key(presented),
+        _ => {
+            errors.push("key", "is required and must be a string");
+            None
+        }
+    };
+    let name = string_field(object, "candidateName", 255, &mut errors, "").value();
+    errors.into_result((key, name))
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+    use serde_json::json;
+
+    use super::*;
+
+    fn counter() -> impl FnMut(&mut [u8]) -> Result<(), ()> {
+        let mut next = 0u8;
+        move |buf: &mut [u8]| {
+            for byte in buf {
+                next = next.wrapping_add(37);
+                *byte = next;
+            }
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn generated_keys_have_the_shape_and_alphabet() {
+        let key = generate_key(&mut counter()).unwrap();
+        assert_eq!(normalize_key(&key), Some(key.clone()));
+        assert_eq!(normalize_key(&key.to_lowercase()), Some(key.clone()));
+        assert_eq!(normalize_key(" pst-abcd-efgh "), Some("PST-ABCD-EFGH".into()));
+        assert_eq!(normalize_key("PST-ABC0-EFGH"), None, "0 is not in the alphabet");
+        assert_eq!(normalize_key("PST-ABCDEFGH"), None);
+        let token = SessionToken::generate(&mut counter()).unwrap();
+        assert!(looks_like_session_token(token.expose()));
+        assert!(!format!("{token:?}").contains(SESSION_TOKEN_PREFIX));
+    }
+
+    #[test]
+    fn expiry_is_read_time() {
+        let now = Utc::now();
+        let mut key = CandidateKey {
+            id: "k".into(),
+            org_id: OrgId::new("o"),
+            assessment_id: "a".into(),
+            key: "PST-AAAA-BBBB".into(),
+            candidate_name: None,
+            candidate_email: None,
+            stored_status: KeyStatus::Pending,
+            session_id: None,
+            expires_at: now,
+            redeemed_at: None,
+            completed_at: None,
+            created_at: now - Duration::days(7),
+        };
+        assert_eq!(key.status_at(now - Duration::seconds(1)), KeyStatus::Pending);
+        assert_eq!(key.status_at(now), KeyStatus::Expired);
+        key.stored_status = KeyStatus::Active;
+        assert_eq!(key.status_at(now), KeyStatus::Expired);
+        key.stored_status = KeyStatus::Completed;
+        assert_eq!(key.status_at(now), KeyStatus::Completed);
+        key.stored_status = KeyStatus::Hired;
+        assert_eq!(key.status_at(now + Duration::days(9)), KeyStatus::Hired);
+        assert!(!key.authenticates_at(now));
+    }
+
+    #[test]
+    fn key_requests_pair_names_and_emails_by_index() {
+        let holders = parse_key_request(
+            &json!({"count": 3, "candidateNames": ["Ada", null], "candidateEmails": ["a@x.io"]}),
+        )
+        .unwrap();
+        assert_eq!(holders.len(), 3);
+        assert_eq!(
+            holders[0],
+            KeyHolder { name: Some("Ada".into()), email: Some("a@x.io".into()) }
+        );
+        assert_eq!(holders[1], KeyHolder::default());
+        let paths = |body: Value| -> Vec<String> {
+            parse_key_request(&body).unwrap_err().0.into_iter().map(|e| e.path).collect()
+        };
+        assert_eq!(paths(json!({})), ["count"]);
+        assert_eq!(paths(json!({"count": 51})), ["count"]);
+        assert_eq!(paths(json!({"count": 1, "candidateNames": ["a", "b"]})), ["candidateNames"]);
+        assert_eq!(paths(json!({"count": 1, "candidateEmails": ["nope"]})), ["candidateEmails.0"]);
+        assert_eq!(paths(json!({"count": 2, "candidateNames": [1]})), ["candidateNames.0"]);
+    }
+
+    #[test]
+    fn redeem_requests_normalise_the_key() {
+        assert_eq!(
+            parse_redeem_request(&json!({"key": "pst-abcd-efgh"})).unwrap(),
+            (Some("PST-ABCD-EFGH".into()), None)
+        );
+        assert_eq!(
+            parse_redeem_request(&json!({"key": "garbage", "candidateName": "Ada"})).unwrap(),
+            (None, Some("Ada".into()))
+        );
+        assert!(parse_redeem_request(&json!({})).is_err());
+    }
+}

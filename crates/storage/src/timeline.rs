@@ -1,0 +1,169 @@
+//! Reading a session's events (spec §5): keyset-paged timeline, decisions, and the recent-activity window.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use traceline_domain::event::EventKind;
+use traceline_domain::json::JsonObject;
+
+use crate::connection::AnyConnection;
+use crate::error::StorageError;
+use crate::rows::{from_stored_time, object_from_text, to_stored_time};
+use crate::schema::timeline_events;
+
+/// A stored event as the timeline shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimelineEvent {
+    /// The client's event id.
+    pub id: String,
+    /// Its session.
+    pub session_id: String,
+    /// Its kind (aliases already resolved).
+    pub kind: String,
+    /// When it happened.
+    pub ts: DateTime<Utc>,
+    /// Normalised `source`.
+    pub source: JsonObject,
+    /// Normalised `actor`.
+    pub actor: JsonObject,
+    /// Normalised `provenance`.
+    pub provenance: JsonObject,
+    /// The event's data.
+    pub data: JsonObject,
+    /// When the server stored it.
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = timeline_events)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+struct EventRow {
+    id: String,
+    session_id: String,
+    kind: String,
+    ts: NaiveDateTime,
+    source: String,
+    actor: String,
+    provenance: String,
+    data: String,
+    created_at: NaiveDateTime,
+}
+
+impl TryFrom<EventRow> for TimelineEvent {
+    type Error = StorageError;
+
+    fn try_from(row: EventRow) -> Result<Self, StorageError> {
+        Ok(TimelineEvent {
+            source: object_from_text("timeline_events.source", &row.source)?,
+            actor: object_from_text("timeline_events.actor", &row.actor)?,
+            provenance: object_from_text("timeline_events.provenance", &row.provenance)?,
+            data: object_from_text("timeline_events.data", &row.data)?,
+            id: row.id,
+            session_id: row.session_id,
+            kind: row.kind,
+            ts: from_stored_time(row.ts),
+            created_at: from_stored_time(row.created_at),
+        })
+    }
+}
+
+/// One page of a timeline.
+#[derive(Debug, Clone)]
+pub struct TimelinePage {
+    /// Events in `ts` order, then insertion order.
+    pub events: Vec<TimelineEvent>,
+    /// Whether more events follow the last one.
+    pub has_more: bool,
+}
+
+/// Why a timeline page could not be read.
+#[derive(Debug)]
+pub enum PageError {
+    /// `after` names no event of this session.
+    UnknownCursor,
+    /// The database failed.
+    Storage(StorageError),
+}
+
+impl From<diesel::result::Error> for PageError {
+    fn from(error: diesel::result::Error) -> Self {
+        PageError::Storage(error.into())
+    }
+}
+
+impl From<StorageError> for PageError {
+    fn from(error: StorageError) -> Self {
+        PageError::Storage(error)
+    }
+}
+
+/// Up to `limit` events of a session after the event `after` (from the start when `None`).
+///
+/// Keyset paging on (`ts`, `seq`) over the index `(session_id, ts, seq)`: a page deep in a long session costs what
+/// the first page costs. The caller checks the session is visible to it.
+pub fn page(
+    connection: &mut AnyConnection,
+    session_id: &str,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<TimelinePage, PageError> {
+    let mut query =
+        timeline_events::table.filter(timeline_events::session_id.eq(session_id)).into_boxed();
+    if let Some(after) = after {
+        let (ts, seq) = timeline_events::table
+            .filter(timeline_events::session_id.eq(session_id))
+            .filter(timeline_events::id.eq(after))
+            .select((timeline_events::ts, timeline_events::seq))
+            .first::<(NaiveDateTime, i64)>(connection)
+            .optional()?
+            .ok_or(PageError::UnknownCursor)?;
+        // `ts >= cursor` bounds the index range; the OR then drops the cursor's own ties up to and including it.
+        query = query
+            .filter(timeline_events::ts.ge(ts))
+            .filter(timeline_events::ts.gt(ts).or(timeline_events::seq.gt(seq)));
+    }
+    let mut rows = query
+        .order((timeline_events::ts.asc(), timeline_events::seq.asc()))
+        .limit(limit + 1)
+        .select(EventRow::as_select())
+        .load(connection)?;
+    let has_more = i64::try_from(rows.len()).unwrap_or(i64::MAX) > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let events = rows.into_iter().map(TimelineEvent::try_from).collect::<Result<_, _>>()?;
+    Ok(TimelinePage { events, has_more })
+}
+
+/// Every event of one kind in a session, in timeline order.
+pub fn of_kind(
+    connection: &mut AnyConnection,
+    session_id: &str,
+    kind: &EventKind,
+) -> Result<Vec<TimelineEvent>, StorageError> {
+    timeline_events::table
+        .filter(timeline_events::session_id.eq(session_id))
+        .filter(timeline_events::kind.eq(kind.as_str()))
+        .order((timeline_events::ts.asc(), timeline_events::seq.asc()))
+        .select(EventRow::as_select())
+        .load(connection)?
+        .into_iter()
+        .map(TimelineEvent::try_from)
+        .collect()
+}
+
+/// Events whose `ts` lies in `[from, until]`, in timeline order.
+pub fn between(
+    connection: &mut AnyConnection,
+    session_id: &str,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<Vec<TimelineEvent>, StorageError> {
+    timeline_events::table
+        .filter(timeline_events::session_id.eq(session_id))
+        .filter(timeline_events::ts.ge(to_stored_time(from)))
+        .filter(timeline_events::ts.le(to_stored_time(until)))
+        .order((timeline_events::ts.asc(), timeline_events::seq.asc()))
+        .select(EventRow::as_select())
+        .load(connection)?
+        .into_iter()
+        .map(TimelineEvent::try_from)
+        .collect()
+}

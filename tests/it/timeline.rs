@@ -1,0 +1,146 @@
+//! Reading a session (spec §5): keyset-paged timeline, decisions, and recent activity.
+
+use serde_json::{json, Value};
+
+use crate::harness::{on_both_backends, TestApp, TestBackend};
+use crate::ingest::{candidate, envelope};
+
+async fn ingest_all(app: &TestApp, key: &str, events: &[Value]) {
+    for chunk in events.chunks(500) {
+        let response =
+            app.post("/v1/hooks/ingest/batch", key, &json!({"events": chunk})).await.expect(207);
+        assert!(
+            response["results"].as_array().unwrap().iter().all(|r| r["status"] == 201),
+            "{response}"
+        );
+    }
+}
+
+async fn timeline_pages_by_cursor_in_timestamp_order(backend: TestBackend) {
+    let app = TestApp::with_settings(backend, |settings| settings.ingest_rate_per_min = 0);
+    let (org, key) = candidate(&app).await;
+    // 25 events, posted newest first, three sharing each timestamp.
+    let events: Vec<Value> = (0..25)
+        .rev()
+        .map(|n| {
+            envelope(
+                "t",
+                "checkpoint",
+                &format!("2026-04-01T10:{:02}:00Z", n / 3),
+                json!({"label": n.to_string()}),
+            )
+        })
+        .collect();
+    ingest_all(&app, &key, &events).await;
+    let mut expected: Vec<(String, usize)> = events
+        .iter()
+        .enumerate()
+        .map(|(arrival, e)| (e["ts"].as_str().unwrap().to_owned(), arrival))
+        .collect();
+    expected.sort();
+    let expected: Vec<String> = expected
+        .iter()
+        .map(|(_, arrival)| events[*arrival]["id"].as_str().unwrap().to_owned())
+        .collect();
+
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let path = match &after {
+            Some(cursor) => format!("/v1/sessions/t/timeline?limit=10&after={cursor}"),
+            None => "/v1/sessions/t/timeline?limit=10".to_owned(),
+        };
+        let page = app.get(&path, &org.key).await.expect(200);
+        let ids: Vec<String> = page["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["id"].as_str().unwrap().to_owned())
+            .collect();
+        assert!(ids.len() <= 10);
+        seen.extend(ids.iter().cloned());
+        if page["hasMore"] == false {
+            break;
+        }
+        after = ids.last().cloned();
+    }
+    assert_eq!(seen, expected, "every event once, ts then insertion order, across pages");
+
+    let event =
+        &app.get("/v1/sessions/t/timeline?limit=1", &org.key).await.expect(200)["events"][0];
+    let mut fields: Vec<&str> = event.as_object().unwrap().keys().map(String::as_str).collect();
+    fields.sort_unstable();
+    assert_eq!(
+        fields,
+        ["actor", "createdAt", "data", "id", "kind", "provenance", "sessionId", "source", "ts"]
+    );
+    assert_eq!(
+        app.get("/v1/sessions/t/timeline", &org.key).await.expect(200)["events"]
+            .as_array()
+            .unwrap()
+            .len(),
+        25
+    );
+    assert_eq!(
+        app.get("/v1/sessions/t/timeline?limit=0", &org.key).await.expect(200)["events"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let last = app
+        .get(&format!("/v1/sessions/t/timeline?after={}", expected[24]), &org.key)
+        .await
+        .expect(200);
+    assert_eq!((last["events"].clone(), last["hasMore"].clone()), (json!([]), json!(false)));
+    for query in ["limit=abc", "after=00000000-0000-0000-0000-000000000000", "after=nope"] {
+        let response = app.get(&format!("/v1/sessions/t/timeline?{query}"), &org.key).await;
+        assert_eq!(response.code(), "invalid_query", "{query}");
+        response.expect(400);
+    }
+    app.get("/v1/sessions/missing/timeline", &org.key).await.expect(404);
+    app.get("/v1/sessions/missing/decisions", &org.key).await.expect(404);
+    app.get("/v1/sessions/missing/recent-activity", &org.key).await.expect(404);
+}
+
+async fn recent_activity_covers_the_last_minutes_before_the_last_event(backend: TestBackend) {
+    let app = TestApp::new(backend);
+    let (org, key) = candidate(&app).await;
+    let events = [
+        envelope("r", "file_diff", "2026-04-01T09:00:00Z", json!({"path": "old.rs"})),
+        envelope("r", "prompt", "2026-04-01T09:45:00Z", json!({"text": "go"})),
+        envelope("r", "file_diff", "2026-04-01T09:50:00Z", json!({"path": "src/lib.rs"})),
+        envelope("r", "file_create", "2026-04-01T09:55:00Z", json!({"path": "src/new.rs"})),
+        envelope("r", "file_diff", "2026-04-01T09:56:00Z", json!({"path": "src/lib.rs"})),
+        envelope("r", "command", "2026-04-01T10:00:00Z", json!({"command": "cargo test"})),
+    ];
+    ingest_all(&app, &key, &events).await;
+    let recent = app.get("/v1/sessions/r/recent-activity", &org.key).await.expect(200);
+    assert_eq!(recent["periodMinutes"], 20);
+    assert_eq!(recent["eventCount"], 5);
+    assert_eq!(recent["recentActivity"]["filesChanged"], json!(["src/lib.rs", "src/new.rs"]));
+    assert_eq!(recent["recentActivity"]["commands"], json!(["cargo test"]));
+    assert_eq!(recent["recentActivity"]["promptCount"], 1);
+    assert!(recent["summary"].is_string());
+    // The window includes its start: 09:55 is exactly five minutes before the last event.
+    let narrow = app.get("/v1/sessions/r/recent-activity?minutes=5", &key).await.expect(200);
+    assert_eq!(narrow["eventCount"], 3);
+    assert_eq!(narrow["recentActivity"]["filesChanged"], json!(["src/lib.rs", "src/new.rs"]));
+    assert_eq!(narrow["recentActivity"]["promptCount"], 0);
+    assert_eq!(
+        app.get("/v1/sessions/r/recent-activity?minutes=500", &key).await.expect(200)
+            ["periodMinutes"],
+        60
+    );
+    assert_eq!(
+        app.get("/v1/sessions/r/recent-activity?minutes=0", &key).await.expect(200)
+            ["periodMinutes"],
+        1
+    );
+    app.get("/v1/sessions/r/recent-activity?minutes=soon", &key).await.expect(400);
+}
+
+on_both_backends!(
+    timeline_pages_by_cursor_in_timestamp_order,
+    recent_activity_covers_the_last_minutes_before_the_last_event
+);
