@@ -21,5 +21,6 @@ mod metrics;
 mod rate_limits;
 mod review;
 mod sessions_api;
+mod storage_ingest;
 mod storage_sessions;
 mod timeline;

@@ -7,6 +7,8 @@ use actix_web::http::header::HeaderMap;
 use actix_web::http::Method;
 use actix_web::test::TestRequest;
 
+use serde_json::json;
+
 use crate::harness::{on_both_backends, TestApp, TestBackend};
 
 const CLIENT: &str = "203.0.113.10:40000";
@@ -133,7 +135,63 @@ async fn the_default_ip_limit_is_300_a_minute(backend: TestBackend) {
     response.expect(200);
 }
 
+/// The spec's default: 100 events a minute per credential, a batch costing its events.
+async fn the_101st_ingested_event_of_a_minute_is_429(backend: TestBackend) {
+    let app = TestApp::new(backend);
+    let (org, key) = crate::ingest::candidate(&app).await;
+    for n in 0..100u64 {
+        let event = crate::ingest::envelope(
+            "limited",
+            "checkpoint",
+            "2026-04-01T10:00:00Z",
+            json!({"label": n.to_string()}),
+        );
+        let response = app.post("/v1/hooks/ingest", &key, &event).await;
+        assert_eq!(number(&response.headers, "x-ratelimit-limit"), Some(100));
+        assert_eq!(number(&response.headers, "x-ratelimit-remaining"), Some(99 - n));
+        response.expect(201);
+    }
+    let refused = app
+        .post(
+            "/v1/hooks/ingest",
+            &key,
+            &crate::ingest::envelope("limited", "checkpoint", "2026-04-01T10:00:00Z", json!({})),
+        )
+        .await;
+    assert_eq!(refused.code(), "rate_limited");
+    let retry_after = number(&refused.headers, "retry-after").unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    assert_eq!(number(&refused.headers, "x-ratelimit-remaining"), Some(0));
+    refused.expect(429);
+    let batch = json!({"events": [crate::ingest::envelope("limited", "checkpoint", "2026-04-01T10:00:00Z", json!({}))]});
+    app.post("/v1/hooks/ingest/batch", &key, &batch).await.expect(429);
+    assert_eq!(
+        app.get("/v1/sessions/limited", &org.key).await.expect(200)["session"]["eventCount"],
+        100
+    );
+
+    // Another candidate has a budget of its own; a batch larger than what is left is refused whole.
+    let assessment = app.get("/v1/assessments", &org.key).await.expect(200)["assessments"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let other = app.keys(&org, &assessment, 1).await[0]["key"].as_str().unwrap().to_owned();
+    let ninety: Vec<_> = (0..90)
+        .map(|_| crate::ingest::envelope("other", "checkpoint", "2026-04-01T10:00:00Z", json!({})))
+        .collect();
+    app.post("/v1/hooks/ingest/batch", &other, &json!({"events": ninety})).await.expect(207);
+    let eleven: Vec<_> = (0..11)
+        .map(|_| crate::ingest::envelope("other", "checkpoint", "2026-04-01T10:00:00Z", json!({})))
+        .collect();
+    app.post("/v1/hooks/ingest/batch", &other, &json!({"events": eleven})).await.expect(429);
+    assert_eq!(
+        app.get("/v1/sessions/other", &org.key).await.expect(200)["session"]["eventCount"],
+        90
+    );
+}
+
 on_both_backends!(
+    the_101st_ingested_event_of_a_minute_is_429,
     the_request_after_the_limit_is_429_with_retry_after,
     errors_carry_the_headers_and_count_too,
     limits_set_to_zero_refuse_nothing_and_send_no_headers,
