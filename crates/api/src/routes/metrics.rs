@@ -208,7 +208,9 @@ async fn get_assessment_cohort(
                 }
                 None => None,
             };
-            Ok(AssessmentCohort::Stats(cohort_of(connection, &assessment_id, ranked)?.map(Box::new)))
+            Ok(AssessmentCohort::Stats(
+                cohort_of(connection, &assessment_id, ranked)?.map(Box::new),
+            ))
         })
         .await
         .map_err(assessment_not_found)?;
