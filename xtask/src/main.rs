@@ -8,6 +8,7 @@
 // Printing is what xtask is for, but only through `say`, so every print stays in one visible place.
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+mod bench;
 #[cfg(test)]
 mod lockfile;
 mod migration;
@@ -60,6 +61,8 @@ enum Task {
         /// Snake case, e.g. `add_events`.
         name: String,
     },
+    /// Load-test the release server on SQLite and PostgreSQL and write `docs/BENCHMARKS.md`.
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> Result<()> {
@@ -70,6 +73,7 @@ fn main() -> Result<()> {
         Task::Migrate { database_url } => migrate(&root, database_url.as_deref()),
         Task::Ci => ci(&root),
         Task::NewMigration { name } => migration::create(&root, &name, SystemTime::now()),
+        Task::Bench(args) => bench::bench(&root, &args),
     }
 }
 

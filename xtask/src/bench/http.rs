@@ -1,0 +1,106 @@
+//! A minimal HTTP/1.1 keep-alive client: just enough for the load generator, and cheap, because it shares the
+//! machine's cores with the server it measures.
+
+use std::io::{self, Write as _};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+use super::response::{read_response, Response};
+
+/// How long connecting may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long one read or write may block. Generous: under load a 500-event batch queues behind the other
+/// connections' batches, which takes seconds on PostgreSQL.
+const IO_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// One keep-alive connection to the server, reopened when the server closes it.
+pub(crate) struct Client {
+    address: SocketAddr,
+    stream: Option<TcpStream>,
+    /// Bytes read but not yet consumed by a response.
+    pending: Vec<u8>,
+    /// The request being sent, reused between requests.
+    request: Vec<u8>,
+}
+
+impl Client {
+    /// A client for `address`; it connects on its first request.
+    pub(crate) fn new(address: SocketAddr) -> Self {
+        Client { address, stream: None, pending: Vec::new(), request: Vec::new() }
+    }
+
+    /// Sends one request and reads its response. `headers` are `Name: value` lines without line endings.
+    /// A request on a reused connection that fails is retried once on a fresh one (the server may have closed
+    /// it while idle).
+    pub(crate) fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[&str],
+        body: &[u8],
+    ) -> io::Result<Response> {
+        self.request.clear();
+        self.request.extend_from_slice(method.as_bytes());
+        self.request.push(b' ');
+        self.request.extend_from_slice(path.as_bytes());
+        self.request.extend_from_slice(b" HTTP/1.1\r\nHost: ");
+        self.request.extend_from_slice(self.address.to_string().as_bytes());
+        self.request.extend_from_slice(b"\r\n");
+        for header in headers {
+            self.request.extend_from_slice(header.as_bytes());
+            self.request.extend_from_slice(b"\r\n");
+        }
+        if !body.is_empty() || method != "GET" {
+            self.request.extend_from_slice(b"Content-Type: application/json\r\nContent-Length: ");
+            self.request.extend_from_slice(body.len().to_string().as_bytes());
+            self.request.extend_from_slice(b"\r\n");
+        }
+        self.request.extend_from_slice(b"\r\n");
+        self.request.extend_from_slice(body);
+
+        let reused = self.stream.is_some();
+        match self.exchange() {
+            Err(_) if reused => {
+                self.reset();
+                self.exchange()
+            }
+            result => result,
+        }
+    }
+
+    /// Forgets the connection, so the next request opens a new one.
+    pub(crate) fn reset(&mut self) {
+        self.stream = None;
+        self.pending.clear();
+    }
+
+    fn exchange(&mut self) -> io::Result<Response> {
+        let stream = match &mut self.stream {
+            Some(stream) => stream,
+            None => self.stream.insert(connect(self.address)?),
+        };
+        let result =
+            stream.write_all(&self.request).and_then(|()| read_response(stream, &mut self.pending));
+        match result {
+            Ok((response, close)) => {
+                if close {
+                    self.reset();
+                }
+                Ok(response)
+            }
+            Err(error) => {
+                self.reset();
+                Err(error)
+            }
+        }
+    }
+}
+
+fn connect(address: SocketAddr) -> io::Result<TcpStream> {
+    let stream = TcpStream::connect_timeout(&address, CONNECT_TIMEOUT)?;
+    stream.set_nodelay(true)?;
+    stream.set_read_timeout(Some(IO_TIMEOUT))?;
+    stream.set_write_timeout(Some(IO_TIMEOUT))?;
+    Ok(stream)
+}

@@ -1,0 +1,267 @@
+//! `cargo xtask bench`: builds the release server, measures it on SQLite and PostgreSQL, and writes
+//! `docs/BENCHMARKS.md`.
+//!
+//! Each backend gets a fresh database and a fresh server; both are removed when the run ends, failed or not
+//! (their guards stop the server before dropping the database).
+
+mod database;
+mod http;
+mod load;
+mod payload;
+mod report;
+mod response;
+mod scenarios;
+mod server;
+
+use std::env;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::{ensure, Context as _, Result};
+use clap::{Args, ValueEnum};
+
+use self::database::BenchDatabase;
+use self::load::Load;
+use self::report::{BackendResult, Header};
+use self::server::{RssSampler, Server};
+use crate::{cargo, run, say};
+
+/// Set in the environment of the optimised copy of xtask that does the measuring.
+const OPTIMISED_VAR: &str = "TRACELINE_BENCH_OPTIMISED";
+
+/// Timed requests per timeline page position.
+const TIMELINE_REPETITIONS: usize = 200;
+
+/// Options of `cargo xtask bench`.
+#[derive(Debug, Args)]
+pub(crate) struct BenchArgs {
+    /// Which database to measure.
+    #[arg(long, value_enum, default_value_t = BackendChoice::All)]
+    backend: BackendChoice,
+    /// Measured seconds per load scenario (a warm-up comes on top).
+    #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    seconds: u64,
+    /// Concurrent keep-alive connections, one client thread each.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=450))]
+    connections: u64,
+    /// Where the report goes, relative to the workspace root unless absolute.
+    #[arg(long, default_value = "docs/BENCHMARKS.md")]
+    out: PathBuf,
+}
+
+/// `--backend`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum BackendChoice {
+    Sqlite,
+    Postgres,
+    All,
+}
+
+/// A database engine the server runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Backend {
+    /// The embedded default.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+impl Backend {
+    /// The engine's name as the docs spell it.
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+/// Runs the whole bench and writes the report.
+pub(crate) fn bench(root: &Path, args: &BenchArgs) -> Result<()> {
+    if cfg!(debug_assertions) && env::var_os(OPTIMISED_VAR).is_none() {
+        return rerun_optimised(root);
+    }
+    let backends = match args.backend {
+        BackendChoice::Sqlite => vec![Backend::Sqlite],
+        BackendChoice::Postgres => vec![Backend::Postgres],
+        BackendChoice::All => vec![Backend::Sqlite, Backend::Postgres],
+    };
+    let connections = usize::try_from(args.connections)?;
+    let header = Header {
+        machine: machine(root),
+        command: command_line(),
+        date: output_of(Command::new("date").args(["-u", "+%Y-%m-%d %H:%M UTC"]))?,
+        commit: commit(root)?,
+        connections,
+        warmup_seconds: (args.seconds / 5).clamp(1, 3),
+        seconds: args.seconds,
+    };
+
+    let mut build = cargo(root);
+    // The server is built where the workspace normally builds, whatever target dir xtask itself uses.
+    build.env_remove("CARGO_TARGET_DIR");
+    build.args(["build", "--release", "-p", "traceline_api", "--bin", "traceline"]);
+    run(build)?;
+    let binary = root.join("target").join("release").join("traceline");
+    ensure!(binary.is_file(), "the build left no {}", binary.display());
+
+    let work_dir = env::temp_dir().join(format!("traceline-bench-{}", std::process::id()));
+    fs::create_dir_all(&work_dir)
+        .with_context(|| format!("could not create {}", work_dir.display()))?;
+    let results: Result<Vec<BackendResult>> = backends
+        .iter()
+        .map(|&backend| bench_backend(backend, &binary, &work_dir, &header))
+        .collect();
+    let results = match results {
+        Ok(results) => results,
+        Err(error) => {
+            let has_logs =
+                fs::read_dir(&work_dir).is_ok_and(|mut entries| entries.next().is_some());
+            if has_logs {
+                say(&format!("the server logs are kept in {}", work_dir.display()));
+            } else {
+                _ = fs::remove_dir_all(&work_dir);
+            }
+            return Err(error);
+        }
+    };
+    _ = fs::remove_dir_all(&work_dir);
+
+    let out = root.join(&args.out);
+    fs::write(&out, report::render(&header, &results))
+        .with_context(|| format!("could not write {}", out.display()))?;
+    say(&format!("wrote {}", out.display()));
+    Ok(())
+}
+
+/// `cargo xtask` builds xtask unoptimised, but the load generator shares the CPUs with the server and must be
+/// cheap: so an optimised build of xtask, next to this one in the same target directory, does the measuring.
+fn rerun_optimised(root: &Path) -> Result<()> {
+    let mut build = cargo(root);
+    build.args(["build", "--quiet", "--release", "-p", "xtask"]);
+    run(build)?;
+    let current = env::current_exe().context("could not find xtask's own executable")?;
+    let optimised = current
+        .parent()
+        .and_then(Path::parent)
+        .map(|target| target.join("release").join("xtask"))
+        .context("xtask's executable is not inside a target directory")?;
+    ensure!(optimised.is_file(), "the release build left no {}", optimised.display());
+    let status = Command::new(&optimised)
+        .args(env::args_os().skip(1))
+        .env(OPTIMISED_VAR, "1")
+        .status()
+        .with_context(|| format!("could not start {}", optimised.display()))?;
+    ensure!(status.success(), "the optimised bench failed ({status})");
+    Ok(())
+}
+
+/// One backend: fresh database, org, server; then every scenario in turn.
+fn bench_backend(
+    backend: Backend,
+    binary: &Path,
+    work_dir: &Path,
+    header: &Header,
+) -> Result<BackendResult> {
+    say(&format!("== {}", backend.label()));
+    let database = BenchDatabase::create(backend, work_dir)?;
+    let api_key = server::create_org(binary, database.url())?;
+    let log = work_dir.join(format!("server-{}.log", backend.label()));
+    // Declared after `database`, so it is dropped (stopped) first.
+    let mut server = Server::start(binary, database.url(), &log)?;
+    say(&format!("  server pid {} listening on {}", server.pid(), server.address));
+    let sampler = RssSampler::start(server.pid());
+
+    let keys = scenarios::candidate_keys(server.address, &api_key, header.connections + 1)?;
+    let load = Load {
+        address: server.address,
+        connections: header.connections,
+        warmup: Duration::from_secs(header.warmup_seconds),
+        measure: Duration::from_secs(header.seconds),
+        server_pid: server.pid(),
+    };
+    let health = scenarios::health(&load)?;
+    summarize("GET /v1/health", &health);
+    let single = scenarios::single_ingest(&load, &keys)?;
+    summarize("POST /v1/hooks/ingest", &single);
+    let batch = scenarios::batch_ingest(&load, &keys)?;
+    summarize("POST /v1/hooks/ingest/batch", &batch);
+    let timeline_key = keys.last().context("no candidate key left for the timeline")?;
+    let timeline =
+        scenarios::timeline(server.address, &api_key, timeline_key, TIMELINE_REPETITIONS)?;
+    for (name, sorted) in &timeline.positions {
+        say(&format!(
+            "  timeline {name} page: p50 {:.2} ms, p99 {:.2} ms",
+            load::percentile_ms(sorted, 50.0),
+            load::percentile_ms(sorted, 99.0)
+        ));
+    }
+
+    let peak_kb = server.peak_memory_kb()?;
+    let sampled_rss_kb = sampler.finish();
+    server.stop()?;
+    say(&format!("  peak memory {:.1} MB", peak_kb.max(sampled_rss_kb) as f64 * 1024.0 / 1e6));
+    Ok(BackendResult { backend, health, single, batch, timeline, peak_kb, sampled_rss_kb })
+}
+
+fn summarize(name: &str, report: &load::LoadReport) {
+    say(&format!(
+        "  {name}: {:.0} req/s{}, p50 {:.2} ms, p99 {:.2} ms, CPU server {} / client {} \
+         cores, {} errors{}",
+        report.requests_per_second(),
+        if report.events_per_request > 1 {
+            format!(" ({:.0} events/s)", report.events_per_second())
+        } else {
+            String::new()
+        },
+        report.percentile_ms(50.0),
+        report.percentile_ms(99.0),
+        report::cores(report.server_cores),
+        report::cores(report.client_cores),
+        report.errors,
+        report.first_error.as_ref().map_or(String::new(), |error| format!(" (first: {error})"))
+    ));
+}
+
+/// `cargo xtask bench …` as it was typed.
+fn command_line() -> String {
+    let args: Vec<String> = env::args().skip(1).collect();
+    format!("cargo xtask {}", args.join(" "))
+}
+
+/// CPUs, memory, CPU model and compiler, from `nproc`, `/proc` and `rustc --version`.
+fn machine(root: &Path) -> String {
+    let cpus = output_of(&mut Command::new("nproc")).unwrap_or_else(|_| "?".into());
+    let memory = proc_field("/proc/meminfo", "MemTotal:")
+        .and_then(|kb| kb.trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or_else(|| "?".into(), |kb| format!("{:.1} GiB", kb / 1024.0 / 1024.0));
+    let model = proc_field("/proc/cpuinfo", "model name").unwrap_or_else(|| "unknown CPU".into());
+    let model = model.trim_start_matches(':').trim().to_owned();
+    let rustc = output_of(Command::new("rustc").arg("--version").current_dir(root))
+        .unwrap_or_else(|_| "rustc ?".into());
+    format!("{cpus} CPUs ({model}), {memory} RAM, {rustc}")
+}
+
+/// The rest of the first line of `path` that starts with `field`.
+fn proc_field(path: &str, field: &str) -> Option<String> {
+    let text = fs::read_to_string(path).ok()?;
+    text.lines().find_map(|line| line.strip_prefix(field)).map(|rest| rest.trim().to_owned())
+}
+
+/// The short commit of `HEAD`, with `+dirty` when the working tree has changes.
+fn commit(root: &Path) -> Result<String> {
+    let head =
+        output_of(Command::new("git").args(["rev-parse", "--short", "HEAD"]).current_dir(root))?;
+    let status = output_of(Command::new("git").args(["status", "--porcelain"]).current_dir(root))?;
+    Ok(if status.is_empty() { head } else { format!("{head}+dirty") })
+}
+
+/// A command's trimmed stdout, failing unless it succeeds.
+fn output_of(command: &mut Command) -> Result<String> {
+    let shown = format!("{command:?}");
+    let output = command.output().with_context(|| format!("could not run {shown}"))?;
+    ensure!(output.status.success(), "{shown} failed ({})", output.status);
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+}
