@@ -250,6 +250,17 @@ async fn batches_judge_each_event_alone(backend: TestBackend) {
     assert_eq!((results[3]["id"].clone(), results[3]["status"].clone()), (Value::Null, json!(400)));
     assert_eq!(app.get("/v1/sessions/b", &org.key).await.expect(200)["session"]["eventCount"], 2);
 
+    // The same id twice in one batch: the first is stored, the second skipped.
+    let twice = envelope("b", "prompt", "2026-04-01T10:03:00Z", json!({"text": "again"}));
+    let response = app
+        .post("/v1/hooks/ingest/batch", &key, &json!({"events": [twice, twice]}))
+        .await
+        .expect(207);
+    let statuses: Vec<&Value> =
+        response["results"].as_array().unwrap().iter().map(|r| &r["status"]).collect();
+    assert_eq!(statuses, [&json!(201), &json!(200)]);
+    assert_eq!(app.get("/v1/sessions/b", &org.key).await.expect(200)["session"]["eventCount"], 3);
+
     for body in [json!({"events": []}), json!({"events": "x"}), json!([]), json!({})] {
         let response = app.post("/v1/hooks/ingest/batch", &key, &body).await;
         assert_eq!(response.code(), "invalid_body", "{body}");

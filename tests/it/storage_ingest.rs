@@ -41,16 +41,15 @@ fn race(
             let (database, credential, barrier) =
                 (database.clone(), credential.clone(), Arc::clone(&barrier));
             thread::spawn(move || {
-                let event = IncomingEvent {
-                    envelope: Envelope::parse(&value).unwrap(),
-                    raw: value.to_string(),
-                };
+                let event =
+                    [IncomingEvent::new(Envelope::parse(&value).unwrap(), value.to_string())];
                 barrier.wait();
-                database
+                let outcomes = database
                     .write(move |connection| {
                         ingest::ingest(connection, &credential, &event, Utc::now())
                     })
-                    .unwrap()
+                    .unwrap();
+                outcomes[0]
             })
         })
         .collect();

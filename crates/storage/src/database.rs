@@ -95,10 +95,14 @@ impl Database {
     /// Builds the pools. Connections are opened lazily, so this succeeds while the database is down; the first
     /// use then fails with [`StorageError::Unavailable`].
     pub fn open(url: &DatabaseUrl, settings: &PoolSettings) -> Self {
+        // A SQLite connection cannot go stale; checking each checkout would only cost a statement per request.
+        // A PostgreSQL connection can (a server restart), and a dead one must not reach a request.
+        let test_on_check_out = url.backend() == Backend::Postgres;
         let build = |max_size: u32| {
             r2d2::Pool::builder()
                 .max_size(max_size)
                 .min_idle(Some(0))
+                .test_on_check_out(test_on_check_out)
                 .connection_timeout(settings.connection_timeout)
                 .build_unchecked(ConnectionManager { url: url.clone() })
         };

@@ -1,10 +1,14 @@
-//! The ingest write path (spec §4): one event appended to its session, atomically with every effect.
+//! The ingest write path (spec §4): events appended to their sessions, atomically with every effect.
 //!
-//! For each event, inside a savepoint of the caller's transaction: refuse a seen id; find or create the session
-//! (locked on PostgreSQL, so concurrent events of one session serialise); check it belongs to the credential;
-//! insert the event with `ON CONFLICT (id) DO NOTHING`, so that concurrent retries yield exactly one row whatever
-//! the interleaving; keep the raw envelope; fold the event into the session's counters and metric aggregates.
-//! Anything refused rolls the savepoint back, so a refused event leaves no trace, not even a new session.
+//! A request's events are stored set-at-a-time, in the caller's write transaction: ids already stored are
+//! found with one query; the rest are grouped by session; each session is found or created (its row locked on
+//! PostgreSQL, so concurrent writers of one session serialise) and checked against the credential; its events go
+//! in with one multi-row `INSERT … ON CONFLICT (id) DO NOTHING RETURNING`, so concurrent retries yield exactly one
+//! row whatever the interleaving; the raw envelopes follow; and the session's counters and metric aggregates are
+//! folded once and written with one update. A whole batch costs a handful of statements, not a handful per event.
+//! Every outcome is decided per event: created, duplicate, or forbidden.
+
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -33,13 +37,35 @@ pub struct IngestCredential {
     pub assessment_id: String,
 }
 
-/// An event as received: validated, plus the exact JSON the client sent.
+/// An event as received: validated, plus the exact JSON the client sent, with its stored columns rendered by
+/// the request's own thread, so the single writer does as little as possible.
 #[derive(Debug, Clone)]
 pub struct IncomingEvent {
-    /// The validated, normalised envelope.
-    pub envelope: Envelope,
-    /// The envelope as sent, kept verbatim (unknown fields included).
-    pub raw: String,
+    envelope: Envelope,
+    raw: String,
+    source: String,
+    actor: String,
+    provenance: String,
+    data: String,
+}
+
+impl IncomingEvent {
+    /// An event to store: its validated envelope and the JSON the client sent (kept verbatim).
+    pub fn new(envelope: Envelope, raw: String) -> Self {
+        IncomingEvent {
+            source: object_to_text(&envelope.source.to_json()),
+            actor: object_to_text(&envelope.actor.to_json()),
+            provenance: object_to_text(&envelope.provenance.to_json()),
+            data: object_to_text(&envelope.data),
+            envelope,
+            raw,
+        }
+    }
+
+    /// The validated envelope.
+    pub fn envelope(&self) -> &Envelope {
+        &self.envelope
+    }
 }
 
 /// What became of one event.
@@ -53,75 +79,85 @@ pub enum IngestOutcome {
     Forbidden,
 }
 
-/// Why an event's savepoint is rolled back.
-enum Abort {
-    Outcome(IngestOutcome),
-    Storage(StorageError),
-}
-
-impl From<diesel::result::Error> for Abort {
-    fn from(error: diesel::result::Error) -> Self {
-        Abort::Storage(error.into())
-    }
-}
-
-impl From<StorageError> for Abort {
-    fn from(error: StorageError) -> Self {
-        Abort::Storage(error)
-    }
-}
-
-/// Appends one event. Run it inside a write transaction; it opens its own savepoint.
+/// Stores `events`, in order, and says what became of each. Run it inside a write transaction: a database error
+/// leaves nothing of the request behind.
 pub fn ingest(
     connection: &mut AnyConnection,
     credential: &IngestCredential,
-    event: &IncomingEvent,
+    events: &[IncomingEvent],
     received_at: DateTime<Utc>,
-) -> Result<IngestOutcome, StorageError> {
-    match connection.transaction(|connection| append(connection, credential, event, received_at)) {
-        Ok(()) => Ok(IngestOutcome::Created),
-        Err(Abort::Outcome(outcome)) => Ok(outcome),
-        Err(Abort::Storage(error)) => Err(error),
+) -> Result<Vec<IngestOutcome>, StorageError> {
+    let seen = stored_ids(connection, events)?;
+    let mut outcomes = vec![IngestOutcome::Duplicate; events.len()];
+    let mut first_sightings = HashSet::new();
+    let mut sessions: Vec<(&str, Vec<usize>)> = Vec::new();
+    let mut session_index: HashMap<&str, usize> = HashMap::new();
+    for (index, event) in events.iter().enumerate() {
+        let id = event.envelope.id.as_str();
+        // Seen before, or earlier in this very request: skipped.
+        if seen.contains(id) || !first_sightings.insert(id) {
+            continue;
+        }
+        let session_id = event.envelope.session_id.as_str();
+        let slot = *session_index.entry(session_id).or_insert_with(|| {
+            sessions.push((session_id, Vec::new()));
+            sessions.len() - 1
+        });
+        sessions[slot].1.push(index);
     }
+    for (session_id, indices) in sessions {
+        let session = match lock_session(connection, session_id)? {
+            Some(session) => session,
+            None => {
+                create_session(connection, credential, &events[indices[0]].envelope, received_at)?
+            }
+        };
+        if session.org_id != credential.org_id.as_str()
+            || session.candidate_key_id.as_deref() != Some(credential.candidate_key_id.as_str())
+        {
+            for index in indices {
+                outcomes[index] = IngestOutcome::Forbidden;
+            }
+            continue;
+        }
+        let stored =
+            insert_events(connection, indices.iter().map(|&index| &events[index]), received_at)?;
+        let mut appended = Vec::with_capacity(stored.len());
+        for index in indices {
+            // Missing from RETURNING: a concurrent request stored the same id first, and it won.
+            if let Some(&seq) = stored.get(events[index].envelope.id.as_str()) {
+                outcomes[index] = IngestOutcome::Created;
+                appended.push((&events[index], seq));
+            }
+        }
+        if !appended.is_empty() {
+            insert_raw(connection, &appended, received_at)?;
+            update_session(connection, session, &appended, received_at)?;
+        }
+    }
+    Ok(outcomes)
 }
 
-fn append(
+/// The ids among `events` already stored.
+fn stored_ids(
     connection: &mut AnyConnection,
-    credential: &IngestCredential,
-    event: &IncomingEvent,
-    received_at: DateTime<Utc>,
-) -> Result<(), Abort> {
-    let envelope = &event.envelope;
-    let seen = timeline_events::table
-        .filter(timeline_events::id.eq(envelope.id.as_str()))
-        .select(timeline_events::seq)
-        .first::<i64>(connection)
-        .optional()?;
-    if seen.is_some() {
-        return Err(Abort::Outcome(IngestOutcome::Duplicate));
-    }
-    let session = match lock_session(connection, envelope.session_id.as_str())? {
-        Some(session) => session,
-        None => create_session(connection, credential, envelope, received_at)?,
+    events: &[IncomingEvent],
+) -> Result<HashSet<String>, StorageError> {
+    let found: Vec<String> = match events {
+        // The common single-event request uses a statement SQLite and PostgreSQL can keep prepared.
+        [event] => timeline_events::table
+            .filter(timeline_events::id.eq(event.envelope.id.as_str()))
+            .select(timeline_events::id)
+            .load(connection)?,
+        _ => {
+            let ids: Vec<&str> = events.iter().map(|event| event.envelope.id.as_str()).collect();
+            timeline_events::table
+                .filter(timeline_events::id.eq_any(ids))
+                .select(timeline_events::id)
+                .load(connection)?
+        }
     };
-    if session.org_id != credential.org_id.as_str()
-        || session.candidate_key_id.as_deref() != Some(credential.candidate_key_id.as_str())
-    {
-        return Err(Abort::Outcome(IngestOutcome::Forbidden));
-    }
-    let Some(seq) = insert_event(connection, envelope, received_at)? else {
-        // A concurrent request stored the same id between our check and our insert: it won.
-        return Err(Abort::Outcome(IngestOutcome::Duplicate));
-    };
-    diesel::insert_into(raw_events::table)
-        .values((
-            raw_events::event_seq.eq(seq),
-            raw_events::envelope.eq(&event.raw),
-            raw_events::received_at.eq(to_stored_time(received_at)),
-        ))
-        .execute(connection)?;
-    update_session(connection, session, envelope, seq, received_at)?;
-    Ok(())
+    Ok(found.into_iter().collect())
 }
 
 fn create_session(
@@ -129,7 +165,7 @@ fn create_session(
     credential: &IngestCredential,
     envelope: &Envelope,
     now: DateTime<Utc>,
-) -> Result<SessionState, Abort> {
+) -> Result<SessionState, StorageError> {
     let record = NewSessionRecord {
         id: envelope.session_id.clone(),
         org_id: credential.org_id.clone(),
@@ -150,10 +186,9 @@ fn create_session(
             )?;
         }
         Err(StorageError::Conflict { .. }) => {}
-        Err(other) => return Err(other.into()),
+        Err(other) => return Err(other),
     }
-    lock_session(connection, envelope.session_id.as_str())?
-        .ok_or(Abort::Storage(StorageError::NotFound))
+    lock_session(connection, envelope.session_id.as_str())?.ok_or(StorageError::NotFound)
 }
 
 #[derive(Insertable)]
@@ -164,55 +199,98 @@ struct NewEventRow<'a> {
     session_id: &'a str,
     kind: &'a str,
     ts: NaiveDateTime,
-    source: String,
-    actor: String,
-    provenance: String,
-    data: String,
+    source: &'a str,
+    actor: &'a str,
+    provenance: &'a str,
+    data: &'a str,
     created_at: NaiveDateTime,
 }
 
-/// Inserts the event unless its id exists; returns its sequence number, or `None` when another write won.
-fn insert_event(
+/// Inserts the events whose ids are not stored yet, in one statement; returns the sequence number of each
+/// event inserted, by id.
+fn insert_events<'a>(
     connection: &mut AnyConnection,
-    envelope: &Envelope,
+    events: impl Iterator<Item = &'a IncomingEvent>,
     received_at: DateTime<Utc>,
-) -> Result<Option<i64>, StorageError> {
-    let row = NewEventRow {
-        id: envelope.id.as_str(),
-        session_id: envelope.session_id.as_str(),
-        kind: envelope.kind.as_str(),
-        ts: to_stored_time(envelope.ts),
-        source: object_to_text(&envelope.source.to_json()),
-        actor: object_to_text(&envelope.actor.to_json()),
-        provenance: object_to_text(&envelope.provenance.to_json()),
-        data: object_to_text(&envelope.data),
-        created_at: to_stored_time(received_at),
+) -> Result<HashMap<String, i64>, StorageError> {
+    let created_at = to_stored_time(received_at);
+    let rows: Vec<NewEventRow<'_>> = events
+        .map(|event| NewEventRow {
+            id: event.envelope.id.as_str(),
+            session_id: event.envelope.session_id.as_str(),
+            kind: event.envelope.kind.as_str(),
+            ts: to_stored_time(event.envelope.ts),
+            source: &event.source,
+            actor: &event.actor,
+            provenance: &event.provenance,
+            data: &event.data,
+            created_at,
+        })
+        .collect();
+    let stored: Vec<(String, i64)> = match rows.as_slice() {
+        [row] => per_backend!(connection, |inner| diesel::insert_into(timeline_events::table)
+            .values(row)
+            .on_conflict(timeline_events::id)
+            .do_nothing()
+            .returning((timeline_events::id, timeline_events::seq))
+            .get_results(inner)?),
+        _ => per_backend!(connection, |inner| diesel::insert_into(timeline_events::table)
+            .values(&rows)
+            .on_conflict(timeline_events::id)
+            .do_nothing()
+            .returning((timeline_events::id, timeline_events::seq))
+            .get_results(inner)?),
     };
-    let seq = per_backend!(connection, |inner| diesel::insert_into(timeline_events::table)
-        .values(&row)
-        .on_conflict(timeline_events::id)
-        .do_nothing()
-        .returning(timeline_events::seq)
-        .get_result::<i64>(inner)
-        .optional()?);
-    Ok(seq)
+    Ok(stored.into_iter().collect())
 }
 
+/// Keeps each stored event's envelope as the client sent it.
+fn insert_raw(
+    connection: &mut AnyConnection,
+    appended: &[(&IncomingEvent, i64)],
+    received_at: DateTime<Utc>,
+) -> Result<(), StorageError> {
+    let received_at = to_stored_time(received_at);
+    let rows: Vec<_> = appended
+        .iter()
+        .map(|(event, seq)| {
+            (
+                raw_events::event_seq.eq(*seq),
+                raw_events::envelope.eq(event.raw.as_str()),
+                raw_events::received_at.eq(received_at),
+            )
+        })
+        .collect();
+    per_backend!(connection, |inner| diesel::insert_into(raw_events::table)
+        .values(&rows)
+        .execute(inner)?);
+    Ok(())
+}
+
+/// Folds the appended events into the session's aggregates and writes them back with one statement; applies
+/// `session_start` metadata and `session_end`, which also (re)derives the artifacts.
 fn update_session(
     connection: &mut AnyConnection,
     session: SessionState,
-    envelope: &Envelope,
-    seq: i64,
+    appended: &[(&IncomingEvent, i64)],
     now: DateTime<Utc>,
 ) -> Result<(), StorageError> {
     let mut totals = session.totals();
-    totals.record(envelope, seq);
+    let mut ended_at = session.ended_at;
+    let mut ends = false;
+    let mut starts = Vec::new();
+    for (event, seq) in appended {
+        let envelope = &event.envelope;
+        totals.record(envelope, *seq);
+        if envelope.kind == EventKind::SESSION_END {
+            ends = true;
+            ended_at = ended_at.or(Some(to_stored_time(envelope.ts)));
+        } else if envelope.kind == EventKind::SESSION_START {
+            starts.push(&envelope.data);
+        }
+    }
     let started_at = totals.first_event_at.map_or(session.started_at, to_stored_time);
     let last_activity_at = totals.last_event_at.map_or(session.last_activity_at, to_stored_time);
-    let ended_at = match (session.ended_at, envelope.kind == EventKind::SESSION_END) {
-        (None, true) => Some(to_stored_time(envelope.ts)),
-        (ended_at, _) => ended_at,
-    };
     let last_test = totals.last_test.as_ref();
     diesel::update(sessions::table.find(&session.id))
         .set((
@@ -231,16 +309,22 @@ fn update_session(
             sessions::last_test_at.eq(last_test.map(|test| to_stored_time(test.at))),
             sessions::last_test_seq.eq(last_test.map(|test| test.seq)),
             sessions::last_test_passed.eq(last_test.map(|test| test.passed)),
-            sessions::started_at.eq(started_at),
             sessions::last_activity_at.eq(last_activity_at),
             sessions::ended_at.eq(ended_at),
             sessions::updated_at.eq(to_stored_time(now)),
         ))
         .execute(connection)?;
-    if envelope.kind == EventKind::SESSION_START {
-        copy_start_metadata(connection, &session.id, &envelope.data)?;
+    // Apart, and only when it moves: started_at is indexed, and rewriting an unchanged index entry on every
+    // event would cost a page write each time.
+    if started_at != session.started_at {
+        diesel::update(sessions::table.find(&session.id))
+            .set(sessions::started_at.eq(started_at))
+            .execute(connection)?;
     }
-    if envelope.kind == EventKind::SESSION_END {
+    for data in starts {
+        copy_start_metadata(connection, &session.id, data)?;
+    }
+    if ends {
         crate::artifacts::derive(connection, &session.id, now)?;
     }
     Ok(())

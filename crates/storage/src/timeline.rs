@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use traceline_domain::event::EventKind;
 use traceline_domain::json::JsonObject;
 
 use crate::connection::AnyConnection;
@@ -132,15 +131,16 @@ pub fn page(
     Ok(TimelinePage { events, has_more })
 }
 
-/// Every event of one kind in a session, in timeline order.
-pub fn of_kind(
+/// The session's `decision_event`s, in timeline order.
+pub fn decisions(
     connection: &mut AnyConnection,
     session_id: &str,
-    kind: &EventKind,
 ) -> Result<Vec<TimelineEvent>, StorageError> {
+    // The kind is written into the SQL, not bound: only a literal lets the planners prove the partial index
+    // `timeline_events_decisions` (WHERE kind = 'decision_event') applies.
     timeline_events::table
         .filter(timeline_events::session_id.eq(session_id))
-        .filter(timeline_events::kind.eq(kind.as_str()))
+        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>("kind = 'decision_event'"))
         .order((timeline_events::ts.asc(), timeline_events::seq.asc()))
         .select(EventRow::as_select())
         .load(connection)?

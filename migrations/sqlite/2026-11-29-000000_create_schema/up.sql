@@ -112,7 +112,8 @@ CREATE TABLE timeline_events (
     created_at TIMESTAMP NOT NULL
 );
 CREATE INDEX timeline_events_session_order ON timeline_events (session_id, ts, seq);
-CREATE INDEX timeline_events_session_kind ON timeline_events (session_id, kind, ts, seq);
+-- Decisions are read by kind; a partial index keeps that read cheap without a page write for every other event.
+CREATE INDEX timeline_events_decisions ON timeline_events (session_id, ts, seq) WHERE kind = 'decision_event';
 
 -- The envelope exactly as the client sent it, kept apart so timeline pages stay narrow.
 CREATE TABLE raw_events (

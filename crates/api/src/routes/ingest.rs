@@ -50,14 +50,17 @@ async fn ingest_one(
     let id = envelope.id.as_str().to_owned();
     // The body parsed as JSON, so it is UTF-8: kept byte for byte as the raw envelope.
     let raw = String::from_utf8_lossy(&body).into_owned();
-    let event = IncomingEvent { envelope, raw };
+    let event = [IncomingEvent::new(envelope, raw)];
     let now = to_storage_precision(Utc::now());
-    let outcome =
+    let outcomes =
         state.write(move |connection| ingest::ingest(connection, &credential, &event, now)).await?;
-    let mut response = match outcome {
-        IngestOutcome::Created => HttpResponse::Created().json(json!({"ok": true, "id": id})),
-        IngestOutcome::Duplicate => HttpResponse::Ok().json(json!({"ok": true, "skipped": true})),
-        IngestOutcome::Forbidden => return Err(forbidden_session()),
+    let mut response = match outcomes.first() {
+        None => return Err(ApiError::Internal(anyhow::anyhow!("ingest returned no outcome"))),
+        Some(IngestOutcome::Created) => HttpResponse::Created().json(json!({"ok": true, "id": id})),
+        Some(IngestOutcome::Duplicate) => {
+            HttpResponse::Ok().json(json!({"ok": true, "skipped": true}))
+        }
+        Some(IngestOutcome::Forbidden) => return Err(forbidden_session()),
     };
     rate_limit::attach(&mut response, decision);
     Ok(response)
@@ -86,14 +89,16 @@ async fn ingest_batch(
     let decision =
         state.rate_limits.check_ingest(&credential.candidate_key_id, cost, SystemTime::now())?;
 
-    // Each event is judged alone: invalid ones get their 400 here; the valid ones go to storage together, in one
-    // transaction with a savepoint each, so the batch costs one commit.
+    // Each event is judged alone: invalid ones get their 400 here; the valid ones are stored together, in one
+    // transaction and a handful of statements, each with its own outcome.
     let mut results: Vec<Option<BatchResult>> = Vec::with_capacity(items.len());
+    let mut positions = Vec::new();
     let mut valid = Vec::new();
     for (index, item) in items.into_iter().enumerate() {
         match Envelope::parse(&item) {
             Ok(envelope) => {
-                valid.push((index, IncomingEvent { raw: item.to_string(), envelope }));
+                positions.push(index);
+                valid.push(IncomingEvent::new(envelope, item.to_string()));
                 results.push(None);
             }
             Err(errors) => results.push(Some(BatchResult {
@@ -103,21 +108,15 @@ async fn ingest_batch(
             })),
         }
     }
+    let ids: Vec<String> =
+        valid.iter().map(|event| event.envelope().id.as_str().to_owned()).collect();
     let now = to_storage_precision(Utc::now());
-    let stored = state
-        .write(move |connection| {
-            let mut outcomes = Vec::with_capacity(valid.len());
-            for (index, event) in &valid {
-                outcomes.push((
-                    *index,
-                    event.envelope.id.as_str().to_owned(),
-                    ingest::ingest(connection, &credential, event, now)?,
-                ));
-            }
-            Ok(outcomes)
-        })
-        .await?;
-    for (index, id, outcome) in stored {
+    let outcomes = if valid.is_empty() {
+        Vec::new()
+    } else {
+        state.write(move |connection| ingest::ingest(connection, &credential, &valid, now)).await?
+    };
+    for ((index, id), outcome) in positions.into_iter().zip(ids).zip(outcomes) {
         results[index] = Some(match outcome {
             IngestOutcome::Created => BatchResult { id: Some(id), status: 201, error: None },
             IngestOutcome::Duplicate => BatchResult { id: Some(id), status: 200, error: None },

@@ -5,7 +5,6 @@ use std::collections::BTreeSet;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Duration;
 use serde_json::{json, Value};
-use traceline_domain::event::EventKind;
 use traceline_domain::{PageRule, Scope, SessionId, ValidationErrors};
 use traceline_storage::sessions;
 use traceline_storage::timeline::{self, PageError};
@@ -86,7 +85,7 @@ async fn get_decisions(
     let decisions = state
         .read(move |connection| {
             sessions::get(connection, &scope, &id)?;
-            timeline::of_kind(connection, id.as_str(), &EventKind::DECISION_EVENT)
+            timeline::decisions(connection, id.as_str())
         })
         .await
         .map_err(session_not_found)?;
