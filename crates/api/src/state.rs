@@ -40,13 +40,24 @@ impl AppState {
         Ok(web::block(move || database.read(work)).await??)
     }
 
-    /// Runs storage work in one write transaction on the blocking thread pool.
+    /// Runs storage work in one write transaction and returns once it has committed. On SQLite the work goes
+    /// straight to the group-commit writer and is awaited without holding a thread; on PostgreSQL it runs on the
+    /// blocking thread pool.
     pub async fn write<T, F>(&self, work: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: FnOnce(&mut AnyConnection) -> Result<T, StorageError> + Send + 'static,
     {
         let database = self.database.clone();
-        Ok(web::block(move || database.write(work)).await??)
+        match self.database.write_queued(work) {
+            Ok(queued) => {
+                if let Some(overflow) = queued.overflow {
+                    // The writer is behind: wait for room where waiting does not stall other requests.
+                    web::block(move || overflow.send_blocking()).await??;
+                }
+                Ok(queued.pending.await?)
+            }
+            Err(work) => Ok(web::block(move || database.write(work)).await??),
+        }
     }
 }

@@ -10,7 +10,7 @@ use diesel::{Connection, ConnectionError};
 
 use crate::connection::{AnyConnection, Backend, DatabaseUrl};
 use crate::error::StorageError;
-use crate::group_commit::GroupCommitter;
+use crate::group_commit::{GroupCommitter, QueuedWrite};
 
 /// Per-connection SQLite settings, each in its own statement and in this order (diesel's SQLite docs):
 /// wait on locks instead of failing, write-ahead log so readers never block the writer, fsync the log on every
@@ -159,6 +159,19 @@ impl Database {
     ) -> Result<T, StorageError> {
         let mut connection = self.writer.get()?;
         work(&mut connection)
+    }
+
+    /// On SQLite, queues `work` for the group-commit writer without blocking (see [`QueuedWrite`]); elsewhere
+    /// hands `work` back to be run with [`Database::write`] on a thread that may block.
+    pub fn write_queued<T, F>(&self, work: F) -> Result<QueuedWrite<T>, F>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> Result<T, StorageError> + Send + 'static,
+    {
+        match &self.group_commit {
+            Some(group_commit) => Ok(group_commit.enqueue(work)),
+            None => Err(work),
+        }
     }
 
     /// Checks that the database answers a trivial query.

@@ -7,8 +7,12 @@
 //! request that fails rolls back alone and the others in its batch commit. Nobody is answered before the commit
 //! that makes their write durable; if the commit fails, every request in the batch gets the error.
 
+use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::pin::Pin;
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Waker};
 use std::thread;
 
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
@@ -55,20 +59,138 @@ impl GroupCommitter {
         F: FnOnce(&mut AnyConnection) -> Result<T, StorageError> + Send + 'static,
     {
         let (answer, answered) = mpsc::sync_channel::<Result<T, StorageError>>(1);
-        let job: Job = Box::new(move |connection| {
-            let outcome = connection.transaction(work);
-            Box::new(move |committed| {
-                let result = match (outcome, committed) {
-                    (Ok(value), Ok(())) => Ok(value),
-                    (Ok(_), Err(reason)) => Err(commit_failed(reason)),
-                    (Err(error), _) => Err(error),
-                };
-                // The submitter may have given up (its thread was cancelled); nothing to do then.
-                let _ = answer.send(result);
-            })
-        });
+        // The submitter may have given up (its thread was cancelled); nothing to do then.
+        let job = job(work, move |result| drop(answer.send(result)));
         self.jobs.send(job).map_err(|_| writer_gone())?;
         answered.recv().map_err(|_| writer_gone())?
+    }
+
+    /// Queues `work` for the next batch without blocking and returns the future of its committed result. When
+    /// the queue is full, the write comes back as an [`Overflow`] to be sent from a thread that may block.
+    pub(crate) fn enqueue<T, F>(&self, work: F) -> QueuedWrite<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> Result<T, StorageError> + Send + 'static,
+    {
+        let slot = Arc::new(Mutex::new(Slot { result: None, waker: None, closed: false }));
+        let completer = Completer { slot: Arc::clone(&slot), completed: false };
+        let job = job(work, move |result| completer.complete(result));
+        let overflow = match self.jobs.try_send(job) {
+            Ok(()) => None,
+            Err(TrySendError::Full(job) | TrySendError::Disconnected(job)) => {
+                Some(Overflow { job, jobs: self.jobs.clone() })
+            }
+        };
+        QueuedWrite { pending: PendingWrite { slot }, overflow }
+    }
+}
+
+/// Wraps a request's work as a job: run in a savepoint, answered through `answer` once the commit is known.
+fn job<T, F, A>(work: F, answer: A) -> Job
+where
+    T: Send + 'static,
+    F: FnOnce(&mut AnyConnection) -> Result<T, StorageError> + Send + 'static,
+    A: FnOnce(Result<T, StorageError>) + Send + 'static,
+{
+    Box::new(move |connection| {
+        let outcome = connection.transaction(work);
+        Box::new(move |committed| {
+            answer(match (outcome, committed) {
+                (Ok(value), Ok(())) => Ok(value),
+                (Ok(_), Err(reason)) => Err(commit_failed(reason)),
+                (Err(error), _) => Err(error),
+            });
+        })
+    })
+}
+
+/// A write handed to the writer without blocking.
+pub struct QueuedWrite<T> {
+    /// Resolves to the write's result once its batch has committed.
+    pub pending: PendingWrite<T>,
+    /// Set when the queue was full: send it (blocking) before awaiting `pending`.
+    pub overflow: Option<Overflow>,
+}
+
+/// A write that found the writer's queue full.
+pub struct Overflow {
+    job: Job,
+    jobs: SyncSender<Job>,
+}
+
+impl Overflow {
+    /// Waits for room in the queue. Blocking: call it off the async executor.
+    pub fn send_blocking(self) -> Result<(), StorageError> {
+        self.jobs.send(self.job).map_err(|_| writer_gone())
+    }
+}
+
+struct Slot<T> {
+    result: Option<Result<T, StorageError>>,
+    waker: Option<Waker>,
+    closed: bool,
+}
+
+fn lock<T>(slot: &Mutex<Slot<T>>) -> MutexGuard<'_, Slot<T>> {
+    // A panic while the lock was held cannot leave the slot half-written: every update is a single assignment.
+    slot.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The writer's end of a [`PendingWrite`]. Dropped without completing (its job was never run), it wakes the
+/// waiter with an error rather than leaving it waiting forever.
+struct Completer<T> {
+    slot: Arc<Mutex<Slot<T>>>,
+    completed: bool,
+}
+
+impl<T> Completer<T> {
+    fn complete(mut self, result: Result<T, StorageError>) {
+        self.completed = true;
+        let waker = {
+            let mut slot = lock(&self.slot);
+            slot.result = Some(result);
+            slot.waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
+
+impl<T> Drop for Completer<T> {
+    fn drop(&mut self) {
+        if self.completed {
+            return;
+        }
+        let waker = {
+            let mut slot = lock(&self.slot);
+            slot.closed = true;
+            slot.waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
+
+/// The committed result of a queued write.
+pub struct PendingWrite<T> {
+    slot: Arc<Mutex<Slot<T>>>,
+}
+
+impl<T> Future for PendingWrite<T> {
+    type Output = Result<T, StorageError>;
+
+    fn poll(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut slot = lock(&self.slot);
+        if let Some(result) = slot.result.take() {
+            return Poll::Ready(result);
+        }
+        if slot.closed {
+            return Poll::Ready(Err(writer_gone()));
+        }
+        slot.waker = Some(context.waker().clone());
+        Poll::Pending
     }
 }
 

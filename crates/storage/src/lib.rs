@@ -22,3 +22,4 @@ pub mod timeline;
 pub use connection::{AnyConnection, Backend, DatabaseUrl};
 pub use database::{Database, PoolSettings};
 pub use error::StorageError;
+pub use group_commit::{Overflow, PendingWrite, QueuedWrite};
