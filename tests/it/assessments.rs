@@ -45,6 +45,8 @@ async fn assessments_are_created_listed_read_and_soft_deleted(backend: TestBacke
     let redeemed = app.redeem(&key).await;
     let token = redeemed["sessionToken"].as_str().unwrap().to_owned();
     let session_path = format!("/v1/sessions/{}", redeemed["sessionId"].as_str().unwrap());
+    app.get(&session_path, &key).await.expect(200);
+    app.get(&session_path, &token).await.expect(200);
 
     assert_eq!(
         app.delete(&format!("/v1/assessments/{id}"), &acme.key).await.expect(200),

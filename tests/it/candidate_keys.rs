@@ -235,6 +235,9 @@ async fn revoked_keys_disappear_and_stop_working(backend: TestBackend) {
         issued[0]["id"].as_str().unwrap().to_owned(),
     );
     let token = app.redeem(&key).await["sessionToken"].as_str().unwrap().to_owned();
+    // Both credentials authenticate (and so sit in the credential cache) before the revocation.
+    app.get("/v1/sessions", &key).await.expect(200);
+    app.get("/v1/sessions", &token).await.expect(200);
     let path = format!("/v1/assessments/{assessment}/keys/{key_id}");
     app.delete(&path, &other.key).await.expect(404);
     app.delete(&path, &app.api_key(&org, "read")).await.expect(403);

@@ -6,6 +6,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::time::Instant;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -15,7 +16,7 @@ use traceline_domain::api_key::{hash_secret, looks_like_api_key};
 use traceline_domain::candidate_key::{looks_like_session_token, normalize_key, CandidateKey};
 use traceline_domain::{OrgId, Scope, Scopes};
 use traceline_storage::sessions::SessionScope;
-use traceline_storage::{api_keys, candidate_keys};
+use traceline_storage::{api_keys, candidate_keys, AnyConnection, StorageError};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -101,32 +102,25 @@ impl FromRequest for Principal {
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = request.app_data::<web::Data<AppState>>().cloned();
-        let presented = presented_credential(request);
+        let presented_credential = presented_credential(request);
         Box::pin(async move {
             let state = state.ok_or_else(|| {
                 ApiError::Internal(anyhow::anyhow!("application state is missing"))
             })?;
-            let presented = presented.ok_or(ApiError::Unauthorized)?;
-            let principal = state.read(move |connection| {
-                Ok(match presented {
-                    Presented::ApiKey(secret) => {
-                        api_keys::find_active_by_hash(connection, &hash_secret(&secret))?.map(
-                            |grant| Principal::Reviewer {
-                                org_id: grant.org_id,
-                                scopes: grant.scopes,
-                            },
-                        )
+            let presented = presented_credential.ok_or(ApiError::Unauthorized)?;
+            let cache_key = presented.hash();
+            let principal = match state.credentials.get(&cache_key, Instant::now()) {
+                Some(principal) => Some(principal),
+                None => {
+                    let found =
+                        state.read(move |connection| look_up(connection, presented)).await?;
+                    if let Some(principal) = &found {
+                        state.credentials.insert(cache_key, principal.clone(), Instant::now());
                     }
-                    Presented::CandidateKey(key) => {
-                        candidate_keys::find_by_key(connection, &key)?.map(Principal::Candidate)
-                    }
-                    Presented::SessionToken(token) => {
-                        candidate_keys::find_by_token_hash(connection, &hash_secret(&token))?
-                            .map(Principal::Candidate)
-                    }
-                })
-            });
-            match principal.await? {
+                    found
+                }
+            };
+            match principal {
                 Some(Principal::Candidate(key)) if !key.authenticates_at(Utc::now()) => {
                     Err(ApiError::Unauthorized)
                 }
@@ -135,6 +129,36 @@ impl FromRequest for Principal {
             }
         })
     }
+}
+
+impl Presented {
+    /// The SHA-256 of the credential as matched (candidate keys in canonical case), its cache and lookup key.
+    fn hash(&self) -> String {
+        match self {
+            Presented::ApiKey(secret) => hash_secret(secret),
+            Presented::CandidateKey(key) => hash_secret(key),
+            Presented::SessionToken(token) => hash_secret(token),
+        }
+    }
+}
+
+fn look_up(
+    connection: &mut AnyConnection,
+    presented: Presented,
+) -> Result<Option<Principal>, StorageError> {
+    Ok(match presented {
+        Presented::ApiKey(secret) => {
+            api_keys::find_active_by_hash(connection, &hash_secret(&secret))?
+                .map(|grant| Principal::Reviewer { org_id: grant.org_id, scopes: grant.scopes })
+        }
+        Presented::CandidateKey(key) => {
+            candidate_keys::find_by_key(connection, &key)?.map(Principal::Candidate)
+        }
+        Presented::SessionToken(token) => {
+            candidate_keys::find_by_token_hash(connection, &hash_secret(&token))?
+                .map(Principal::Candidate)
+        }
+    })
 }
 
 /// Reads the credential: the bearer token if there is an `Authorization` header, else `X-API-Key`. Candidate

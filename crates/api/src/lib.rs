@@ -8,6 +8,7 @@ mod app;
 pub mod auth;
 pub mod commands;
 pub mod config;
+pub mod credentials;
 mod dto;
 pub mod error;
 pub mod rate_limit;

@@ -6,6 +6,7 @@ use actix_web::web;
 use traceline_storage::{AnyConnection, Database, StorageError};
 
 use crate::config::Settings;
+use crate::credentials::CredentialCache;
 use crate::error::ApiError;
 use crate::rate_limit::RateLimits;
 
@@ -18,6 +19,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// The in-memory rate limiters, shared by every worker.
     pub rate_limits: Arc<RateLimits>,
+    /// Recently authenticated credentials.
+    pub credentials: Arc<CredentialCache>,
 }
 
 impl AppState {
@@ -26,7 +29,12 @@ impl AppState {
         let database = Database::open(&settings.database_url, &settings.pool);
         let rate_limits =
             Arc::new(RateLimits::new(settings.ip_rate_per_min, settings.ingest_rate_per_min));
-        Self { database, settings: Arc::new(settings), rate_limits }
+        Self {
+            database,
+            settings: Arc::new(settings),
+            rate_limits,
+            credentials: Arc::new(CredentialCache::default()),
+        }
     }
 
     /// Runs read-only storage work on the blocking thread pool. The pooled connection is taken and returned

@@ -152,7 +152,8 @@ impl TestApp {
         self.send(Method::POST, "/v1/candidate/redeem", None, Some(body)).await.expect(200)
     }
 
-    /// Runs SQL directly against the test database (to move time, e.g. expire a key).
+    /// Runs SQL directly against the test database (to move time, e.g. expire a key). The app's credential
+    /// cache is cleared, since the change bypassed the app.
     pub(crate) fn execute_sql(&self, sql: &str) {
         use diesel::connection::SimpleConnection;
         let sql = sql.to_owned();
@@ -160,6 +161,7 @@ impl TestApp {
             .database
             .write(move |connection| Ok(connection.batch_execute(&sql)?))
             .expect("run SQL");
+        self.state.credentials.clear();
     }
 
     pub(crate) async fn get(&self, path: &str, key: &str) -> TestResponse {

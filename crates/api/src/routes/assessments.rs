@@ -92,5 +92,7 @@ async fn delete_assessment(
         .write(move |connection| assessments::soft_delete(connection, &org_id, &id, now))
         .await
         .map_err(assessment_not_found)?;
+    // Its keys were revoked with it: they must stop working now, not when the cache expires.
+    state.credentials.clear();
     Ok(HttpResponse::Ok().json(OkIdBody { ok: true, id: deleted_id }))
 }

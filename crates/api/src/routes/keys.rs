@@ -153,6 +153,8 @@ async fn revoke_key(
         })
         .await
         .map_err(key_not_found)?;
+    // The key, and every token redeemed from it, must stop working now, not when the cache expires.
+    state.credentials.clear();
     Ok(HttpResponse::Ok().json(OkIdBody { ok: true, id: revoked_id }))
 }
 
