@@ -107,13 +107,20 @@ async fn bad_key_requests_are_refused(backend: TestBackend) {
     app.post(&path, &other.key, &json!({"count": 1})).await.expect(404);
     app.get(&path, &other.key).await.expect(404);
     app.post("/v1/assessments/nope/keys", &org.key, &json!({"count": 1})).await.expect(404);
+    let mut issued = Vec::new();
     for _ in 0..10 {
-        app.keys(&org, &assessment, 50).await;
+        issued.extend(app.keys(&org, &assessment, 50).await);
     }
     let response = app.post(&path, &org.key, &json!({"count": 1})).await;
     assert_eq!(response.code(), "conflict", "500 live keys is the ceiling");
     response.expect(409);
     assert_eq!(app.get("/v1/candidates?limit=1", &org.key).await.expect(200)["total"], 500);
+    // A completed key is history, not capacity: it makes room for one more.
+    let done = issued[0]["key"].as_str().unwrap();
+    let session = app.redeem(done).await["sessionId"].clone();
+    app.post("/v1/candidate/complete", done, &json!({"sessionId": session})).await.expect(200);
+    app.post(&path, &org.key, &json!({"count": 1})).await.expect(201);
+    app.post(&path, &org.key, &json!({"count": 1})).await.expect(409);
 }
 
 async fn a_key_goes_from_pending_to_completed_to_hired(backend: TestBackend) {

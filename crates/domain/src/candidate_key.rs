@@ -15,7 +15,7 @@ pub const KEY_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 pub const SESSION_TOKEN_PREFIX: &str = "pst_sess_";
 /// Most keys one request may create.
 pub const MAX_KEYS_PER_REQUEST: i64 = 50;
-/// Most live (unrevoked) keys one assessment may hold.
+/// Most live keys (unrevoked, pending or active, not expired) one assessment may hold at once.
 pub const MAX_LIVE_KEYS_PER_ASSESSMENT: i64 = 500;
 
 /// Where a candidate is in the process.

@@ -84,14 +84,18 @@ pub fn insert(connection: &mut AnyConnection, key: &CandidateKey) -> Result<(), 
     })
 }
 
-/// Number of unrevoked keys of an assessment.
+/// Number of live keys of an assessment at `now`: unrevoked, pending or active, and not expired; the keys a
+/// candidate can still use. Completed, hired and expired keys are history, not capacity.
 pub fn count_live(
     connection: &mut AnyConnection,
     assessment_id: &str,
+    now: DateTime<Utc>,
 ) -> Result<i64, StorageError> {
     Ok(candidate_keys::table
         .filter(candidate_keys::assessment_id.eq(assessment_id))
         .filter(candidate_keys::revoked_at.is_null())
+        .filter(candidate_keys::status.eq_any(["pending", "active"]))
+        .filter(candidate_keys::expires_at.gt(to_stored_time(now)))
         .count()
         .get_result(connection)?)
 }

@@ -64,7 +64,7 @@ async fn create_keys(
     let issued = state
         .write(move |connection| {
             let assessment = assessments::get(connection, &org_id, &assessment_id)?;
-            let live = candidate_keys::count_live(connection, &assessment_id)?;
+            let live = candidate_keys::count_live(connection, &assessment_id, now)?;
             let requested = i64::try_from(holders.len()).unwrap_or(i64::MAX);
             if live + requested > MAX_LIVE_KEYS_PER_ASSESSMENT {
                 return Ok(Issued::OverLimit { live });
