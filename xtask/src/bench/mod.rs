@@ -4,6 +4,7 @@
 //! Each backend gets a fresh database and a fresh server; both are removed when the run ends, failed or not
 //! (their guards stop the server before dropping the database).
 
+mod cohort;
 mod database;
 mod http;
 mod load;
@@ -34,6 +35,9 @@ const OPTIMISED_VAR: &str = "TRACELINE_BENCH_OPTIMISED";
 /// Timed requests per timeline page position.
 const TIMELINE_REPETITIONS: usize = 200;
 
+/// Timed requests per cohort-stats route.
+const COHORT_REPETITIONS: usize = 100;
+
 /// Options of `cargo xtask bench`.
 #[derive(Debug, Args)]
 pub(crate) struct BenchArgs {
@@ -46,6 +50,10 @@ pub(crate) struct BenchArgs {
     /// Concurrent keep-alive connections, one client thread each.
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=450))]
     connections: u64,
+    /// Completed sessions in the cohort whose statistics are timed; smaller for a quick check.
+    #[arg(long, default_value_t = cohort::COHORT_SESSIONS,
+          value_parser = clap::value_parser!(u64).range(2..=1_000_000))]
+    cohort: u64,
     /// Where the report goes, relative to the workspace root unless absolute.
     #[arg(long, default_value = "docs/BENCHMARKS.md")]
     out: PathBuf,
@@ -97,6 +105,7 @@ pub(crate) fn bench(root: &Path, args: &BenchArgs) -> Result<()> {
         connections,
         warmup_seconds: (args.seconds / 5).clamp(1, 3),
         seconds: args.seconds,
+        cohort_sessions: usize::try_from(args.cohort)?,
     };
 
     let mut build = cargo(root);
@@ -175,6 +184,13 @@ fn bench_backend(
     let sampler = RssSampler::start(server.pid());
 
     let keys = scenarios::candidate_keys(server.address, &api_key, header.connections + 1)?;
+    // Issued before the load scenarios, so that a server refusing them fails the run in seconds.
+    let cohort_keys = cohort::issue(server.address, &api_key, header.cohort_sessions)?;
+    say(&format!(
+        "  issued {} candidate keys for the cohort in {:.2} s",
+        cohort_keys.len(),
+        cohort_keys.seconds()
+    ));
     let load = Load {
         address: server.address,
         connections: header.connections,
@@ -198,12 +214,30 @@ fn bench_backend(
             load::percentile_ms(sorted, 99.0)
         ));
     }
+    let cohort = cohort::cohort(
+        server.address,
+        &api_key,
+        cohort_keys,
+        header.connections,
+        COHORT_REPETITIONS,
+    )?;
+    say(&format!(
+        "  built a cohort of {} completed sessions in {:.1} s",
+        cohort.sessions, cohort.build_seconds
+    ));
+    for (name, sorted) in &cohort.routes {
+        say(&format!(
+            "  {name}: p50 {:.2} ms, p99 {:.2} ms",
+            load::percentile_ms(sorted, 50.0),
+            load::percentile_ms(sorted, 99.0)
+        ));
+    }
 
     let peak_kb = server.peak_memory_kb()?;
     let sampled_rss_kb = sampler.finish();
     server.stop()?;
     say(&format!("  peak memory {:.1} MB", peak_kb.max(sampled_rss_kb) as f64 * 1024.0 / 1e6));
-    Ok(BackendResult { backend, health, single, batch, timeline, peak_kb, sampled_rss_kb })
+    Ok(BackendResult { backend, health, single, batch, timeline, cohort, peak_kb, sampled_rss_kb })
 }
 
 fn summarize(name: &str, report: &load::LoadReport) {

@@ -65,6 +65,25 @@ pub(crate) fn push_timestamp(out: &mut String, ms_of_day: u32) {
     _ = write!(out, "{DAY}T{hours:02}:{minutes:02}:{seconds:02}.{millis:03}Z");
 }
 
+/// Appends an envelope up to its `data` value: `{"id":…,"v":1,"data":`. The caller appends the data object
+/// and the closing `}`.
+pub(crate) fn push_event_head(
+    out: &mut String,
+    id: &str,
+    session_id: &str,
+    ms_of_day: u32,
+    kind: &str,
+    actor: &str,
+    attribution: &str,
+) {
+    _ = write!(out, r#"{{"id":"{id}","sessionId":"{session_id}","ts":""#);
+    push_timestamp(out, ms_of_day);
+    _ = write!(
+        out,
+        r#"","kind":"{kind}","source":{{"channel":"hook","integration":"claude-code"}},"actor":{{"type":"{actor}"}},"provenance":{{"attribution":"{attribution}"}},"v":1,"data":"#
+    );
+}
+
 /// Appends one envelope: a `command`, `file_diff`, `prompt` or `test_run` event with small, varied `data`,
 /// as a hook would send it.
 pub(crate) fn push_envelope(
@@ -80,12 +99,7 @@ pub(crate) fn push_envelope(
         12..=16 => "prompt",
         _ => "test_run",
     };
-    _ = write!(out, r#"{{"id":"{id}","sessionId":"{session_id}","ts":""#);
-    push_timestamp(out, ms_of_day);
-    _ = write!(
-        out,
-        r#"","kind":"{kind}","source":{{"channel":"hook","integration":"claude-code"}},"actor":{{"type":"ai"}},"provenance":{{"attribution":"likely_ai"}},"v":1,"data":"#
-    );
+    push_event_head(out, id, session_id, ms_of_day, kind, "ai", "likely_ai");
     let n = rng.below(1000);
     _ = match kind {
         "command" => write!(

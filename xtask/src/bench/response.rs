@@ -203,11 +203,34 @@ pub(crate) fn string_fields(json: &str, field: &str) -> Vec<String> {
     values
 }
 
+/// The text of a JSON document from the value of its first `"field":` on, leading whitespace removed; `None`
+/// when no such field is there. Enough to check a number or an object's presence without a JSON dependency.
+pub(crate) fn field_value<'a>(json: &'a str, field: &str) -> Option<&'a str> {
+    let needle = format!("\"{field}\"");
+    let mut rest = json;
+    while let Some(found) = rest.find(&needle) {
+        rest = &rest[found + needle.len()..];
+        if let Some(value) = rest.trim_start().strip_prefix(':') {
+            return Some(value.trim_start());
+        }
+    }
+    None
+}
+
+/// The non-negative integer value of the first `"field":` of a JSON document.
+pub(crate) fn integer_field(json: &str, field: &str) -> Option<u64> {
+    let value = field_value(json, field)?;
+    let digits = value.find(|c: char| !c.is_ascii_digit()).unwrap_or(value.len());
+    value[..digits].parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use std::io::{Cursor, Read};
 
-    use super::{parse_head, read_response, string_fields, BodyLength, Head};
+    use super::{
+        field_value, integer_field, parse_head, read_response, string_fields, BodyLength, Head,
+    };
 
     /// A reader that hands out its bytes a few at a time, like a socket under load.
     struct Trickle<'a>(&'a [u8], usize);
@@ -305,5 +328,19 @@ mod tests {
         assert_eq!(string_fields(json, "key"), ["PST-AAAA-BBBB", "PST-CCCC-DDDD"]);
         assert_eq!(string_fields(json, "id"), ["1", "2"]);
         assert!(string_fields(json, "apiKey").is_empty());
+    }
+
+    #[test]
+    fn field_values_and_integers() {
+        let json = r#"{"cohortStats": {"sessionCount" : 10000, "metrics": {}, "percentiles":{"durationMs":0.5}}}"#;
+        assert_eq!(integer_field(json, "sessionCount"), Some(10_000));
+        assert!(field_value(json, "percentiles").is_some_and(|value| value.starts_with('{')));
+        assert_eq!(field_value(json, "missing"), None);
+        assert_eq!(integer_field(r#"{"cohortStats":null}"#, "cohortStats"), None);
+        // A quoted mention that is not a field is skipped.
+        assert_eq!(
+            integer_field(r#"{"a":"sessionCount","sessionCount":3}"#, "sessionCount"),
+            Some(3)
+        );
     }
 }

@@ -31,7 +31,7 @@ const TIMELINE_WARMUP: usize = 5;
 const TIMELINE_SESSION: &str = "bench-timeline";
 
 /// 10:00:00.000, where generated events start.
-const START_MS: u32 = 36_000_000;
+pub(crate) const START_MS: u32 = 36_000_000;
 
 /// Creates an assessment and at least `count` candidate keys with the reviewer key; returns the keys.
 pub(crate) fn candidate_keys(
@@ -39,24 +39,46 @@ pub(crate) fn candidate_keys(
     api_key: &str,
     count: usize,
 ) -> Result<Vec<String>> {
-    let auth = format!("Authorization: Bearer {api_key}");
     let mut client = Client::new(address);
-    let body =
-        br#"{"title":"Benchmark","role":"Backend engineer","taskBrief":"Load-test the service."}"#;
-    let response = client.send("POST", "/v1/assessments", &[&auth], body)?;
+    let assessment = create_assessment(&mut client, api_key, "Benchmark")?;
+    issue_keys(&mut client, api_key, &assessment, count)
+}
+
+/// `POST /v1/assessments` as the reviewer; returns the new assessment's id.
+pub(crate) fn create_assessment(client: &mut Client, api_key: &str, title: &str) -> Result<String> {
+    let auth = format!("Authorization: Bearer {api_key}");
+    let body = format!(
+        r#"{{"title":"{title}","role":"Backend engineer","taskBrief":"Load-test the service."}}"#
+    );
+    let response = client.send("POST", "/v1/assessments", &[&auth], body.as_bytes())?;
     ensure!(response.status == 201, "creating the assessment: {}", describe(&response));
     let text = response.text();
-    let assessment = string_fields(&text, "id")
+    string_fields(&text, "id")
         .into_iter()
         .next()
-        .with_context(|| format!("no assessment id in {text}"))?;
+        .with_context(|| format!("no assessment id in {text}"))
+}
+
+/// Issues `count` candidate keys of `assessment`, 50 a request (the API's maximum), as the reviewer.
+pub(crate) fn issue_keys(
+    client: &mut Client,
+    api_key: &str,
+    assessment: &str,
+    count: usize,
+) -> Result<Vec<String>> {
+    let auth = format!("Authorization: Bearer {api_key}");
+    let path = format!("/v1/assessments/{assessment}/keys");
     let mut keys = Vec::with_capacity(count);
     while keys.len() < count {
         let batch = (count - keys.len()).min(50);
-        let path = format!("/v1/assessments/{assessment}/keys");
         let body = format!(r#"{{"count":{batch}}}"#);
         let response = client.send("POST", &path, &[&auth], body.as_bytes())?;
-        ensure!(response.status == 201, "creating candidate keys: {}", describe(&response));
+        ensure!(
+            response.status == 201,
+            "creating candidate keys ({} issued so far): {}",
+            keys.len(),
+            describe(&response)
+        );
         let created = string_fields(&response.text(), "key");
         ensure!(created.len() == batch, "asked for {batch} keys, got {}", created.len());
         keys.extend(created);
@@ -214,12 +236,12 @@ fn batch_body(body: &mut String, rng: &mut Rng, ids: &[String], session: &str, f
 }
 
 /// How many events a batch response reports as created.
-fn created_in(text: &str) -> usize {
+pub(crate) fn created_in(text: &str) -> usize {
     text.matches(r#""status":201"#).count()
 }
 
 /// A per-connection, per-scenario seed that differs between runs.
-fn seed(connection: usize, scenario: u64) -> u64 {
+pub(crate) fn seed(connection: usize, scenario: u64) -> u64 {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.as_nanos() as u64);
