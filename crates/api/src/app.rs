@@ -44,7 +44,15 @@ pub fn create_app(
 /// Serves the app on an already bound listener (tests bind port 0). Stops gracefully on SIGTERM or SIGINT:
 /// no new connections, in-flight requests finish.
 pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
-    let server = HttpServer::new(move || create_app(state.clone())).listen(listener)?.run();
+    // Blocking threads only ever wait on a database connection, so many more of them than connections buy
+    // nothing but memory: each brings a stack and, under glibc, a malloc arena of its own. actix's default is
+    // 512 per process; this is twice the pool, per worker.
+    let blocking_threads =
+        usize::try_from(state.settings.pool.max_connections).unwrap_or(8).clamp(2, 64) * 2;
+    let server = HttpServer::new(move || create_app(state.clone()))
+        .worker_max_blocking_threads(blocking_threads)
+        .listen(listener)?
+        .run();
     Ok(server)
 }
 
