@@ -78,17 +78,7 @@ pub fn upsert(
     let new_id = || uuid::Uuid::now_v7().to_string();
     let now = to_stored_time(now);
     for input in inputs {
-        let updated = diesel::update(
-            scores::table
-                .filter(scores::session_id.eq(session_id))
-                .filter(scores::dimension.eq(&input.dimension)),
-        )
-        .set((
-            scores::score.eq(input.score),
-            scores::notes.eq(&input.notes),
-            scores::updated_at.eq(now),
-        ))
-        .execute(connection)?;
+        let updated = update_existing(connection, session_id, input, now)?;
         if updated == 0 {
             // In a savepoint: should a concurrent request insert the same dimension first, its row is updated.
             let inserted = connection.transaction(|connection| {
@@ -108,21 +98,31 @@ pub fn upsert(
             match inserted {
                 Ok(_) => {}
                 Err(StorageError::Conflict { .. }) => {
-                    diesel::update(
-                        scores::table
-                            .filter(scores::session_id.eq(session_id))
-                            .filter(scores::dimension.eq(&input.dimension)),
-                    )
-                    .set((
-                        scores::score.eq(input.score),
-                        scores::notes.eq(&input.notes),
-                        scores::updated_at.eq(now),
-                    ))
-                    .execute(connection)?;
+                    update_existing(connection, session_id, input, now)?;
                 }
                 Err(other) => return Err(other),
             }
         }
     }
     Ok(())
+}
+
+/// Sets the score and notes of the session's existing score of `input`'s dimension; returns the rows changed.
+fn update_existing(
+    connection: &mut AnyConnection,
+    session_id: &str,
+    input: &ScoreInput,
+    now: NaiveDateTime,
+) -> Result<usize, StorageError> {
+    Ok(diesel::update(
+        scores::table
+            .filter(scores::session_id.eq(session_id))
+            .filter(scores::dimension.eq(&input.dimension)),
+    )
+    .set((
+        scores::score.eq(input.score),
+        scores::notes.eq(&input.notes),
+        scores::updated_at.eq(now),
+    ))
+    .execute(connection)?)
 }

@@ -14,7 +14,7 @@ use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::request::query_params;
 use crate::routes::assessments::assessment_not_found;
-use crate::routes::timeline::{session_not_found, visible_session_id};
+use crate::routes::timeline::{read_visible_session, session_not_found, visible_session_id};
 use crate::state::AppState;
 
 /// Registers the routes.
@@ -159,19 +159,15 @@ async fn get_session_cohort(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::Read)?;
-    let id = visible_session_id(&path)?;
     let scope = principal.session_scope();
-    let stats = state
-        .read(move |connection| {
-            let session = sessions::get(connection, &scope, &id)?;
-            let Some(assessment_id) = session.assessment_id else {
-                return Ok(None);
-            };
-            let own = session_metrics(connection, &scope, &id)?;
-            cohort_of(connection, &assessment_id, Some((id.as_str().to_owned(), own)))
-        })
-        .await
-        .map_err(session_not_found)?;
+    let stats = read_visible_session(&principal, &state, &path, move |connection, session| {
+        let Some(assessment_id) = &session.assessment_id else {
+            return Ok(None);
+        };
+        let own = session_metrics(connection, &scope, &session.id)?;
+        cohort_of(connection, assessment_id, Some((session.id.as_str().to_owned(), own)))
+    })
+    .await?;
     Ok(cohort_response(stats))
 }
 

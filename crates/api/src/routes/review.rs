@@ -17,7 +17,7 @@ use crate::auth::Principal;
 use crate::dto::ApiTime;
 use crate::error::ApiError;
 use crate::request::json_body;
-use crate::routes::timeline::{session_not_found, visible_session_id};
+use crate::routes::timeline::{read_visible_session, session_not_found, visible_session_id};
 use crate::state::AppState;
 
 /// Registers the routes.
@@ -84,15 +84,10 @@ async fn list_scores(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require_reviewer(Scope::Read)?;
-    let id = visible_session_id(&path)?;
-    let scope = principal.session_scope();
-    let found = state
-        .read(move |connection| {
-            sessions::get(connection, &scope, &id)?;
-            scores::list(connection, id.as_str())
-        })
-        .await
-        .map_err(session_not_found)?;
+    let found = read_visible_session(&principal, &state, &path, |connection, session| {
+        scores::list(connection, session.id.as_str())
+    })
+    .await?;
     let bodies: Vec<ScoreBody> = found.into_iter().map(Into::into).collect();
     Ok(HttpResponse::Ok().json(json!({"scores": bodies})))
 }
@@ -127,15 +122,10 @@ async fn list_artifacts(
 ) -> Result<HttpResponse, ApiError> {
     // Not among what spec §2 lets candidates read.
     principal.require_reviewer(Scope::Read)?;
-    let id = visible_session_id(&path)?;
-    let scope = principal.session_scope();
-    let found = state
-        .read(move |connection| {
-            sessions::get(connection, &scope, &id)?;
-            artifacts::list(connection, id.as_str())
-        })
-        .await
-        .map_err(session_not_found)?;
+    let found = read_visible_session(&principal, &state, &path, |connection, session| {
+        artifacts::list(connection, session.id.as_str())
+    })
+    .await?;
     let bodies: Vec<ArtifactBody> = found.into_iter().map(Into::into).collect();
     Ok(HttpResponse::Ok().json(json!({"artifacts": bodies})))
 }

@@ -5,9 +5,9 @@ use std::collections::BTreeSet;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Duration;
 use serde_json::{json, Value};
-use traceline_domain::{PageRule, Scope, SessionId, ValidationErrors};
-use traceline_storage::sessions;
+use traceline_domain::{PageRule, Scope, Session, SessionId, ValidationErrors};
 use traceline_storage::timeline::{self, PageError};
+use traceline_storage::{sessions, AnyConnection, StorageError};
 
 use crate::auth::Principal;
 use crate::dto::TimelineEventBody;
@@ -39,6 +39,29 @@ pub(crate) fn session_not_found(error: ApiError) -> ApiError {
     }
 }
 
+/// Runs read-only `work` on the session named by the path, once it is known to be visible to the caller: a
+/// session outside the caller's scope, like a missing one, is 404 before `work` runs.
+pub(crate) async fn read_visible_session<T, F>(
+    principal: &Principal,
+    state: &AppState,
+    path: &str,
+    work: F,
+) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut AnyConnection, &Session) -> Result<T, StorageError> + Send + 'static,
+{
+    let id = visible_session_id(path)?;
+    let scope = principal.session_scope();
+    state
+        .read(move |connection| {
+            let session = sessions::get(connection, &scope, &id)?;
+            work(connection, &session)
+        })
+        .await
+        .map_err(session_not_found)
+}
+
 async fn get_timeline(
     principal: Principal,
     state: web::Data<AppState>,
@@ -46,20 +69,15 @@ async fn get_timeline(
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::Read)?;
-    let id = visible_session_id(&path)?;
     let params = query_params(request.query_string())?;
     let limit = PageRule::TIMELINE
         .clamp_param("limit", params.get("limit").map(String::as_str))
         .map_err(ApiError::InvalidQuery)?;
     let after = params.get("after").cloned();
-    let scope = principal.session_scope();
-    let page = state
-        .read(move |connection| {
-            sessions::get(connection, &scope, &id)?;
-            Ok(timeline::page(connection, id.as_str(), after.as_deref(), limit))
-        })
-        .await
-        .map_err(session_not_found)?;
+    let page = read_visible_session(&principal, &state, &path, move |connection, session| {
+        Ok(timeline::page(connection, session.id.as_str(), after.as_deref(), limit))
+    })
+    .await?;
     let page = match page {
         Ok(page) => page,
         Err(PageError::UnknownCursor) => {
@@ -80,15 +98,10 @@ async fn get_decisions(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::Read)?;
-    let id = visible_session_id(&path)?;
-    let scope = principal.session_scope();
-    let decisions = state
-        .read(move |connection| {
-            sessions::get(connection, &scope, &id)?;
-            timeline::decisions(connection, id.as_str())
-        })
-        .await
-        .map_err(session_not_found)?;
+    let decisions = read_visible_session(&principal, &state, &path, |connection, session| {
+        timeline::decisions(connection, session.id.as_str())
+    })
+    .await?;
     let decisions: Vec<TimelineEventBody> = decisions.into_iter().map(Into::into).collect();
     Ok(HttpResponse::Ok().json(json!({"decisions": decisions})))
 }
@@ -100,20 +113,20 @@ async fn get_recent_activity(
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::Read)?;
-    let id = visible_session_id(&path)?;
     let params = query_params(request.query_string())?;
     let minutes = PageRule::RECENT_MINUTES
         .clamp_param("minutes", params.get("minutes").map(String::as_str))
         .map_err(ApiError::InvalidQuery)?;
-    let scope = principal.session_scope();
-    let events = state
-        .read(move |connection| {
-            let session = sessions::get(connection, &scope, &id)?;
-            let until = session.last_activity_at;
-            timeline::between(connection, id.as_str(), until - Duration::minutes(minutes), until)
-        })
-        .await
-        .map_err(session_not_found)?;
+    let events = read_visible_session(&principal, &state, &path, move |connection, session| {
+        let until = session.last_activity_at;
+        timeline::between(
+            connection,
+            session.id.as_str(),
+            until - Duration::minutes(minutes),
+            until,
+        )
+    })
+    .await?;
 
     let mut files = BTreeSet::new();
     let mut commands = Vec::new();
