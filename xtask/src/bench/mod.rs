@@ -204,6 +204,7 @@ fn bench_backend(
     summarize("POST /v1/hooks/ingest", &single);
     let batch = scenarios::batch_ingest(&load, &keys)?;
     summarize("POST /v1/hooks/ingest/batch", &batch);
+    let ingest_peak_kb = server.peak_memory_kb()?;
     let timeline_key = keys.last().context("no candidate key left for the timeline")?;
     let timeline =
         scenarios::timeline(server.address, &api_key, timeline_key, TIMELINE_REPETITIONS)?;
@@ -237,7 +238,17 @@ fn bench_backend(
     let sampled_rss_kb = sampler.finish();
     server.stop()?;
     say(&format!("  peak memory {:.1} MB", peak_kb.max(sampled_rss_kb) as f64 * 1024.0 / 1e6));
-    Ok(BackendResult { backend, health, single, batch, timeline, cohort, peak_kb, sampled_rss_kb })
+    Ok(BackendResult {
+        backend,
+        health,
+        single,
+        batch,
+        timeline,
+        cohort,
+        ingest_peak_kb,
+        peak_kb,
+        sampled_rss_kb,
+    })
 }
 
 fn summarize(name: &str, report: &load::LoadReport) {
