@@ -3,7 +3,7 @@
 use proptest::prelude::*;
 use serde_json::Value;
 
-use super::strategies::{any_json, valid_envelope};
+use super::strategies::{any_json, valid_envelope, TOP_LEVEL_KEYS};
 use super::{Envelope, EventKind};
 
 proptest! {
@@ -58,20 +58,7 @@ proptest! {
 }
 
 fn select_top_key() -> impl Strategy<Value = &'static str> {
-    prop::sample::select(
-        &[
-            "id",
-            "sessionId",
-            "ts",
-            "kind",
-            "source",
-            "actor",
-            "provenance",
-            "v",
-            "data",
-            "rawPayload",
-        ][..],
-    )
+    prop::sample::select(TOP_LEVEL_KEYS)
 }
 
 /// Whatever the input, the outcome is a reasoned rejection or an envelope that reads back the same.

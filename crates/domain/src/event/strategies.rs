@@ -8,18 +8,13 @@ use uuid::Uuid;
 
 use super::test_support::{specs, Spec};
 
-/// Keys and words the parser reacts to, so that arbitrary values often reach the interesting branches.
+/// The envelope's own top-level keys, which damaged envelopes drop or overwrite.
+pub(super) const TOP_LEVEL_KEYS: &[&str] =
+    &["id", "sessionId", "ts", "kind", "source", "actor", "provenance", "v", "data", "rawPayload"];
+
+/// Other keys and words the parser reacts to; with [`TOP_LEVEL_KEYS`] they make arbitrary values often reach the
+/// interesting branches.
 const WORDS: &[&str] = &[
-    "id",
-    "sessionId",
-    "ts",
-    "kind",
-    "source",
-    "actor",
-    "provenance",
-    "v",
-    "data",
-    "rawPayload",
     "sig",
     "prevSig",
     "channel",
@@ -59,7 +54,7 @@ pub(super) fn any_json() -> impl Strategy<Value = Value> {
         any::<u64>().prop_map(Value::from),
         any::<f64>().prop_map(Value::from),
         (-8_i64..8).prop_map(|n| Value::from(n as f64)),
-        select(WORDS).prop_map(Value::from),
+        prop_oneof![select(TOP_LEVEL_KEYS), select(WORDS)].prop_map(Value::from),
         ".{0,12}".prop_map(Value::from),
     ];
     leaf.prop_recursive(4, 64, 6, |inner| {
@@ -72,7 +67,11 @@ pub(super) fn any_json() -> impl Strategy<Value = Value> {
 }
 
 fn any_key() -> impl Strategy<Value = String> {
-    prop_oneof![select(WORDS).prop_map(str::to_owned), "[a-zA-Z_]{0,8}"]
+    prop_oneof![
+        select(TOP_LEVEL_KEYS).prop_map(str::to_owned),
+        select(WORDS).prop_map(str::to_owned),
+        "[a-zA-Z_]{0,8}"
+    ]
 }
 
 /// Keys no envelope part defines, for the extras clients add.
