@@ -88,6 +88,12 @@ async fn timeline_pages_by_cursor_in_timestamp_order(backend: TestBackend) {
             .len(),
         1
     );
+    // The cursor is an event id, so another spelling of the same UUID names the same event.
+    let shouted = format!("/v1/sessions/t/timeline?limit=1&after={}", expected[0].to_uppercase());
+    assert_eq!(
+        app.get(&shouted, &org.key).await.expect(200)["events"][0]["id"],
+        expected[1].as_str()
+    );
     let last = app
         .get(&format!("/v1/sessions/t/timeline?after={}", expected[24]), &org.key)
         .await

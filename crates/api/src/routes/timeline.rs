@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Duration;
 use serde_json::{json, Value};
-use traceline_domain::{PageRule, Scope, Session, SessionId, ValidationErrors};
+use traceline_domain::{EventId, PageRule, Scope, Session, SessionId, ValidationErrors};
 use traceline_storage::timeline::{self, PageError};
 use traceline_storage::{sessions, AnyConnection, StorageError};
 
@@ -73,7 +73,10 @@ async fn get_timeline(
     let limit = PageRule::TIMELINE
         .clamp_param("limit", params.get("limit").map(String::as_str))
         .map_err(ApiError::InvalidQuery)?;
-    let after = params.get("after").cloned();
+    // Event ids are stored canonical; a cursor spelled another way (upper case, say) names the same event.
+    let after = params.get("after").map(|after| {
+        EventId::parse(after).map_or_else(|_| after.clone(), |id| id.as_str().to_owned())
+    });
     let page = read_visible_session(&principal, &state, &path, move |connection, session| {
         Ok(timeline::page(connection, session.id.as_str(), after.as_deref(), limit))
     })
