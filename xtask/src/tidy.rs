@@ -26,6 +26,20 @@ const DOMAIN_FORBIDDEN: &[&str] = &[
 /// Crates `traceline_storage` must not reach: no web framework, no async runtime, not the API.
 const STORAGE_FORBIDDEN: &[&str] = &["actix*", "tokio", "traceline_api"];
 
+/// Crates `traceline_capture` must not reach: it maps payloads and nothing else, so the hook binary's I/O
+/// (HTTP client, files) stays in the client crate and the mapping stays testable without it.
+const CAPTURE_FORBIDDEN: &[&str] = &[
+    "diesel*",
+    "r2d2",
+    "actix*",
+    "tokio",
+    "ureq",
+    "libsqlite3-sys",
+    "pq-sys",
+    "traceline_storage",
+    "traceline_api",
+];
+
 /// xtask shells out instead of linking the workspace, so it builds in seconds.
 const XTASK_FORBIDDEN: &[&str] = &["traceline*"];
 
@@ -44,6 +58,11 @@ fn domain_does_not_depend_on_io_crates() {
 #[test]
 fn storage_does_not_depend_on_the_web_layer() {
     check_layering("traceline_storage", STORAGE_FORBIDDEN);
+}
+
+#[test]
+fn capture_does_not_depend_on_io_crates() {
+    check_layering("traceline_capture", CAPTURE_FORBIDDEN);
 }
 
 #[test]

@@ -1,0 +1,86 @@
+#![doc = include_str!("../README.md")]
+
+mod envelope;
+mod ids;
+pub mod install;
+mod mapping;
+mod patch;
+mod paths;
+mod payload;
+pub mod redact;
+pub mod test_summary;
+mod tool;
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+use traceline_domain::event::Envelope;
+
+pub use envelope::{EMITTER, FIELD_LIMIT_BYTES, OUTPUT_LIMIT_BYTES, PROMPT_LIMIT_BYTES};
+pub use tool::{Tool, UnknownTool};
+
+use envelope::{Draft, Who};
+
+/// What the caller knows that a hook payload does not: whose session it is, where the workspace is, and when the
+/// payload arrived.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaptureContext {
+    /// The Traceline session id (the envelope's `sessionId`).
+    pub session_id: String,
+    /// The absolute workspace root. File paths under it are made relative to it; it stands in for the payload's
+    /// `cwd` when the payload has none.
+    pub workspace: PathBuf,
+    /// When the payload was received, stamped by the caller: payloads carry no time.
+    pub received_at: DateTime<Utc>,
+}
+
+/// Maps one hook payload (as read from stdin) to zero or more canonical envelopes, ready to post to
+/// `/v1/hooks/ingest/batch`.
+///
+/// Every envelope passes `traceline_domain::event::Envelope::parse`, every string in its `data` is redacted and
+/// bounded ([`redact`]), and the ids depend only on the inputs, so mapping the same payload twice gives the same
+/// events. Never panics: a payload of the wrong shape, or an event the mapping does not know, gives fewer
+/// envelopes or none.
+pub fn map_hook(tool: Tool, payload: &Value, context: &CaptureContext) -> Vec<Value> {
+    let drafts = mapping::map(tool, payload, context);
+    let seed = ids::payload_seed(tool, payload, context);
+    let mut envelopes = envelope::finish(drafts, &seed, context, Some(tool));
+    // The drafts are built to be valid; this keeps the promise even for a context whose session id the server
+    // would refuse, so the caller never spools an event that can only be rejected.
+    envelopes.retain(|envelope| Envelope::parse(envelope).is_ok());
+    envelopes
+}
+
+/// The `decision_event` of `traceline explain "why" [--title …] [--impact 1-5]`, from the human.
+///
+/// An impact outside 1–5 is left out rather than sent to be refused; a blank title is left out too.
+pub fn decision_event(
+    context: &CaptureContext,
+    rationale: &str,
+    title: Option<&str>,
+    impact: Option<u8>,
+) -> Value {
+    let title = title.filter(|title| !title.trim().is_empty());
+    let impact = impact.filter(|impact| (1..=5).contains(impact));
+    let mut draft = Draft::new("decision_event", Who::Human).text("rationale", rationale);
+    if let Some(title) = title {
+        draft = draft.text("title", title);
+    }
+    if let Some(impact) = impact {
+        draft = draft.value("impactScore", json!(impact));
+    }
+    let seed = ids::cli_seed(
+        context,
+        "explain",
+        &[rationale, title.unwrap_or(""), &format!("{impact:?}")],
+    );
+    envelope::finish_one(draft, &seed, context)
+}
+
+/// The `session_end` of `traceline done`: the person ends the session.
+pub fn session_end(context: &CaptureContext) -> Value {
+    let draft = Draft::new("session_end", Who::Human).text("reason", "done");
+    let seed = ids::cli_seed(context, "done", &[]);
+    envelope::finish_one(draft, &seed, context)
+}
