@@ -84,3 +84,16 @@ pub fn session_end(context: &CaptureContext) -> Value {
     let seed = ids::cli_seed(context, "done", &[]);
     envelope::finish_one(draft, &seed, context)
 }
+
+/// The `session_start` of `traceline start`: the workspace as `cwd` and the assessment, which the server copies
+/// into the session's metadata.
+pub fn session_start(context: &CaptureContext, assessment_id: Option<&str>) -> Value {
+    let mut draft = Draft::new("session_start", Who::System)
+        .text("cwd", &context.workspace.to_string_lossy())
+        .text("source", "traceline start");
+    if let Some(assessment_id) = assessment_id {
+        draft = draft.text("assessmentId", assessment_id);
+    }
+    let seed = ids::cli_seed(context, "start", &[assessment_id.unwrap_or("")]);
+    envelope::finish_one(draft, &seed, context)
+}
