@@ -40,6 +40,11 @@ const CAPTURE_FORBIDDEN: &[&str] = &[
     "traceline_api",
 ];
 
+/// Crates `traceline_client` (the candidate's side, run on their machine) must not reach: the server's storage
+/// and web layers have no business in a hook that runs on every tool event.
+const CLIENT_FORBIDDEN: &[&str] =
+    &["diesel*", "r2d2", "actix*", "tokio", "traceline_storage", "traceline_api"];
+
 /// xtask shells out instead of linking the workspace, so it builds in seconds.
 const XTASK_FORBIDDEN: &[&str] = &["traceline*"];
 
@@ -63,6 +68,11 @@ fn storage_does_not_depend_on_the_web_layer() {
 #[test]
 fn capture_does_not_depend_on_io_crates() {
     check_layering("traceline_capture", CAPTURE_FORBIDDEN);
+}
+
+#[test]
+fn client_does_not_depend_on_the_server() {
+    check_layering("traceline_client", CLIENT_FORBIDDEN);
 }
 
 #[test]

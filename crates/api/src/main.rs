@@ -1,6 +1,7 @@
 //! The `traceline` binary: serve the API, apply migrations, and the operator commands of spec §9.
 
 use std::net::TcpListener;
+use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
@@ -30,6 +31,9 @@ enum Command {
         #[command(subcommand)]
         command: ApiKeyCommand,
     },
+    /// The candidate's side: start, install, hook, explain, flush, done, status.
+    #[command(flatten)]
+    Client(traceline_client::ClientCommand),
 }
 
 #[derive(Subcommand)]
@@ -97,22 +101,24 @@ struct ServeArgs {
     database: DatabaseArgs,
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<ExitCode> {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
-    match Cli::parse().command {
+    let done = match Cli::parse().command {
+        Command::Client(command) => return traceline_client::run(command),
         Command::Serve(args) => serve(args),
-        Command::Migrate(database) => {
-            let applied = commands::migrate(&database.open())?;
+        Command::Migrate(database) => commands::migrate(&database.open()).map(|applied| {
             log::info!("applied {} migration(s)", applied.len());
-            Ok(())
-        }
-        Command::Org { command: OrgCommand::Create { name, database } } => {
-            print_json(&commands::create_org(&migrated(&database)?, &name)?)
-        }
+        }),
+        Command::Org { command: OrgCommand::Create { name, database } } => migrated(&database)
+            .and_then(|database| commands::create_org(&database, &name))
+            .and_then(|org| print_json(&org)),
         Command::Apikey { command: ApiKeyCommand::Create { org, scopes, database } } => {
-            print_json(&commands::create_api_key(&migrated(&database)?, &org, &scopes)?)
+            migrated(&database)
+                .and_then(|database| commands::create_api_key(&database, &org, &scopes))
+                .and_then(|key| print_json(&key))
         }
-    }
+    };
+    done.map(|()| ExitCode::SUCCESS)
 }
 
 /// Operator commands migrate first, so `org create` works on a brand-new database file.

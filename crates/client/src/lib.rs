@@ -1,0 +1,18 @@
+#![doc = include_str!("../README.md")]
+
+mod backoff;
+pub mod cli;
+mod files;
+mod flush;
+mod hook;
+mod install;
+mod server;
+mod spool;
+mod state;
+mod workspace;
+
+pub use cli::{run, ClientCommand};
+pub use flush::{flush, FlushBudget, FlushReport};
+pub use server::Server;
+pub use spool::Spool;
+pub use state::{SessionState, StateDir};
