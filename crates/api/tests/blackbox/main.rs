@@ -1,0 +1,12 @@
+//! Black-box tests of the `traceline` binary: real processes over real HTTP. The operator commands and `serve`;
+//! the candidate's capture client driven as the tools drive it. The rest of the suite drives the same app in
+//! process (`tests/it`).
+
+#![expect(
+    clippy::expect_used,
+    reason = "a test fails by panicking, with the expectation as its message"
+)]
+
+mod capture;
+mod operator;
+mod support;

@@ -1,0 +1,78 @@
+//! The operator commands, and `serve` on a free port over real HTTP, stopped by SIGTERM.
+
+use serde_json::json;
+
+use crate::support::{json_stdout, traceline, Client, Server};
+
+#[test]
+fn serve_answers_over_http_and_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("traceline.db");
+    let org = json_stdout(&traceline(&["org", "create", "--name", "Acme"], &database));
+    let key = org["apiKey"].as_str().unwrap().to_owned();
+    assert!(key.starts_with("psk_live_") && key.len() >= 41, "{key}");
+    let org_id = org["org"]["id"].as_str().unwrap();
+    assert_eq!(org["org"]["name"], "Acme");
+    let read_only = json_stdout(&traceline(
+        &["apikey", "create", "--org", org_id, "--scopes", "read"],
+        &database,
+    ));
+    let read_key = read_only["apiKey"].as_str().unwrap().to_owned();
+
+    let server = Server::start(&database);
+    let client = Client::new(&server.base_url);
+    assert_eq!(client.get("/v1/health", None), (200, json!({"ok": true})));
+    let (status, body) = client.get("/v1/sessions", None);
+    assert_eq!((status, body["code"].as_str()), (401, Some("unauthorized")));
+
+    let (status, created) = client.post("/v1/sessions", &key, &json!({"sourceService": "cursor"}));
+    assert_eq!(status, 201, "{created}");
+    let id = created["session"]["id"].as_str().unwrap();
+    let (status, fetched) = client.get(&format!("/v1/sessions/{id}"), Some(&read_key));
+    assert_eq!((status, &fetched["session"]), (200, &created["session"]));
+    let (status, refused) = client.post("/v1/sessions", &read_key, &json!({}));
+    assert_eq!((status, refused["code"].as_str()), (403, Some("forbidden")));
+
+    let exit = server.terminate();
+    assert!(exit.success(), "serve exited with {exit:?} after SIGTERM");
+
+    // The data outlives the process.
+    let server = Server::start(&database);
+    let client = Client::new(&server.base_url);
+    let (status, listed) = client.get("/v1/sessions", Some(&key));
+    assert_eq!((status, listed["total"].as_i64()), (200, Some(1)));
+}
+
+#[test]
+fn operator_commands_refuse_bad_input_with_a_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("traceline.db");
+    let blank = traceline(&["org", "create", "--name", "   "], &database);
+    assert!(!blank.status.success());
+    assert!(
+        String::from_utf8_lossy(&blank.stderr).contains("org name"),
+        "{}",
+        String::from_utf8_lossy(&blank.stderr)
+    );
+    let unknown = traceline(&["apikey", "create", "--org", "no-such-org"], &database);
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no org with id no-such-org"));
+    let org = json_stdout(&traceline(&["org", "create", "--name", "Acme"], &database));
+    let bad_scope = traceline(
+        &["apikey", "create", "--org", org["org"]["id"].as_str().unwrap(), "--scopes", "admin"],
+        &database,
+    );
+    assert!(!bad_scope.status.success());
+    assert!(String::from_utf8_lossy(&bad_scope.stderr).contains("unknown scope 'admin'"));
+}
+
+#[test]
+fn migrate_applies_the_schema_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("fresh.db");
+    let first = traceline(&["migrate"], &database);
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(database.exists());
+    let second = traceline(&["migrate"], &database);
+    assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stderr));
+}
