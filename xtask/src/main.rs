@@ -63,6 +63,8 @@ enum Task {
     },
     /// Load-test the release server on SQLite and PostgreSQL and write `docs/BENCHMARKS.md`.
     Bench(bench::BenchArgs),
+    /// Time `traceline hook` calls with the server up and down; updates its section of `docs/BENCHMARKS.md`.
+    BenchHook(bench::HookBenchArgs),
 }
 
 fn main() -> Result<()> {
@@ -74,6 +76,7 @@ fn main() -> Result<()> {
         Task::Ci => ci(&root),
         Task::NewMigration { name } => migration::create(&root, &name, SystemTime::now()),
         Task::Bench(args) => bench::bench(&root, &args),
+        Task::BenchHook(args) => bench::bench_hook(&root, &args),
     }
 }
 

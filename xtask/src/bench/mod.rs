@@ -6,6 +6,7 @@
 
 mod cohort;
 mod database;
+mod hook;
 mod http;
 mod load;
 mod payload;
@@ -24,6 +25,7 @@ use anyhow::{ensure, Context as _, Result};
 use clap::{Args, ValueEnum};
 
 use self::database::BenchDatabase;
+pub(crate) use self::hook::{bench_hook, HookBenchArgs};
 use self::load::Load;
 use self::report::{BackendResult, Header};
 use self::server::{RssSampler, Server};
@@ -108,13 +110,7 @@ pub(crate) fn bench(root: &Path, args: &BenchArgs) -> Result<()> {
         cohort_sessions: usize::try_from(args.cohort)?,
     };
 
-    let mut build = cargo(root);
-    // The server is built where the workspace normally builds, whatever target dir xtask itself uses.
-    build.env_remove("CARGO_TARGET_DIR");
-    build.args(["build", "--release", "-p", "traceline_api", "--bin", "traceline"]);
-    run(build)?;
-    let binary = root.join("target").join("release").join("traceline");
-    ensure!(binary.is_file(), "the build left no {}", binary.display());
+    let binary = build_server(root)?;
 
     let work_dir = env::temp_dir().join(format!("traceline-bench-{}", std::process::id()));
     fs::create_dir_all(&work_dir)
@@ -139,10 +135,27 @@ pub(crate) fn bench(root: &Path, args: &BenchArgs) -> Result<()> {
     _ = fs::remove_dir_all(&work_dir);
 
     let out = root.join(&args.out);
-    fs::write(&out, report::render(&header, &results))
-        .with_context(|| format!("could not write {}", out.display()))?;
+    let mut rendered = report::render(&header, &results);
+    // The hook's figures come from `cargo xtask bench-hook`; a full run keeps them rather than dropping them.
+    if let Some(section) = fs::read_to_string(&out).ok().as_deref().and_then(hook::existing_section)
+    {
+        rendered = hook::replace_section(&rendered, &format!("{section}\n"));
+    }
+    fs::write(&out, rendered).with_context(|| format!("could not write {}", out.display()))?;
     say(&format!("wrote {}", out.display()));
     Ok(())
+}
+
+/// Builds the release `traceline` binary where the workspace normally builds, whatever target dir xtask itself
+/// uses, and returns its path.
+pub(crate) fn build_server(root: &Path) -> Result<PathBuf> {
+    let mut build = cargo(root);
+    build.env_remove("CARGO_TARGET_DIR");
+    build.args(["build", "--release", "-p", "traceline_api", "--bin", "traceline"]);
+    run(build)?;
+    let binary = root.join("target").join("release").join("traceline");
+    ensure!(binary.is_file(), "the build left no {}", binary.display());
+    Ok(binary)
 }
 
 /// `cargo xtask` builds xtask unoptimised, but the load generator shares the CPUs with the server and must be
@@ -277,7 +290,7 @@ fn command_line() -> String {
 }
 
 /// CPUs, memory, CPU model and compiler, from `nproc`, `/proc` and `rustc --version`.
-fn machine(root: &Path) -> String {
+pub(crate) fn machine(root: &Path) -> String {
     let cpus = output_of(&mut Command::new("nproc")).unwrap_or_else(|_| "?".into());
     let memory = proc_field("/proc/meminfo", "MemTotal:")
         .and_then(|kb| kb.trim_end_matches("kB").trim().parse::<f64>().ok())
@@ -296,7 +309,7 @@ fn proc_field(path: &str, field: &str) -> Option<String> {
 }
 
 /// The short commit of `HEAD`, with `+dirty` when the working tree has changes.
-fn commit(root: &Path) -> Result<String> {
+pub(crate) fn commit(root: &Path) -> Result<String> {
     let head =
         output_of(Command::new("git").args(["rev-parse", "--short", "HEAD"]).current_dir(root))?;
     let status = output_of(Command::new("git").args(["status", "--porcelain"]).current_dir(root))?;
@@ -304,7 +317,7 @@ fn commit(root: &Path) -> Result<String> {
 }
 
 /// A command's trimmed stdout, failing unless it succeeds.
-fn output_of(command: &mut Command) -> Result<String> {
+pub(crate) fn output_of(command: &mut Command) -> Result<String> {
     let shown = format!("{command:?}");
     let output = command.output().with_context(|| format!("could not run {shown}"))?;
     ensure!(output.status.success(), "{shown} failed ({})", output.status);
