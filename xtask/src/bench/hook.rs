@@ -157,9 +157,9 @@ fn render(rows: &[Row], machine: &str, commit: &str, calls: u64) -> Result<Strin
         "{SECTION_START}\n## Capture hook: cost per call\n\n\
          `cargo xtask bench-hook --calls {calls}` on {date}, commit {commit}; {machine}.\n\n\
          Each call is the release `traceline hook claude-code` as a tool runs it: a new process, the payload on \
-         stdin, mapped, appended and synced to the spool, then one batch request (server up, SQLite) or one \
-         refused connection (server down); timed from spawn to exit, {calls} calls a row. Target: under 100 ms \
-         with the server down.\n\n\
+         stdin, mapped, appended and synced to the spool, then one batch request (server up, SQLite); with the \
+         server down, a refused connection, after which calls within the backoff (2 s doubling to 2 min) only \
+         spool. Timed from spawn to exit, {calls} calls a row. Target: under 100 ms with the server down.\n\n\
          | payload | server | p50 | p95 | max |\n|---|---|---|---|---|\n"
     );
     for row in rows {
