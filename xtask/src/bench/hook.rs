@@ -48,10 +48,30 @@ pub(crate) struct HookBenchArgs {
     out: PathBuf,
 }
 
+/// The server's state while a row is timed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ServerState {
+    Up,
+    /// Down, with the hook's backoff in force: calls after the first only spool.
+    DownBackingOff,
+    /// Down, with the backoff cleared before every call: each call tries, and is refused.
+    DownEveryCallTries,
+}
+
+impl ServerState {
+    fn label(self) -> &'static str {
+        match self {
+            ServerState::Up => "up",
+            ServerState::DownBackingOff => "down (backoff)",
+            ServerState::DownEveryCallTries => "down (every call connects)",
+        }
+    }
+}
+
 /// Timings of one payload in one server state.
 struct Row {
     payload: &'static str,
-    server_up: bool,
+    server: ServerState,
     sorted: Vec<Duration>,
 }
 
@@ -91,26 +111,26 @@ fn measure(binary: &Path, work_dir: &Path, calls: usize) -> Result<Vec<Row>> {
     )?;
 
     let mut rows = Vec::new();
-    for server_up in [true, false] {
-        if !server_up {
+    for state in [ServerState::Up, ServerState::DownBackingOff, ServerState::DownEveryCallTries] {
+        if state == ServerState::DownBackingOff {
             server.stop()?;
         }
         for (name, payload) in PAYLOADS {
-            let sorted = time_calls(binary, &workspace, payload, calls)?;
+            let sorted = time_calls(binary, &workspace, payload, calls, state)?;
             say(&format!(
                 "  {name}, server {}: p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms",
-                if server_up { "up" } else { "down" },
+                state.label(),
                 percentile_ms(&sorted, 50.0),
                 percentile_ms(&sorted, 95.0),
                 percentile_ms(&sorted, 100.0)
             ));
-            rows.push(Row { payload: name, server_up, sorted });
+            rows.push(Row { payload: name, server: state, sorted });
         }
     }
     let spooled = fs::read_to_string(workspace.join(".traceline/spool.jsonl")).unwrap_or_default();
     let waiting = spooled.lines().filter(|line| !line.trim().is_empty()).count();
     ensure!(
-        waiting >= calls * PAYLOADS.len(),
+        waiting >= 2 * calls * PAYLOADS.len(),
         "with the server down every call must leave its events in the spool; {waiting} are there"
     );
     Ok(rows)
@@ -122,9 +142,13 @@ fn time_calls(
     workspace: &Path,
     payload: &str,
     calls: usize,
+    state: ServerState,
 ) -> Result<Vec<Duration>> {
     let mut times = Vec::with_capacity(calls);
     for _ in 0..calls {
+        if state == ServerState::DownEveryCallTries {
+            _ = fs::remove_file(workspace.join(".traceline/backoff.json"));
+        }
         let started = Instant::now();
         let mut child = Command::new(binary)
             .args(["hook", "claude-code"])
@@ -157,16 +181,19 @@ fn render(rows: &[Row], machine: &str, commit: &str, calls: u64) -> Result<Strin
         "{SECTION_START}\n## Capture hook: cost per call\n\n\
          `cargo xtask bench-hook --calls {calls}` on {date}, commit {commit}; {machine}.\n\n\
          Each call is the release `traceline hook claude-code` as a tool runs it: a new process, the payload on \
-         stdin, mapped, appended and synced to the spool, then one batch request (server up, SQLite); with the \
-         server down, a refused connection, after which calls within the backoff (2 s doubling to 2 min) only \
-         spool. Timed from spawn to exit, {calls} calls a row. Target: under 100 ms with the server down.\n\n\
-         | payload | server | p50 | p95 | max |\n|---|---|---|---|---|\n"
+         stdin, mapped, appended and synced to the spool, then one batch request (server up, SQLite). With the \
+         server down, a call is refused at connect and starts a backoff (2 s doubling to 2 min) during which \
+         calls only spool; the last rows clear the backoff before each call, so every call connects, after reading \
+         the whole spool, which grows through the down rows (to {} events). Timed from spawn to exit, {calls} \
+         calls a row. Target: under 100 ms with the server down.\n\n\
+         | payload | server | p50 | p95 | max |\n|---|---|---|---|---|\n",
+        2 * calls * PAYLOADS.len() as u64
     );
     for row in rows {
         out.push_str(&format!(
             "| {} | {} | {:.1} ms | {:.1} ms | {:.1} ms |\n",
             row.payload,
-            if row.server_up { "up" } else { "down" },
+            row.server.label(),
             percentile_ms(&row.sorted, 50.0),
             percentile_ms(&row.sorted, 95.0),
             percentile_ms(&row.sorted, 100.0)
