@@ -9,6 +9,7 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 mod bench;
+mod fuzz;
 #[cfg(test)]
 mod lockfile;
 mod migration;
@@ -63,6 +64,8 @@ enum Task {
     },
     /// Load-test the release server on SQLite and PostgreSQL and write `docs/BENCHMARKS.md`.
     Bench(bench::BenchArgs),
+    /// Build a libFuzzer target of `fuzz/` (no cargo-fuzz needed) and run it for a bounded time.
+    Fuzz(fuzz::FuzzArgs),
 }
 
 fn main() -> Result<()> {
@@ -74,6 +77,7 @@ fn main() -> Result<()> {
         Task::Ci => ci(&root),
         Task::NewMigration { name } => migration::create(&root, &name, SystemTime::now()),
         Task::Bench(args) => bench::bench(&root, &args),
+        Task::Fuzz(args) => fuzz::fuzz(&root, &args),
     }
 }
 

@@ -30,7 +30,7 @@ const STORAGE_FORBIDDEN: &[&str] = &["actix*", "tokio", "traceline_api"];
 const XTASK_FORBIDDEN: &[&str] = &["traceline*"];
 
 /// The folders whose Rust files the source checks read.
-const SOURCE_DIRS: &[&str] = &["crates", "tests", "xtask"];
+const SOURCE_DIRS: &[&str] = &["crates", "tests", "xtask", "fuzz"];
 
 fn root() -> PathBuf {
     project_root().unwrap()
