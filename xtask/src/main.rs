@@ -13,6 +13,7 @@ mod fuzz;
 #[cfg(test)]
 mod lockfile;
 mod migration;
+mod soak;
 #[cfg(test)]
 mod tidy;
 
@@ -66,6 +67,9 @@ enum Task {
     Bench(bench::BenchArgs),
     /// Build a libFuzzer target of `fuzz/` (no cargo-fuzz needed) and run it for a bounded time.
     Fuzz(fuzz::FuzzArgs),
+    /// Kill the server with SIGKILL and restart it under ingest load for N minutes per backend, then check
+    /// that nothing acknowledged was lost or doubled.
+    Soak(soak::SoakArgs),
 }
 
 fn main() -> Result<()> {
@@ -78,6 +82,7 @@ fn main() -> Result<()> {
         Task::NewMigration { name } => migration::create(&root, &name, SystemTime::now()),
         Task::Bench(args) => bench::bench(&root, &args),
         Task::Fuzz(args) => fuzz::fuzz(&root, &args),
+        Task::Soak(args) => soak::soak(&root, &args),
     }
 }
 

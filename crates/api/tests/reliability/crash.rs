@@ -27,6 +27,7 @@ struct Report {
 }
 
 fn kill_and_restart(backend: Backend, budget: Duration, min_kills: u32) -> Report {
+    let _serial = crate::one_at_a_time();
     let started = Instant::now();
     let seed = Rng::seed();
     println!(

@@ -17,3 +17,12 @@ mod pg_cluster;
 mod pg_restart;
 mod shutdown;
 mod workload;
+
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+/// Held by each test for its whole run. The tests measure timing (requests in flight at a signal, how fast a
+/// 503 comes) and each loads both cores; run side by side they would measure each other.
+fn one_at_a_time() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(PoisonError::into_inner)
+}

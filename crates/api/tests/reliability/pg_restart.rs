@@ -87,6 +87,7 @@ fn call(
 
 #[test]
 fn postgres_restart_under_load_gives_503_then_recovers() {
+    let _serial = crate::one_at_a_time();
     let Some(bin) = pg_cluster::binaries() else {
         println!(
             "SKIPPED: no PostgreSQL server binaries (initdb, pg_ctl) under /usr/lib/postgresql/*/bin, \

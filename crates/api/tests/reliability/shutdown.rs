@@ -104,6 +104,7 @@ fn probe(address: &str, stop: &AtomicBool) -> Vec<Probe> {
 }
 
 fn stop_under_load(backend: Backend, signal: &str) {
+    let _serial = crate::one_at_a_time();
     let database = TestDatabase::new(backend);
     let log = database.dir.path().join("server.log");
     let reviewer_key = fixture::create_org(&database.url);
