@@ -9,9 +9,11 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 mod bench;
+mod fuzz;
 #[cfg(test)]
 mod lockfile;
 mod migration;
+mod soak;
 #[cfg(test)]
 mod tidy;
 
@@ -65,6 +67,11 @@ enum Task {
     Bench(bench::BenchArgs),
     /// Time `traceline hook` calls with the server up and down; updates its section of `docs/BENCHMARKS.md`.
     BenchHook(bench::HookBenchArgs),
+    /// Build a libFuzzer target of `fuzz/` (no cargo-fuzz needed) and run it for a bounded time.
+    Fuzz(fuzz::FuzzArgs),
+    /// Kill the server with SIGKILL and restart it under ingest load for N minutes per backend, then check
+    /// that nothing acknowledged was lost or doubled.
+    Soak(soak::SoakArgs),
 }
 
 fn main() -> Result<()> {
@@ -77,6 +84,8 @@ fn main() -> Result<()> {
         Task::NewMigration { name } => migration::create(&root, &name, SystemTime::now()),
         Task::Bench(args) => bench::bench(&root, &args),
         Task::BenchHook(args) => bench::bench_hook(&root, &args),
+        Task::Fuzz(args) => fuzz::fuzz(&root, &args),
+        Task::Soak(args) => soak::soak(&root, &args),
     }
 }
 

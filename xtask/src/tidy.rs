@@ -49,7 +49,7 @@ const CLIENT_FORBIDDEN: &[&str] =
 const XTASK_FORBIDDEN: &[&str] = &["traceline*"];
 
 /// The folders whose Rust files the source checks read.
-const SOURCE_DIRS: &[&str] = &["crates", "tests", "xtask"];
+const SOURCE_DIRS: &[&str] = &["crates", "tests", "xtask", "fuzz"];
 
 fn root() -> PathBuf {
     project_root().unwrap()

@@ -41,8 +41,13 @@ pub fn create_app(
         .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
 }
 
+/// How long in-flight requests may take to finish after a stop signal before their connections are dropped. A
+/// full batch takes well under a second; the bound is for a stuck client, and keeps `SIGTERM` to exit bounded.
+const SHUTDOWN_TIMEOUT_SECS: u64 = 30;
+
 /// Serves the app on an already bound listener (tests bind port 0). Stops gracefully on SIGTERM or SIGINT:
-/// no new connections, in-flight requests finish.
+/// the listener closes at once, in-flight requests finish (their connections are closed after the answer),
+/// then the process exits.
 pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     // Blocking threads only ever wait on a database connection, so many more of them than connections buy
     // nothing but memory: each brings a stack and, under glibc, a malloc arena of its own. actix's default is
@@ -51,9 +56,49 @@ pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
         usize::try_from(state.settings.pool.max_connections).unwrap_or(8).clamp(2, 64) * 2;
     let server = HttpServer::new(move || create_app(state.clone()))
         .worker_max_blocking_threads(blocking_threads)
+        // actix stops gracefully on SIGTERM but drops in-flight requests on SIGINT; the spec wants both graceful.
+        .shutdown_signal(stop_signal())
+        .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
         .listen(listener)?
         .run();
     Ok(server)
+}
+
+/// Resolves on the first SIGTERM or SIGINT.
+#[cfg(unix)]
+async fn stop_signal() {
+    use actix_web::rt::signal::unix::{signal, SignalKind};
+    use std::task::Poll;
+
+    let (mut terminate, mut interrupt) =
+        match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+            (Ok(terminate), Ok(interrupt)) => (terminate, interrupt),
+            (Err(error), _) | (_, Err(error)) => {
+                // Without handlers the signals keep their default action: the process ends at once.
+                log::error!(
+                    "could not listen for SIGTERM/SIGINT, stops will not be graceful: {error}"
+                );
+                return std::future::pending().await;
+            }
+        };
+    std::future::poll_fn(|cx| {
+        if terminate.poll_recv(cx).is_ready() || interrupt.poll_recv(cx).is_ready() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    })
+    .await;
+    log::info!("stop signal received: closing the listener, finishing in-flight requests");
+}
+
+/// Resolves on Ctrl-C.
+#[cfg(not(unix))]
+async fn stop_signal() {
+    if let Err(error) = actix_web::rt::signal::ctrl_c().await {
+        log::error!("could not listen for Ctrl-C: {error}");
+        std::future::pending::<()>().await;
+    }
 }
 
 async fn no_route(request: HttpRequest) -> Result<HttpResponse, ApiError> {

@@ -9,6 +9,10 @@ use traceline_storage::StorageError;
 
 use crate::rate_limit::{self, RateDecision};
 
+/// `Retry-After` of a 503: the database is restarting or the pool is exhausted; either usually passes within
+/// seconds, and a client that waits a little spares the server a burst of retries.
+const UNAVAILABLE_RETRY_AFTER_SECS: u32 = 2;
+
 /// Everything a request can fail with, each variant with its status and stable machine code.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -168,11 +172,19 @@ impl ResponseError for ApiError {
         let body =
             ErrorBody { error: self.message(), code: self.code(), details: self.details(), id };
         let mut response = HttpResponse::build(self.status_code()).json(body);
-        if let ApiError::RateLimited { retry_after_secs, decision } = self {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
-            rate_limit::attach(&mut response, *decision);
+        match self {
+            ApiError::RateLimited { retry_after_secs, decision } => {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+                rate_limit::attach(&mut response, *decision);
+            }
+            ApiError::Unavailable(_) => {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(UNAVAILABLE_RETRY_AFTER_SECS));
+            }
+            _ => {}
         }
         response
     }

@@ -91,6 +91,11 @@ struct ServeArgs {
     /// Database connections in the pool.
     #[arg(long, env = "TRACELINE_DB_POOL_SIZE", default_value_t = 8)]
     db_pool_size: u32,
+    /// Milliseconds a request waits for a database connection before it is answered 503.
+    #[arg(long, env = "TRACELINE_DB_CONNECT_TIMEOUT_MS",
+          default_value_t = u64::try_from(traceline_storage::DEFAULT_CONNECTION_TIMEOUT.as_millis()).unwrap_or(2000),
+          value_parser = clap::value_parser!(u64).range(1..=600_000))]
+    db_connect_timeout_ms: u64,
     /// Requests per minute from one client IP over all routes; 0 turns the limit off.
     #[arg(long, env = "TRACELINE_IP_RATE_PER_MIN", default_value_t = traceline_api::config::DEFAULT_IP_RATE_PER_MIN)]
     ip_rate_per_min: u32,
@@ -140,6 +145,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     settings.body_limit_bytes = args.body_limit_bytes;
     settings.batch_body_limit_bytes = args.batch_body_limit_bytes;
     settings.pool.max_connections = args.db_pool_size;
+    settings.pool.connection_timeout = std::time::Duration::from_millis(args.db_connect_timeout_ms);
     settings.ip_rate_per_min = args.ip_rate_per_min;
     settings.ingest_rate_per_min = args.ingest_rate_per_min;
     let state = AppState::new(settings);

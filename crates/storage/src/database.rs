@@ -29,9 +29,13 @@ pub struct PoolSettings {
     pub connection_timeout: Duration,
 }
 
+/// How long a request waits for a connection by default. Short, because a request that cannot get one is
+/// answered 503 with `Retry-After`; waiting r2d2's own default of 30 s would only hold the client and a thread.
+pub const DEFAULT_CONNECTION_TIMEOUT: Duration = Duration::from_secs(2);
+
 impl Default for PoolSettings {
     fn default() -> Self {
-        Self { max_connections: 8, connection_timeout: Duration::from_secs(5) }
+        Self { max_connections: 8, connection_timeout: DEFAULT_CONNECTION_TIMEOUT }
     }
 }
 

@@ -51,13 +51,19 @@ impl From<r2d2::Error> for StorageError {
     }
 }
 
-/// libpq reports a dropped server as an unclassified error; these are its messages for that case.
+/// libpq reports a dropped or restarting server as an unclassified error; these are its messages for that case
+/// (a server stopped in any mode, a crash of another backend, a cluster still starting or recovering).
 fn is_connection_loss(message: &str) -> bool {
-    const LOST: [&str; 4] = [
+    const LOST: [&str; 9] = [
         "server closed the connection",
-        "terminating connection due to administrator command",
+        "terminating connection",
         "no connection to the server",
         "could not connect to server",
+        "could not send data to server",
+        "could not receive data from server",
+        "the database system is shutting down",
+        "the database system is starting up",
+        "the database system is in recovery mode",
     ];
     LOST.iter().any(|needle| message.contains(needle))
 }

@@ -20,6 +20,6 @@ pub mod sessions;
 pub mod timeline;
 
 pub use connection::{AnyConnection, Backend, DatabaseUrl};
-pub use database::{Database, PoolSettings};
+pub use database::{Database, PoolSettings, DEFAULT_CONNECTION_TIMEOUT};
 pub use error::StorageError;
 pub use group_commit::{Overflow, PendingWrite, QueuedWrite};

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use crate::operator::sqlite_file;
 use crate::support::{json_stdout, traceline, Client, Server, BINARY};
 
 /// The Claude Code payloads of one small session, in the order the tool sent them: the fixtures the mapping is
@@ -42,7 +43,7 @@ struct Hiring {
 }
 
 impl Hiring {
-    fn open(database: &Path) -> Hiring {
+    fn open(database: &str) -> Hiring {
         let org = json_stdout(&traceline(&["org", "create", "--name", "Acme"], database));
         let reviewer_key = org["apiKey"].as_str().expect("an API key").to_owned();
         let server = Server::start(database);
@@ -124,7 +125,7 @@ fn spooled(workspace: &Path) -> usize {
 #[test]
 fn a_recorded_claude_code_session_reaches_the_reviewer() {
     let database_dir = tempfile::tempdir().expect("a temporary directory");
-    let hiring = Hiring::open(&database_dir.path().join("traceline.db"));
+    let hiring = Hiring::open(&sqlite_file(&database_dir, "traceline.db"));
     let (_dir, workspace) = workspace();
     let settings = workspace.join(".claude/settings.local.json");
     fs::create_dir_all(settings.parent().expect("a parent")).expect("the .claude directory");
@@ -245,7 +246,7 @@ fn a_recorded_claude_code_session_reaches_the_reviewer() {
 #[test]
 fn with_the_server_down_hooks_return_at_once_and_nothing_is_lost() {
     let database_dir = tempfile::tempdir().expect("a temporary directory");
-    let database = database_dir.path().join("traceline.db");
+    let database = sqlite_file(&database_dir, "traceline.db");
     let hiring = Hiring::open(&database);
     let (_dir, workspace) = workspace();
     let key = hiring.candidate_key.clone();

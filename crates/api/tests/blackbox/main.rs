@@ -9,4 +9,6 @@
 
 mod capture;
 mod operator;
+#[path = "../support/mod.rs"]
+#[expect(dead_code, reason = "the reliability tests use the rest of the shared support")]
 mod support;

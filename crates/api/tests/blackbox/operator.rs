@@ -4,10 +4,15 @@ use serde_json::json;
 
 use crate::support::{json_stdout, traceline, Client, Server};
 
+/// A SQLite file path in `dir`, as `--database-url` takes it.
+pub(crate) fn sqlite_file(dir: &tempfile::TempDir, name: &str) -> String {
+    dir.path().join(name).to_string_lossy().into_owned()
+}
+
 #[test]
 fn serve_answers_over_http_and_stops_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let database = dir.path().join("traceline.db");
+    let database = sqlite_file(&dir, "traceline.db");
     let org = json_stdout(&traceline(&["org", "create", "--name", "Acme"], &database));
     let key = org["apiKey"].as_str().unwrap().to_owned();
     assert!(key.starts_with("psk_live_") && key.len() >= 41, "{key}");
@@ -46,7 +51,7 @@ fn serve_answers_over_http_and_stops_cleanly_on_sigterm() {
 #[test]
 fn operator_commands_refuse_bad_input_with_a_message() {
     let dir = tempfile::tempdir().unwrap();
-    let database = dir.path().join("traceline.db");
+    let database = sqlite_file(&dir, "traceline.db");
     let blank = traceline(&["org", "create", "--name", "   "], &database);
     assert!(!blank.status.success());
     assert!(
@@ -69,10 +74,10 @@ fn operator_commands_refuse_bad_input_with_a_message() {
 #[test]
 fn migrate_applies_the_schema_once() {
     let dir = tempfile::tempdir().unwrap();
-    let database = dir.path().join("fresh.db");
+    let database = sqlite_file(&dir, "fresh.db");
     let first = traceline(&["migrate"], &database);
     assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
-    assert!(database.exists());
+    assert!(std::path::Path::new(&database).exists());
     let second = traceline(&["migrate"], &database);
     assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stderr));
 }

@@ -1,0 +1,226 @@
+//! What the black-box tests share: the `traceline` binary run as a child process (operator commands, and
+//! `serve` on a port the OS chose), and a small blocking HTTP client that reports transport failures as values.
+
+pub(crate) mod database;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// The binary under test, built by cargo for this test target.
+pub(crate) const BINARY: &str = env!("CARGO_BIN_EXE_traceline");
+
+/// Runs an operator command of the binary against a database (a SQLite path or a PostgreSQL URL).
+pub(crate) fn traceline(args: &[&str], database_url: &str) -> Output {
+    Command::new(BINARY)
+        .args(args)
+        .args(["--database-url", database_url])
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run the traceline binary")
+}
+
+/// The JSON a successful command printed.
+pub(crate) fn json_stdout(output: &Output) -> Value {
+    assert!(output.status.success(), "command failed: {}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).expect("the command prints JSON")
+}
+
+/// A `traceline serve` child process on a port the OS chose. Dropping it kills the process.
+pub(crate) struct Server {
+    child: Child,
+    pub(crate) base_url: String,
+}
+
+impl Server {
+    /// Serves `database_url` with default settings; the server's log goes to the test's stderr.
+    pub(crate) fn start(database_url: &str) -> Self {
+        Self::start_with(database_url, &[], None)
+    }
+
+    /// Serves `database_url` on `bind`, e.g. the address an earlier server of the same test had.
+    pub(crate) fn start_on(database_url: &str, bind: &str) -> Self {
+        Self::spawn(database_url, bind, &[], None)
+    }
+
+    /// Serves `database_url` with extra environment (settings), its log appended to `log` when given.
+    pub(crate) fn start_with(database_url: &str, env: &[(&str, &str)], log: Option<&Path>) -> Self {
+        Self::spawn(database_url, "127.0.0.1:0", env, log)
+    }
+
+    fn spawn(database_url: &str, bind: &str, env: &[(&str, &str)], log: Option<&Path>) -> Self {
+        let stderr = match log {
+            Some(path) => Stdio::from(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .expect("open the server log"),
+            ),
+            None => Stdio::inherit(),
+        };
+        let mut child = Command::new(BINARY)
+            .args(["serve", "--bind", bind, "--database-url", database_url])
+            .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .expect("start traceline serve");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).expect("read the announcement");
+        let base_url = line
+            .trim()
+            .strip_prefix("traceline listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line from serve: {line:?}"))
+            .to_owned();
+        Server { child, base_url }
+    }
+
+    /// `host:port` of the listener.
+    pub(crate) fn address(&self) -> &str {
+        self.base_url.trim_start_matches("http://")
+    }
+
+    /// SIGKILL: the process gets no chance to clean up, as in a crash or an OOM kill.
+    pub(crate) fn kill(mut self) {
+        self.child.kill().expect("SIGKILL the server");
+        self.child.wait().expect("reap the killed server");
+    }
+
+    /// Sends a signal (`TERM`, `INT`) and returns at once.
+    pub(crate) fn send_signal(&self, signal: &str) {
+        let pid = self.child.id().to_string();
+        let sent =
+            Command::new("kill").args([&format!("-{signal}"), &pid]).status().expect("run kill");
+        assert!(sent.success(), "kill -{signal} {pid} failed");
+    }
+
+    /// Waits for the process to exit, failing the test after `bound`.
+    pub(crate) fn wait_exit(&mut self, bound: Duration) -> ExitStatus {
+        let deadline = Instant::now() + bound;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("poll the server") {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "the server did not exit within {bound:?}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// SIGTERM, then the exit status (within 20 s).
+    pub(crate) fn terminate(mut self) -> ExitStatus {
+        self.send_signal("TERM");
+        self.wait_exit(Duration::from_secs(20))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An answer: status, JSON body, and the `Retry-After` header when there was one.
+#[derive(Debug)]
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) body: Value,
+    pub(crate) retry_after: Option<String>,
+}
+
+/// A keep-alive HTTP client for one server.
+pub(crate) struct Client {
+    agent: ureq::Agent,
+    base_url: String,
+}
+
+impl Client {
+    pub(crate) fn new(base_url: &str) -> Self {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(60)))
+            .build()
+            .into();
+        Client { agent, base_url: base_url.to_owned() }
+    }
+
+    /// A GET that must reach the server.
+    pub(crate) fn get(&self, path: &str, key: Option<&str>) -> (u16, Value) {
+        let reply = self.try_get(path, key).expect("the request reaches the server");
+        (reply.status, reply.body)
+    }
+
+    /// A POST with a reviewer key that must reach the server.
+    pub(crate) fn post(&self, path: &str, key: &str, body: &Value) -> (u16, Value) {
+        let reply = self
+            .try_post(path, &("Authorization", &format!("Bearer {key}")), body)
+            .expect("the request reaches the server");
+        (reply.status, reply.body)
+    }
+
+    /// A GET whose transport failure is the caller's to judge.
+    pub(crate) fn try_get(&self, path: &str, key: Option<&str>) -> Result<Reply, ureq::Error> {
+        let mut request = self.agent.get(format!("{}{path}", self.base_url));
+        if let Some(key) = key {
+            request = request.header("Authorization", format!("Bearer {key}"));
+        }
+        Self::finish(request.call())
+    }
+
+    /// A GET with one credential header (`Authorization` or `X-API-Key`).
+    pub(crate) fn try_get_as(
+        &self,
+        path: &str,
+        (header, value): (&str, &str),
+    ) -> Result<Reply, ureq::Error> {
+        Self::finish(
+            self.agent.get(format!("{}{path}", self.base_url)).header(header, value).call(),
+        )
+    }
+
+    /// A POST with one credential header (`Authorization` or `X-API-Key`).
+    pub(crate) fn try_post(
+        &self,
+        path: &str,
+        (header, value): &(&str, &str),
+        body: &Value,
+    ) -> Result<Reply, ureq::Error> {
+        let request = self.agent.post(format!("{}{path}", self.base_url)).header(*header, *value);
+        Self::finish(request.send_json(body))
+    }
+
+    /// A POST of an already serialised JSON body, so the caller can time the request alone.
+    pub(crate) fn try_post_raw(
+        &self,
+        path: &str,
+        (header, value): (&str, &str),
+        body: &[u8],
+    ) -> Result<Reply, ureq::Error> {
+        let request = self
+            .agent
+            .post(format!("{}{path}", self.base_url))
+            .header(header, value)
+            .header("Content-Type", "application/json");
+        Self::finish(request.send(body))
+    }
+
+    fn finish(
+        result: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> Result<Reply, ureq::Error> {
+        let mut response = result?;
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        let body = response.body_mut().read_json::<Value>()?;
+        Ok(Reply { status, body, retry_after })
+    }
+}
