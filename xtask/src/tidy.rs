@@ -209,3 +209,48 @@ fn rust_files(root: &Path) -> Vec<PathBuf> {
 fn relative(root: &Path, path: &Path) -> String {
     path.strip_prefix(root).unwrap_or(path).display().to_string()
 }
+
+/// The one module of `crates/api/src` allowed to register routes: the table that the OpenAPI document is
+/// rendered from too.
+const ROUTE_TABLE: &str = "crates/api/src/routes/mod.rs";
+
+#[test]
+fn routes_are_registered_by_the_table() {
+    // Every way actix offers to register a route or a service; built with `concat!` so this file does not
+    // match its own needles.
+    let needles = [
+        concat!("web::", "resource("),
+        concat!("web::", "scope("),
+        concat!(".", "service("),
+        concat!(".", "route("),
+        concat!("#[", "get("),
+        concat!("#[", "post("),
+        concat!("#[", "put("),
+        concat!("#[", "patch("),
+        concat!("#[", "delete("),
+        concat!("#[", "route("),
+        concat!("#[", "routes"),
+    ];
+    let root = root();
+    let mut problems = Vec::new();
+    for path in rust_files(&root) {
+        let relative_path = relative(&root, &path);
+        if !relative_path.starts_with("crates/api/src") || relative_path == ROUTE_TABLE {
+            continue;
+        }
+        let text = fs::read_to_string(&path).unwrap();
+        // Unit tests (a file's trailing `#[cfg(test)]` module) may build throwaway apps of their own.
+        let served = text.lines().take_while(|line| line.trim() != "#[cfg(test)]");
+        for (line_idx, line) in served.enumerate() {
+            for needle in needles.iter().filter(|needle| line.contains(*needle)) {
+                problems.push(format!("{relative_path}:{}: {needle}", line_idx + 1));
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "routes are registered only by the table in {ROUTE_TABLE} (an `Endpoint` in a routes module), so \
+         the OpenAPI document describes every one of them:\n  {}",
+        problems.join("\n  ")
+    );
+}

@@ -1,6 +1,9 @@
 //! Response bodies: the JSON shapes of spec §3, built from domain types.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::Serialize;
 use traceline_domain::assessment::Assessment;
 use traceline_domain::candidate_key::CandidateKey;
@@ -19,8 +22,26 @@ impl Serialize for ApiTime {
     }
 }
 
+impl JsonSchema for ApiTime {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        "ApiTime".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "format": "date-time",
+            "description": "RFC 3339, UTC, milliseconds, Z: 2026-04-01T10:15:00.000Z",
+        })
+    }
+}
+
 /// SessionObject (spec §3).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct SessionBody {
     id: String,
@@ -61,7 +82,7 @@ impl From<Session> for SessionBody {
 }
 
 /// `{session}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct SessionEnvelope {
     /// The session.
     pub(crate) session: SessionBody,
@@ -74,7 +95,7 @@ impl From<Session> for SessionEnvelope {
 }
 
 /// `{sessions, total, limit, offset}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct SessionListBody {
     /// The page.
     pub(crate) sessions: Vec<SessionBody>,
@@ -87,7 +108,7 @@ pub(crate) struct SessionListBody {
 }
 
 /// `{"ok": true, "id": …}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct OkIdBody {
     /// Always true.
     pub(crate) ok: bool,
@@ -96,7 +117,7 @@ pub(crate) struct OkIdBody {
 }
 
 /// An assessment (spec §8).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct AssessmentBody {
     id: String,
@@ -130,7 +151,7 @@ impl From<Assessment> for AssessmentBody {
 }
 
 /// KeyObject (spec §8), with its status as of the moment of the response.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct KeyBody {
     id: String,
@@ -174,8 +195,22 @@ impl KeyBody {
     }
 }
 
+/// `{assessment}`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct AssessmentEnvelope {
+    /// The assessment.
+    pub(crate) assessment: AssessmentBody,
+}
+
+/// `{keys}`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct KeyListBody {
+    /// The keys.
+    pub(crate) keys: Vec<KeyBody>,
+}
+
 /// TimelineEvent (spec §5).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct TimelineEventBody {
     id: String,

@@ -3,6 +3,7 @@
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
+use schemars::JsonSchema;
 use serde::Serialize;
 use traceline_domain::ValidationErrors;
 use traceline_storage::StorageError;
@@ -125,18 +126,24 @@ impl ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
+/// Every error response's body (spec §1); the OpenAPI document describes errors by this type.
+#[derive(Serialize, JsonSchema)]
+pub(crate) struct ErrorBody<'a> {
+    /// A sentence for people.
     error: String,
+    /// The stable machine code.
     code: &'a str,
+    /// What was wrong with which field, for `invalid_body` and `invalid_query`.
     #[serde(skip_serializing_if = "Option::is_none")]
     details: Option<Vec<DetailBody<'a>>>,
+    /// The id that already exists, on `POST /v1/sessions`'s 409.
     #[serde(skip_serializing_if = "Option::is_none")]
     id: Option<&'a str>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct DetailBody<'a> {
+    /// The dotted path of the field (`data.command`, `events.3.ts`); empty for the body as a whole.
     path: &'a str,
     message: &'a str,
 }

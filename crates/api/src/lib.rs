@@ -11,6 +11,7 @@ pub mod config;
 pub mod credentials;
 mod dto;
 pub mod error;
+mod openapi;
 pub mod rate_limit;
 mod request;
 mod routes;

@@ -11,6 +11,14 @@ use crate::validation::ValidationErrors;
 pub const KNOWN_TOOLS: [&str; 3] = ["claude", "codex", "cursor"];
 /// Days a candidate key stays valid when the assessment does not say.
 pub const DEFAULT_EXPIRES_IN_DAYS: i64 = 7;
+/// Longest `expiresInDays`: ten years.
+pub const MAX_EXPIRES_IN_DAYS: i64 = 3650;
+/// Longest `title` and `role`, in characters.
+pub const MAX_TITLE_CHARS: usize = 255;
+/// Longest `taskBrief`, in characters.
+pub const MAX_TASK_BRIEF_CHARS: usize = 100_000;
+/// Longest `repoUrl`, in characters.
+pub const MAX_REPO_URL_CHARS: usize = 2048;
 
 /// A hiring team's task for candidates.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,10 +59,10 @@ impl AssessmentSpec {
         let Some(object) = expect_object(body, &mut errors, "") else {
             return Err(errors);
         };
-        let title = required_text(object, "title", 255, &mut errors);
-        let role = required_text(object, "role", 255, &mut errors);
-        let task_brief = required_text(object, "taskBrief", 100_000, &mut errors);
-        let repo_url = string_field(object, "repoUrl", 2048, &mut errors, "").value();
+        let title = required_text(object, "title", MAX_TITLE_CHARS, &mut errors);
+        let role = required_text(object, "role", MAX_TITLE_CHARS, &mut errors);
+        let task_brief = required_text(object, "taskBrief", MAX_TASK_BRIEF_CHARS, &mut errors);
+        let repo_url = string_field(object, "repoUrl", MAX_REPO_URL_CHARS, &mut errors, "").value();
         if let Some(url) = &repo_url {
             if !looks_like_url(url) {
                 errors.push("repoUrl", "must be a URL such as https://github.com/acme/task");
@@ -63,8 +71,8 @@ impl AssessmentSpec {
         let time_limit_minutes = positive_integer(object, "timeLimitMinutes", &mut errors);
         let expires_in_days = positive_integer(object, "expiresInDays", &mut errors)
             .unwrap_or(DEFAULT_EXPIRES_IN_DAYS);
-        if expires_in_days > 3650 {
-            errors.push("expiresInDays", "must be at most 3650");
+        if expires_in_days > MAX_EXPIRES_IN_DAYS {
+            errors.push("expiresInDays", format!("must be at most {MAX_EXPIRES_IN_DAYS}"));
         }
         let allowed_tools = allowed_tools(object, &mut errors);
         errors.into_result(AssessmentSpec {

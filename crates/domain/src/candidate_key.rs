@@ -17,6 +17,10 @@ pub const SESSION_TOKEN_PREFIX: &str = "pst_sess_";
 pub const MAX_KEYS_PER_REQUEST: i64 = 50;
 /// Most live keys (unrevoked, pending or active, not expired) one assessment may hold at once.
 pub const MAX_LIVE_KEYS_PER_ASSESSMENT: i64 = 500;
+/// Longest candidate name, in characters.
+pub const MAX_CANDIDATE_NAME_CHARS: usize = 255;
+/// Longest candidate e-mail address, in characters.
+pub const MAX_CANDIDATE_EMAIL_CHARS: usize = 320;
 
 /// Where a candidate is in the process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -181,8 +185,10 @@ pub fn parse_key_request(body: &Value) -> Result<Vec<KeyHolder>, ValidationError
             0
         }
     };
-    let names = optional_strings(object, "candidateNames", count, 255, &mut errors);
-    let emails = optional_strings(object, "candidateEmails", count, 320, &mut errors);
+    let names =
+        optional_strings(object, "candidateNames", count, MAX_CANDIDATE_NAME_CHARS, &mut errors);
+    let emails =
+        optional_strings(object, "candidateEmails", count, MAX_CANDIDATE_EMAIL_CHARS, &mut errors);
     for (index, email) in emails.iter().enumerate() {
         if let Some(email) = email {
             if !looks_like_email(email) {
@@ -259,7 +265,8 @@ pub fn parse_redeem_request(
             None
         }
     };
-    let name = string_field(object, "candidateName", 255, &mut errors, "").value();
+    let name =
+        string_field(object, "candidateName", MAX_CANDIDATE_NAME_CHARS, &mut errors, "").value();
     errors.into_result((key, name))
 }
 

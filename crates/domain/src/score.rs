@@ -15,6 +15,8 @@ pub const DIMENSIONS: [&str; 5] = [
 ];
 /// Most scores one request may carry (one per dimension).
 pub const MAX_SCORES_PER_REQUEST: usize = 5;
+/// Longest `notes`, in characters.
+pub const MAX_NOTES_CHARS: usize = 10_000;
 
 /// One score to record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,7 +67,7 @@ pub fn parse_scores(body: &Value) -> Result<Vec<ScoreInput>, ValidationErrors> {
                 continue;
             }
         };
-        let notes = string_field(object, "notes", 10_000, &mut errors, &path).value();
+        let notes = string_field(object, "notes", MAX_NOTES_CHARS, &mut errors, &path).value();
         scores.push(ScoreInput { dimension, score, notes });
     }
     errors.into_result(scores)

@@ -1,27 +1,112 @@
 //! Assessments (spec §8): create, list, read, soft-delete.
 
+use actix_web::http::Method;
 use actix_web::{web, HttpResponse};
 use chrono::Utc;
-use serde_json::json;
-use traceline_domain::assessment::{Assessment, AssessmentSpec};
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde_json::{json, Value};
+use traceline_domain::assessment::{
+    Assessment, AssessmentSpec, DEFAULT_EXPIRES_IN_DAYS, KNOWN_TOOLS, MAX_EXPIRES_IN_DAYS,
+    MAX_REPO_URL_CHARS, MAX_TASK_BRIEF_CHARS, MAX_TITLE_CHARS,
+};
 use traceline_domain::time::to_storage_precision;
 use traceline_domain::Scope;
 use traceline_storage::assessments;
 use uuid::Uuid;
 
 use crate::auth::Principal;
-use crate::dto::{AssessmentBody, OkIdBody};
+use crate::dto::{AssessmentBody, AssessmentEnvelope, OkIdBody};
 use crate::error::ApiError;
 use crate::request::json_body;
+use crate::routes::{Access, Endpoint};
 use crate::state::AppState;
 
-/// Registers the routes.
-pub(crate) fn configure(config: &mut web::ServiceConfig) {
-    config
-        .service(web::resource("/v1/assessments").get(list_assessments).post(create_assessment))
-        .service(
-            web::resource("/v1/assessments/{id}").get(get_assessment).delete(delete_assessment),
-        );
+/// The routes.
+pub(super) fn endpoints() -> Vec<Endpoint> {
+    vec![
+        Endpoint::new(
+            Method::POST,
+            "/v1/assessments",
+            "createAssessment",
+            "Create an assessment",
+            Access::Reviewer(Scope::Write),
+            |route| route.to(create_assessment),
+        )
+        .body(
+            assessment_schema(),
+            json!({
+                "title": "Rate limiter",
+                "role": "Backend engineer",
+                "taskBrief": "Add a token-bucket rate limiter to the API.",
+                "repoUrl": "https://github.com/acme/api",
+                "timeLimitMinutes": 90,
+                "allowedTools": [KNOWN_TOOLS[0]],
+            }),
+        )
+        .reply::<AssessmentEnvelope>(201, "The new assessment."),
+        Endpoint::new(
+            Method::GET,
+            "/v1/assessments",
+            "listAssessments",
+            "The org's assessments in creation order",
+            Access::Reviewer(Scope::Read),
+            |route| route.to(list_assessments),
+        )
+        .reply::<AssessmentListBody>(200, "The assessments, deleted ones left out."),
+        Endpoint::new(
+            Method::GET,
+            "/v1/assessments/{id}",
+            "getAssessment",
+            "Read an assessment (a candidate reads its own)",
+            Access::Shared(Scope::Read),
+            |route| route.to(get_assessment),
+        )
+        .reply::<AssessmentEnvelope>(200, "The assessment."),
+        Endpoint::new(
+            Method::DELETE,
+            "/v1/assessments/{id}",
+            "deleteAssessment",
+            "Soft-delete an assessment and revoke its keys",
+            Access::Reviewer(Scope::Write),
+            |route| route.to(delete_assessment),
+        )
+        .reply::<OkIdBody>(200, "Deleted."),
+    ]
+}
+
+/// `POST /v1/assessments`, as `AssessmentSpec::parse` reads it.
+fn assessment_schema() -> Value {
+    let text =
+        |max: usize| json!({"type": "string", "minLength": 1, "maxLength": max, "pattern": "\\S"});
+    json!({
+        "type": "object",
+        "required": ["title", "role", "taskBrief"],
+        "properties": {
+            "title": text(MAX_TITLE_CHARS),
+            "role": text(MAX_TITLE_CHARS),
+            "taskBrief": text(MAX_TASK_BRIEF_CHARS),
+            "repoUrl": {"type": ["string", "null"], "format": "uri", "maxLength": MAX_REPO_URL_CHARS},
+            "timeLimitMinutes": {"type": ["integer", "null"], "minimum": 1},
+            "expiresInDays": {
+                "type": ["integer", "null"],
+                "minimum": 1,
+                "maximum": MAX_EXPIRES_IN_DAYS,
+                "default": DEFAULT_EXPIRES_IN_DAYS,
+            },
+            "allowedTools": {
+                "type": ["array", "null"],
+                "items": {"type": "string", "enum": KNOWN_TOOLS},
+                "description": "null: any tool.",
+            },
+        },
+    })
+}
+
+/// `{assessments}`.
+#[derive(Serialize, JsonSchema)]
+struct AssessmentListBody {
+    assessments: Vec<AssessmentBody>,
 }
 
 /// 404s from this resource say what was missing.
@@ -47,7 +132,7 @@ async fn create_assessment(
     };
     let stored = assessment.clone();
     state.write(move |connection| assessments::insert(connection, &stored)).await?;
-    Ok(HttpResponse::Created().json(json!({"assessment": AssessmentBody::from(assessment)})))
+    Ok(HttpResponse::Created().json(AssessmentEnvelope { assessment: assessment.into() }))
 }
 
 async fn list_assessments(
@@ -57,7 +142,7 @@ async fn list_assessments(
     let org_id = principal.require_reviewer(Scope::Read)?.clone();
     let found = state.read(move |connection| assessments::list(connection, &org_id)).await?;
     let bodies: Vec<AssessmentBody> = found.into_iter().map(Into::into).collect();
-    Ok(HttpResponse::Ok().json(json!({"assessments": bodies})))
+    Ok(HttpResponse::Ok().json(AssessmentListBody { assessments: bodies }))
 }
 
 async fn get_assessment(
@@ -75,8 +160,8 @@ async fn get_assessment(
     }
     let org_id = principal.org_id().clone();
     let found = state.read(move |connection| assessments::get(connection, &org_id, &id)).await;
-    Ok(HttpResponse::Ok()
-        .json(json!({"assessment": AssessmentBody::from(found.map_err(assessment_not_found)?)})))
+    let assessment = found.map_err(assessment_not_found)?;
+    Ok(HttpResponse::Ok().json(AssessmentEnvelope { assessment: assessment.into() }))
 }
 
 async fn delete_assessment(

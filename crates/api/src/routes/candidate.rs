@@ -1,10 +1,14 @@
 //! The candidate's side (spec §8): redeem a key for a session and a token, and say the work is complete.
 
+use actix_web::http::Method;
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::{json, Value};
-use traceline_domain::candidate_key::{parse_redeem_request, KeyStatus, SessionToken};
+use traceline_domain::candidate_key::{
+    parse_redeem_request, KeyStatus, SessionToken, MAX_CANDIDATE_NAME_CHARS,
+};
 use traceline_domain::json::JsonObject;
 use traceline_domain::time::to_storage_precision;
 use traceline_domain::{SessionId, SessionPatch, ValidationErrors};
@@ -17,16 +21,65 @@ use crate::commands::os_random;
 use crate::dto::ApiTime;
 use crate::error::ApiError;
 use crate::request::json_body;
+use crate::routes::{Access, Endpoint};
 use crate::state::AppState;
 
-/// Registers the routes.
-pub(crate) fn configure(config: &mut web::ServiceConfig) {
-    config
-        .service(web::resource("/v1/candidate/redeem").post(redeem))
-        .service(web::resource("/v1/candidate/complete").post(complete));
+/// The routes.
+pub(super) fn endpoints() -> Vec<Endpoint> {
+    vec![
+        Endpoint::new(
+            Method::POST,
+            "/v1/candidate/redeem",
+            "redeemKey",
+            "Trade a candidate key for a session and a session token",
+            Access::Public,
+            |route| route.to(redeem),
+        )
+        .body(
+            json!({
+                "type": "object",
+                "required": ["key"],
+                "properties": {
+                    "key": {"type": "string", "description": "PST-XXXX-XXXX, any case."},
+                    "candidateName": {"type": ["string", "null"], "maxLength": MAX_CANDIDATE_NAME_CHARS},
+                },
+            }),
+            json!({"key": "PST-ABCD-EFGH", "candidateName": "Ada"}),
+        )
+        .reply::<RedeemBody>(200, "The session and its token.")
+        .refusal(401, "Unknown, revoked or expired key.")
+        .refusal(409, "The key was completed and cannot be redeemed again."),
+        Endpoint::new(
+            Method::POST,
+            "/v1/candidate/complete",
+            "completeSession",
+            "Say the work is done: the key completes and the session ends",
+            Access::Candidate,
+            |route| route.to(complete),
+        )
+        .body(
+            json!({
+                "type": "object",
+                "required": ["sessionId"],
+                "properties": {"sessionId": {"type": "string"}},
+            }),
+            json!({"sessionId": "0195f3a2-7c1e-7b3a-9f00-000000000001"}),
+        )
+        .refusal(404, "No session of this candidate has this id.")
+        .reply::<CompletedBody>(200, "Completed."),
+    ]
 }
 
-#[derive(Serialize)]
+/// `{"ok": true, "completedAt"}`.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct CompletedBody {
+    /// Always true.
+    ok: bool,
+    completed_at: Option<ApiTime>,
+}
+
+#[derive(Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct RedeemBody {
     session_id: String,
@@ -173,5 +226,5 @@ async fn complete(
             ApiError::NotFound(_) => ApiError::not_found("session"),
             other => other,
         })?;
-    Ok(HttpResponse::Ok().json(json!({"ok": true, "completedAt": completed_at.map(ApiTime)})))
+    Ok(HttpResponse::Ok().json(CompletedBody { ok: true, completed_at: completed_at.map(ApiTime) }))
 }

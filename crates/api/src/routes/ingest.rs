@@ -2,31 +2,190 @@
 
 use std::time::SystemTime;
 
+use actix_web::http::Method;
 use actix_web::{web, HttpResponse};
 use chrono::Utc;
+use schemars::JsonSchema;
 use serde::Serialize;
-use serde_json::{json, Value};
-use traceline_domain::event::Envelope;
+use serde_json::{json, Map, Value};
+use traceline_domain::event::{
+    strict_schemas, ActorType, Attribution, DataFieldType, Envelope, Observability,
+    ENVELOPE_VERSION, MAX_EVENT_KIND_LEN, MAX_SOURCE_NAME_CHARS,
+};
+use traceline_domain::ids::MAX_SESSION_ID_LEN;
 use traceline_domain::time::to_storage_precision;
 use traceline_domain::ValidationErrors;
 use traceline_storage::ingest::{self, IncomingEvent, IngestCredential, IngestOutcome};
 
 use crate::auth::Principal;
+use crate::dto::OkIdBody;
 use crate::error::ApiError;
 use crate::rate_limit;
 use crate::request::json_body;
+use crate::routes::{Access, Endpoint};
 use crate::state::AppState;
 
 /// Most events one batch may carry.
 pub(crate) const MAX_BATCH_EVENTS: usize = 500;
 
-/// Registers the routes; the batch route takes bodies up to its own, larger limit.
-pub(crate) fn configure(config: &mut web::ServiceConfig, batch_body_limit: usize) {
-    config.service(web::resource("/v1/hooks/ingest").post(ingest_one)).service(
-        web::resource("/v1/hooks/ingest/batch")
-            .app_data(web::PayloadConfig::new(batch_body_limit))
-            .post(ingest_batch),
-    );
+/// The routes; the batch route takes bodies up to its own, larger limit.
+pub(super) fn endpoints() -> Vec<Endpoint> {
+    vec![
+        Endpoint::new(
+            Method::POST,
+            "/v1/hooks/ingest",
+            "ingestEvent",
+            "Append one event to its session (created on first sight)",
+            Access::Candidate,
+            |route| route.to(ingest_one),
+        )
+        .body(envelope_schema(), example_envelope())
+        .reply::<OkIdBody>(201, "Stored.")
+        .reply::<SkippedBody>(200, "An event with this id was stored before; nothing changed.")
+        .refusal(403, "A reviewer's key, or a session of another candidate or org."),
+        Endpoint::new(
+            Method::POST,
+            "/v1/hooks/ingest/batch",
+            "ingestBatch",
+            "Append up to 500 events, each judged alone",
+            Access::Candidate,
+            |route| route.to(ingest_batch),
+        )
+        .large_body()
+        .body(
+            json!({
+                "type": "object",
+                "required": ["events"],
+                "properties": {
+                    "events": {
+                        "type": "array",
+                        "minItems": 1,
+                        "maxItems": MAX_BATCH_EVENTS,
+                        "items": envelope_schema(),
+                    },
+                },
+            }),
+            json!({"events": [example_envelope()]}),
+        )
+        .reply::<BatchBody>(207, "One result per event, in order."),
+    ]
+}
+
+/// The ingest envelope of spec §4, built from the domain's word sets, bounds and strict `data` table.
+fn envelope_schema() -> Value {
+    let words = |names: Vec<&'static str>| json!({"type": "string", "enum": names});
+    let name = json!({"type": "string", "maxLength": MAX_SOURCE_NAME_CHARS});
+    // The strict `data` schemas, keyed by kind. They are published as an extension rather than as `if`/`then`
+    // branches, which schema-driven generators (schemathesis among them) cannot sample from.
+    let mut strict_kinds = Map::new();
+    for (kind, rules) in strict_schemas() {
+        let mut properties = Map::new();
+        let mut required = Vec::new();
+        for rule in rules {
+            let mut schema = match rule.field_type {
+                DataFieldType::Text => json!({"type": "string"}),
+                DataFieldType::Integer { min, max } => {
+                    json!({"type": "integer", "minimum": min, "maximum": max})
+                }
+            };
+            if let Some(alias) = rule.alias {
+                schema["description"] = json!(format!("`{alias}` is accepted as its alias."));
+            }
+            properties.insert(rule.key.to_owned(), schema);
+            if rule.required {
+                required.push(rule.key);
+            }
+        }
+        strict_kinds.insert(
+            kind.to_owned(),
+            json!({"type": "object", "properties": properties, "required": required}),
+        );
+    }
+    json!({
+        "type": "object",
+        "required": ["id", "sessionId", "ts", "kind", "source", "v", "data"],
+        "properties": {
+            "id": {"type": "string", "format": "uuid", "description": "The idempotency key."},
+            "sessionId": {
+                "type": "string",
+                "pattern": format!("^[A-Za-z0-9._:-]{{1,{MAX_SESSION_ID_LEN}}}$"),
+                "description": "A UUID, or any string of 1–128 characters from [A-Za-z0-9._:-].",
+            },
+            "ts": {"type": "string", "format": "date-time"},
+            "kind": {
+                "type": "string",
+                "pattern": format!("^[a-z][a-z0-9_]{{0,{}}}$", MAX_EVENT_KIND_LEN - 1),
+            },
+            "source": {
+                "oneOf": [
+                    {"type": "string", "description": "The channel."},
+                    {
+                        "type": "object",
+                        "properties": {
+                            "channel": {"type": ["string", "null"]},
+                            "integration": name,
+                            "emitter": name,
+                            "repo": {},
+                        },
+                    },
+                ],
+            },
+            "actor": {
+                "type": ["object", "null"],
+                "properties": {
+                    "type": words(ActorType::ALL.iter().map(|word| word.as_str()).collect()),
+                    "role": {"type": ["string", "null"]},
+                },
+            },
+            "provenance": {
+                "type": ["object", "null"],
+                "properties": {
+                    "attribution": words(Attribution::ALL.iter().map(|word| word.as_str()).collect()),
+                    "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+                    "observability": words(Observability::ALL.iter().map(|word| word.as_str()).collect()),
+                    "methods": {"type": ["array", "null"], "items": {"type": "string"}},
+                },
+            },
+            "v": {"const": ENVELOPE_VERSION},
+            "data": {
+                "type": "object",
+                "description": "Checked against x-strict-kinds[kind] when the kind has a strict schema.",
+                "x-strict-kinds": strict_kinds,
+            },
+            "rawPayload": {},
+            "sig": {},
+            "prevSig": {},
+        },
+    })
+}
+
+fn example_envelope() -> Value {
+    json!({
+        "id": "0195f3a2-7c1e-7b3a-9f00-1c2d3e4f5a6b",
+        "sessionId": "0195f3a2-7c1e-7b3a-9f00-000000000001",
+        "ts": "2026-04-01T10:15:00.000Z",
+        "kind": "command",
+        "source": {"channel": "hook", "integration": "claude-code"},
+        "actor": {"type": "ai"},
+        "v": ENVELOPE_VERSION,
+        "data": {"command": "cargo test", "exitCode": 0},
+    })
+}
+
+/// `{"ok": true, "skipped": true}`: a retry of a stored event.
+#[derive(Serialize, JsonSchema)]
+struct SkippedBody {
+    /// Always true.
+    ok: bool,
+    /// Always true.
+    skipped: bool,
+}
+
+/// `{"results": [...]}`.
+#[derive(Serialize, JsonSchema)]
+struct BatchBody {
+    /// One per event, in the order sent.
+    results: Vec<BatchResult>,
 }
 
 fn credential_of(principal: &Principal) -> Result<IngestCredential, ApiError> {
@@ -56,9 +215,9 @@ async fn ingest_one(
         state.write(move |connection| ingest::ingest(connection, &credential, &event, now)).await?;
     let mut response = match outcomes.first() {
         None => return Err(ApiError::Internal(anyhow::anyhow!("ingest returned no outcome"))),
-        Some(IngestOutcome::Created) => HttpResponse::Created().json(json!({"ok": true, "id": id})),
+        Some(IngestOutcome::Created) => HttpResponse::Created().json(OkIdBody { ok: true, id }),
         Some(IngestOutcome::Duplicate) => {
-            HttpResponse::Ok().json(json!({"ok": true, "skipped": true}))
+            HttpResponse::Ok().json(SkippedBody { ok: true, skipped: true })
         }
         Some(IngestOutcome::Forbidden) => return Err(forbidden_session()),
     };
@@ -70,9 +229,11 @@ fn forbidden_session() -> ApiError {
     ApiError::Forbidden("this session belongs to another candidate or org")
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct BatchResult {
+    /// The event's id, when it had a readable one.
     id: Option<String>,
+    /// 201 stored, 200 seen before, 400 invalid, 403 another candidate's or org's session.
     status: u16,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
@@ -128,7 +289,7 @@ async fn ingest_batch(
         });
     }
     let results: Vec<BatchResult> = results.into_iter().flatten().collect();
-    let mut response = HttpResponse::MultiStatus().json(json!({"results": results}));
+    let mut response = HttpResponse::MultiStatus().json(BatchBody { results });
     rate_limit::attach(&mut response, decision);
     Ok(response)
 }

@@ -1,10 +1,14 @@
 //! Candidate keys (spec §8): issue, list, revoke, mark a hire, and the org-wide candidate list.
 
+use actix_web::http::Method;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{Duration, Utc};
+use schemars::JsonSchema;
+use serde::Serialize;
 use serde_json::{json, Value};
 use traceline_domain::candidate_key::{
-    generate_key, parse_key_request, CandidateKey, KeyStatus, MAX_LIVE_KEYS_PER_ASSESSMENT,
+    generate_key, parse_key_request, CandidateKey, KeyStatus, MAX_CANDIDATE_EMAIL_CHARS,
+    MAX_CANDIDATE_NAME_CHARS, MAX_KEYS_PER_REQUEST, MAX_LIVE_KEYS_PER_ASSESSMENT,
 };
 use traceline_domain::time::to_storage_precision;
 use traceline_domain::{PageRule, Scope, ValidationErrors};
@@ -13,22 +17,117 @@ use uuid::Uuid;
 
 use crate::auth::Principal;
 use crate::commands::os_random;
-use crate::dto::{KeyBody, OkIdBody};
+use crate::dto::{KeyBody, KeyListBody, OkIdBody};
 use crate::error::ApiError;
 use crate::request::{json_body, query_params};
 use crate::routes::assessments::assessment_not_found;
+use crate::routes::{Access, Endpoint};
 use crate::state::AppState;
 
-/// Registers the routes.
-pub(crate) fn configure(config: &mut web::ServiceConfig) {
-    config
-        .service(web::resource("/v1/assessments/{id}/keys").get(list_keys).post(create_keys))
-        .service(
-            web::resource("/v1/assessments/{id}/keys/{key_id}")
-                .patch(mark_hired)
-                .delete(revoke_key),
+/// The routes.
+pub(super) fn endpoints() -> Vec<Endpoint> {
+    vec![
+        Endpoint::new(
+            Method::POST,
+            "/v1/assessments/{id}/keys",
+            "createKeys",
+            "Issue candidate keys for an assessment",
+            Access::Reviewer(Scope::Write),
+            |route| route.to(create_keys),
         )
-        .service(web::resource("/v1/candidates").get(list_candidates));
+        .body(
+            key_request_schema(),
+            json!({"count": 1, "candidateNames": ["Ada"], "candidateEmails": ["ada@example.com"]}),
+        )
+        .reply::<KeyListBody>(201, "The new keys, each shown in full.")
+        .refusal(409, "The assessment would hold more than 500 live keys."),
+        Endpoint::new(
+            Method::GET,
+            "/v1/assessments/{id}/keys",
+            "listKeys",
+            "An assessment's candidate keys",
+            Access::Reviewer(Scope::Read),
+            |route| route.to(list_keys),
+        )
+        .reply::<KeyListBody>(200, "The keys, with their status as of now."),
+        Endpoint::new(
+            Method::PATCH,
+            "/v1/assessments/{id}/keys/{keyId}",
+            "markKeyHired",
+            "Mark a candidate as hired",
+            Access::Reviewer(Scope::Write),
+            |route| route.to(mark_hired),
+        )
+        .body(
+            json!({
+                "type": "object",
+                "required": ["status"],
+                "properties": {"status": {"const": KeyStatus::Hired.as_str()}},
+            }),
+            json!({"status": KeyStatus::Hired.as_str()}),
+        )
+        .reply::<KeyEnvelope>(200, "The key."),
+        Endpoint::new(
+            Method::DELETE,
+            "/v1/assessments/{id}/keys/{keyId}",
+            "revokeKey",
+            "Revoke a candidate key and its session tokens",
+            Access::Reviewer(Scope::Write),
+            |route| route.to(revoke_key),
+        )
+        .reply::<OkIdBody>(200, "Revoked."),
+        Endpoint::new(
+            Method::GET,
+            "/v1/candidates",
+            "listCandidates",
+            "The org's candidate keys with their assessment's title",
+            Access::Reviewer(Scope::Read),
+            |route| route.to(list_candidates),
+        )
+        .paged(PageRule::CANDIDATES)
+        .reply::<CandidateListBody>(200, "A page of keys."),
+    ]
+}
+
+/// `POST /v1/assessments/:id/keys`, as `parse_key_request` reads it.
+fn key_request_schema() -> Value {
+    let strings = |max: usize, format: Option<&str>| {
+        let mut item = json!({"type": ["string", "null"], "maxLength": max});
+        if let Some(format) = format {
+            item["format"] = json!(format);
+        }
+        json!({
+            "type": ["array", "null"],
+            "maxItems": MAX_KEYS_PER_REQUEST,
+            "items": item,
+            "description": "At most count entries; entry i belongs to key i.",
+        })
+    };
+    json!({
+        "type": "object",
+        "required": ["count"],
+        "properties": {
+            "count": {"type": "integer", "minimum": 1, "maximum": MAX_KEYS_PER_REQUEST},
+            "candidateNames": strings(MAX_CANDIDATE_NAME_CHARS, None),
+            "candidateEmails": strings(MAX_CANDIDATE_EMAIL_CHARS, Some("email")),
+        },
+    })
+}
+
+/// `{key}`.
+#[derive(Serialize, JsonSchema)]
+struct KeyEnvelope {
+    key: KeyBody,
+}
+
+/// `{candidates, total, limit, offset}`.
+#[derive(Serialize, JsonSchema)]
+struct CandidateListBody {
+    /// Keys with `assessmentTitle`.
+    candidates: Vec<KeyBody>,
+    total: i64,
+    limit: i64,
+    offset: i64,
 }
 
 fn key_not_found(error: ApiError) -> ApiError {
@@ -110,7 +209,7 @@ async fn create_keys(
     match issued {
         Issued::Keys(keys) => {
             let bodies: Vec<KeyBody> = keys.into_iter().map(|key| KeyBody::at(key, now)).collect();
-            Ok(HttpResponse::Created().json(json!({"keys": bodies})))
+            Ok(HttpResponse::Created().json(KeyListBody { keys: bodies }))
         }
         Issued::OverLimit { live } => Err(ApiError::Conflict(format!(
             "an assessment holds at most {MAX_LIVE_KEYS_PER_ASSESSMENT} live keys; this one has {live}"
@@ -134,7 +233,7 @@ async fn list_keys(
         .map_err(assessment_not_found)?;
     let now = Utc::now();
     let bodies: Vec<KeyBody> = keys.into_iter().map(|key| KeyBody::at(key, now)).collect();
-    Ok(HttpResponse::Ok().json(json!({"keys": bodies})))
+    Ok(HttpResponse::Ok().json(KeyListBody { keys: bodies }))
 }
 
 async fn revoke_key(
@@ -183,7 +282,7 @@ async fn mark_hired(
         })
         .await
         .map_err(key_not_found)?;
-    Ok(HttpResponse::Ok().json(json!({"key": KeyBody::at(key, Utc::now())})))
+    Ok(HttpResponse::Ok().json(KeyEnvelope { key: KeyBody::at(key, Utc::now()) }))
 }
 
 async fn list_candidates(
@@ -202,7 +301,10 @@ async fn list_candidates(
     let now = Utc::now();
     let bodies: Vec<KeyBody> =
         keys.into_iter().map(|(key, title)| KeyBody::at(key, now).with_title(title)).collect();
-    Ok(HttpResponse::Ok().json(
-        json!({"candidates": bodies, "total": total, "limit": page.limit, "offset": page.offset}),
-    ))
+    Ok(HttpResponse::Ok().json(CandidateListBody {
+        candidates: bodies,
+        total,
+        limit: page.limit,
+        offset: page.offset,
+    }))
 }

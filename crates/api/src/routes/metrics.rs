@@ -1,7 +1,9 @@
 //! Metrics and cohort statistics (spec §5 `/metrics`, §7): read from the per-session aggregates kept on ingest.
 
+use actix_web::http::Method;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
+use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::json;
 use traceline_domain::metrics::{cohort_stats, CohortStats, Ranked, SessionMetrics};
@@ -15,18 +17,65 @@ use crate::error::ApiError;
 use crate::request::query_params;
 use crate::routes::assessments::assessment_not_found;
 use crate::routes::timeline::{read_visible_session, session_not_found, visible_session_id};
+use crate::routes::{Access, Endpoint};
 use crate::state::AppState;
 
-/// Registers the routes.
-pub(crate) fn configure(config: &mut web::ServiceConfig) {
-    config
-        .service(web::resource("/v1/sessions/{id}/metrics").get(get_metrics))
-        .service(web::resource("/v1/sessions/{id}/cohort-stats").get(get_session_cohort))
-        .service(web::resource("/v1/assessments/{id}/cohort-stats").get(get_assessment_cohort));
+/// The routes.
+pub(super) fn endpoints() -> Vec<Endpoint> {
+    vec![
+        Endpoint::new(
+            Method::GET,
+            "/v1/sessions/{id}/metrics",
+            "getSessionMetrics",
+            "A session's metrics, current as of its last event",
+            Access::Shared(Scope::Read),
+            |route| route.to(get_metrics),
+        )
+        .reply::<MetricsEnvelope>(200, "The metrics."),
+        Endpoint::new(
+            Method::GET,
+            "/v1/sessions/{id}/cohort-stats",
+            "getSessionCohortStats",
+            "The cohort of a session's assessment, with the session ranked in it",
+            Access::Shared(Scope::Read),
+            |route| route.to(get_session_cohort),
+        )
+        .reply::<CohortEnvelope>(
+            200,
+            "null when the session has no assessment or the cohort is empty.",
+        ),
+        Endpoint::new(
+            Method::GET,
+            "/v1/assessments/{id}/cohort-stats",
+            "getAssessmentCohortStats",
+            "An assessment's cohort statistics, optionally ranking one session",
+            Access::Reviewer(Scope::Read),
+            |route| route.to(get_assessment_cohort),
+        )
+        .query(
+            "sessionId",
+            "A session of the org to rank against the cohort (unknown: 404).",
+            json!({"type": "string"}),
+        )
+        .reply::<CohortEnvelope>(200, "null when the cohort is empty."),
+    ]
+}
+
+/// `{metrics}`.
+#[derive(Serialize, JsonSchema)]
+struct MetricsEnvelope {
+    metrics: MetricsBody,
+}
+
+/// `{cohortStats}`.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct CohortEnvelope {
+    cohort_stats: Option<CohortBody>,
 }
 
 /// SessionMetrics (spec §6).
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct MetricsBody {
     duration_ms: i64,
@@ -58,7 +107,7 @@ impl From<SessionMetrics> for MetricsBody {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct CohortBody {
     session_count: i64,
@@ -67,7 +116,7 @@ struct CohortBody {
     percentiles: Option<PercentilesBody>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct CohortMetricsBody {
     avg_duration_ms: Option<i64>,
@@ -79,7 +128,7 @@ struct CohortMetricsBody {
     test_pass_rate: i64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct PercentilesBody {
     duration_ms: Option<f64>,
@@ -128,7 +177,7 @@ async fn get_metrics(
         .read(move |connection| session_metrics(connection, &scope, &id))
         .await
         .map_err(session_not_found)?;
-    Ok(HttpResponse::Ok().json(json!({"metrics": MetricsBody::from(metrics)})))
+    Ok(HttpResponse::Ok().json(MetricsEnvelope { metrics: metrics.into() }))
 }
 
 /// The cohort statistics of `assessment_id`, ranking `ranked` (a session id with its metrics) when given.
@@ -150,7 +199,7 @@ fn cohort_of(
 }
 
 fn cohort_response(stats: Option<CohortStats>) -> HttpResponse {
-    HttpResponse::Ok().json(json!({"cohortStats": stats.map(CohortBody::from)}))
+    HttpResponse::Ok().json(CohortEnvelope { cohort_stats: stats.map(CohortBody::from) })
 }
 
 async fn get_session_cohort(

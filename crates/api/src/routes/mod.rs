@@ -1,7 +1,12 @@
-//! Every route of the API, one module per resource.
+//! Every route of the API as one table: the actix registration and the OpenAPI document are both read from it,
+//! so a route cannot be served without being described, or described without being served.
+//!
+//! Each resource module lists its [`Endpoint`]s; [`configure`] registers them, and `crate::openapi` renders
+//! them. This is the only place that registers routes (the tidy test `routes_are_registered_by_the_table`).
 
 mod assessments;
 mod candidate;
+mod docs;
 mod health;
 mod ingest;
 mod keys;
@@ -10,17 +15,200 @@ mod review;
 mod sessions;
 mod timeline;
 
-use actix_web::web;
+use actix_web::http::Method;
+use actix_web::{web, Route};
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde_json::{json, Value};
+use traceline_domain::{PageRule, Scope};
 
-/// Registers all routes on an app or scope; the batch ingest route takes bodies up to `batch_body_limit`.
+/// Who may call a route: the rule its handler applies first (see `crate::auth`), stated as data so the
+/// document publishes it and the tenancy matrix test derives every expected status from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// No credential is read.
+    Public,
+    /// Reviewers whose key has the scope (`Principal::require_reviewer`); candidates get 403.
+    Reviewer(Scope),
+    /// Reviewers whose key has the scope, and candidates within their own sessions (`Principal::require`).
+    Shared(Scope),
+    /// Candidate credentials only (`Principal::require_candidate`); reviewers get 403.
+    Candidate,
+}
+
+impl Access {
+    /// The rule's name in the document's `x-access`.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Access::Public => "public",
+            Access::Reviewer(Scope::Read) => "reviewer:read",
+            Access::Reviewer(Scope::Write) => "reviewer:write",
+            Access::Shared(Scope::Read) => "shared:read",
+            Access::Shared(Scope::Write) => "shared:write",
+            Access::Candidate => "candidate",
+        }
+    }
+}
+
+/// A query parameter an endpoint reads.
+pub(crate) struct QueryParam {
+    pub(crate) name: &'static str,
+    pub(crate) description: String,
+    pub(crate) schema: Value,
+}
+
+/// The JSON body an endpoint takes: its schema, written next to the parser from the domain's own tables, and an
+/// example that the parser accepts (a test checks that it does).
+pub(crate) struct RequestBody {
+    pub(crate) schema: Value,
+    pub(crate) example: Value,
+}
+
+/// A success response and the type whose schema describes it.
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) description: &'static str,
+    pub(crate) schema: fn(&mut SchemaGenerator) -> Schema,
+}
+
+/// One operation: how it is served and how it is described.
+pub(crate) struct Endpoint {
+    pub(crate) method: Method,
+    /// The path in actix's syntax, which is also OpenAPI's (`/v1/sessions/{id}`).
+    pub(crate) path: &'static str,
+    pub(crate) operation_id: &'static str,
+    pub(crate) summary: &'static str,
+    pub(crate) access: Access,
+    pub(crate) query: Vec<QueryParam>,
+    pub(crate) body: Option<RequestBody>,
+    pub(crate) replies: Vec<Reply>,
+    /// Error statuses particular to this route, beyond those every route of its kind documents.
+    pub(crate) refusals: Vec<(u16, &'static str)>,
+    /// Takes bodies up to the batch limit rather than the general one.
+    pub(crate) large_body: bool,
+    /// Attaches the handler to a route that already has the method guard.
+    pub(crate) to: fn(Route) -> Route,
+}
+
+impl Endpoint {
+    /// An endpoint with no parameters, body or replies yet.
+    pub(crate) fn new(
+        method: Method,
+        path: &'static str,
+        operation_id: &'static str,
+        summary: &'static str,
+        access: Access,
+        to: fn(Route) -> Route,
+    ) -> Self {
+        Endpoint {
+            method,
+            path,
+            operation_id,
+            summary,
+            access,
+            query: Vec::new(),
+            body: None,
+            replies: Vec::new(),
+            refusals: Vec::new(),
+            large_body: false,
+            to,
+        }
+    }
+
+    /// Adds a query parameter.
+    pub(crate) fn query(mut self, name: &'static str, description: &str, schema: Value) -> Self {
+        self.query.push(QueryParam { name, description: description.to_owned(), schema });
+        self
+    }
+
+    /// Adds `limit` and `offset` as `rule` reads them.
+    pub(crate) fn paged(self, rule: PageRule) -> Self {
+        self.query(
+            "limit",
+            &format!(
+                "Page size; out-of-range values are clamped to {}–{}, not rejected.",
+                rule.min_limit, rule.max_limit
+            ),
+            clamped_integer(rule),
+        )
+        .query(
+            "offset",
+            "Rows to skip; negative values are read as 0.",
+            json!({"type": "integer", "default": 0}),
+        )
+    }
+
+    /// Sets the request body.
+    pub(crate) fn body(mut self, schema: Value, example: Value) -> Self {
+        self.body = Some(RequestBody { schema, example });
+        self
+    }
+
+    /// Adds a success response described by `T`.
+    pub(crate) fn reply<T: JsonSchema>(mut self, status: u16, description: &'static str) -> Self {
+        self.replies.push(Reply {
+            status,
+            description,
+            schema: SchemaGenerator::subschema_for::<T>,
+        });
+        self
+    }
+
+    /// Adds an error status particular to this route.
+    pub(crate) fn refusal(mut self, status: u16, description: &'static str) -> Self {
+        self.refusals.push((status, description));
+        self
+    }
+
+    /// Lets the route take bodies up to the batch limit.
+    pub(crate) fn large_body(mut self) -> Self {
+        self.large_body = true;
+        self
+    }
+}
+
+/// An integer query parameter read through `rule`: documented with its default; its clamp is in the description,
+/// since out-of-range values are served, not refused.
+pub(crate) fn clamped_integer(rule: PageRule) -> Value {
+    json!({"type": "integer", "default": rule.default_limit})
+}
+
+/// Every endpoint, in the order the document lists them.
+pub(crate) fn endpoints() -> Vec<Endpoint> {
+    [
+        health::endpoints(),
+        docs::endpoints(),
+        sessions::endpoints(),
+        ingest::endpoints(),
+        timeline::endpoints(),
+        metrics::endpoints(),
+        review::endpoints(),
+        assessments::endpoints(),
+        keys::endpoints(),
+        candidate::endpoints(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// Registers every endpoint, one actix resource per path; the batch ingest route takes bodies up to
+/// `batch_body_limit`.
 pub(crate) fn configure(config: &mut web::ServiceConfig, batch_body_limit: usize) {
-    health::configure(config);
-    ingest::configure(config, batch_body_limit);
-    timeline::configure(config);
-    metrics::configure(config);
-    review::configure(config);
-    sessions::configure(config);
-    assessments::configure(config);
-    keys::configure(config);
-    candidate::configure(config);
+    let mut by_path: Vec<(&'static str, Vec<Endpoint>)> = Vec::new();
+    for endpoint in endpoints() {
+        match by_path.iter_mut().find(|(path, _)| *path == endpoint.path) {
+            Some((_, group)) => group.push(endpoint),
+            None => by_path.push((endpoint.path, vec![endpoint])),
+        }
+    }
+    for (path, group) in by_path {
+        let mut resource = web::resource(path);
+        if group.iter().any(|endpoint| endpoint.large_body) {
+            resource = resource.app_data(web::PayloadConfig::new(batch_body_limit));
+        }
+        for endpoint in group {
+            resource = resource.route((endpoint.to)(web::route().method(endpoint.method)));
+        }
+        config.service(resource);
+    }
 }

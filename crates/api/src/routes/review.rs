@@ -1,12 +1,14 @@
 //! What reviewers add to and derive from a session (spec §8): scores per dimension, and the artifacts derived
 //! when it ends.
 
+use actix_web::http::Method;
 use actix_web::{web, HttpResponse};
 use chrono::Utc;
+use schemars::JsonSchema;
 use serde::Serialize;
-use serde_json::json;
+use serde_json::{json, Value};
 use traceline_domain::json::JsonObject;
-use traceline_domain::score::parse_scores;
+use traceline_domain::score::{parse_scores, DIMENSIONS, MAX_NOTES_CHARS, MAX_SCORES_PER_REQUEST};
 use traceline_domain::time::to_storage_precision;
 use traceline_domain::Scope;
 use traceline_storage::artifacts::{self, Artifact};
@@ -18,16 +20,77 @@ use crate::dto::ApiTime;
 use crate::error::ApiError;
 use crate::request::json_body;
 use crate::routes::timeline::{read_visible_session, session_not_found, visible_session_id};
+use crate::routes::{Access, Endpoint};
 use crate::state::AppState;
 
-/// Registers the routes.
-pub(crate) fn configure(config: &mut web::ServiceConfig) {
-    config
-        .service(web::resource("/v1/sessions/{id}/scores").get(list_scores).post(record_scores))
-        .service(web::resource("/v1/sessions/{id}/artifacts").get(list_artifacts));
+/// The routes.
+pub(super) fn endpoints() -> Vec<Endpoint> {
+    vec![
+        Endpoint::new(
+            Method::GET,
+            "/v1/sessions/{id}/scores",
+            "listScores",
+            "A session's scores",
+            Access::Reviewer(Scope::Read),
+            |route| route.to(list_scores),
+        )
+        .reply::<ScoresBody>(200, "One score per dimension scored."),
+        Endpoint::new(
+            Method::POST,
+            "/v1/sessions/{id}/scores",
+            "recordScores",
+            "Score a session, one score per dimension (upsert)",
+            Access::Reviewer(Scope::Write),
+            |route| route.to(record_scores),
+        )
+        .body(
+            scores_schema(),
+            json!([{"dimension": DIMENSIONS[0], "score": 4, "notes": "Split the work well"}]),
+        )
+        .reply::<ScoresBody>(201, "All of the session's scores."),
+        Endpoint::new(
+            Method::GET,
+            "/v1/sessions/{id}/artifacts",
+            "listArtifacts",
+            "What was derived from a session when it ended",
+            Access::Reviewer(Scope::Read),
+            |route| route.to(list_artifacts),
+        )
+        .reply::<ArtifactsBody>(200, "The artifacts."),
+    ]
 }
 
-#[derive(Serialize)]
+/// `POST /v1/sessions/:id/scores`, as `parse_scores` reads it.
+fn scores_schema() -> Value {
+    json!({
+        "type": "array",
+        "minItems": 1,
+        "maxItems": MAX_SCORES_PER_REQUEST,
+        "items": {
+            "type": "object",
+            "required": ["dimension", "score"],
+            "properties": {
+                "dimension": {"type": "string", "enum": DIMENSIONS},
+                "score": {"type": "integer", "minimum": 1, "maximum": 5},
+                "notes": {"type": ["string", "null"], "maxLength": MAX_NOTES_CHARS},
+            },
+        },
+    })
+}
+
+/// `{scores}`.
+#[derive(Serialize, JsonSchema)]
+struct ScoresBody {
+    scores: Vec<ScoreBody>,
+}
+
+/// `{artifacts}`.
+#[derive(Serialize, JsonSchema)]
+struct ArtifactsBody {
+    artifacts: Vec<ArtifactBody>,
+}
+
+#[derive(Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct ScoreBody {
     id: String,
@@ -53,7 +116,7 @@ impl From<Score> for ScoreBody {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct ArtifactBody {
     id: String,
@@ -89,7 +152,7 @@ async fn list_scores(
     })
     .await?;
     let bodies: Vec<ScoreBody> = found.into_iter().map(Into::into).collect();
-    Ok(HttpResponse::Ok().json(json!({"scores": bodies})))
+    Ok(HttpResponse::Ok().json(ScoresBody { scores: bodies }))
 }
 
 async fn record_scores(
@@ -112,7 +175,7 @@ async fn record_scores(
         .await
         .map_err(session_not_found)?;
     let bodies: Vec<ScoreBody> = stored.into_iter().map(Into::into).collect();
-    Ok(HttpResponse::Created().json(json!({"scores": bodies})))
+    Ok(HttpResponse::Created().json(ScoresBody { scores: bodies }))
 }
 
 async fn list_artifacts(
@@ -127,5 +190,5 @@ async fn list_artifacts(
     })
     .await?;
     let bodies: Vec<ArtifactBody> = found.into_iter().map(Into::into).collect();
-    Ok(HttpResponse::Ok().json(json!({"artifacts": bodies})))
+    Ok(HttpResponse::Ok().json(ArtifactsBody { artifacts: bodies }))
 }

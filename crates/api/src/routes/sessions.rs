@@ -1,7 +1,10 @@
 //! The sessions API of spec §3: create, list, get, patch, merge metadata, delete.
 
+use actix_web::http::Method;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
+use serde_json::{json, Value};
+use traceline_domain::session::MAX_SOURCE_SERVICE_CHARS;
 use traceline_domain::time::to_storage_precision;
 use traceline_domain::{MetadataMerge, NewSession, PageRule, Scope, SessionId, SessionPatch};
 use traceline_storage::candidate_keys;
@@ -12,19 +15,104 @@ use crate::auth::Principal;
 use crate::dto::{OkIdBody, SessionEnvelope, SessionListBody};
 use crate::error::ApiError;
 use crate::request::{json_body, query_params};
+use crate::routes::{Access, Endpoint};
 use crate::state::AppState;
 
-/// Registers the routes.
-pub(crate) fn configure(config: &mut web::ServiceConfig) {
-    config
-        .service(web::resource("/v1/sessions").get(list_sessions).post(create_session))
-        .service(
-            web::resource("/v1/sessions/{id}")
-                .get(get_session)
-                .patch(update_session)
-                .delete(delete_session),
+/// The routes.
+pub(super) fn endpoints() -> Vec<Endpoint> {
+    vec![
+        Endpoint::new(
+            Method::POST,
+            "/v1/sessions",
+            "createSession",
+            "Create a session (a candidate's belongs to its key)",
+            Access::Shared(Scope::Write),
+            |route| route.to(create_session),
         )
-        .service(web::resource("/v1/sessions/{id}/metadata").patch(merge_session_metadata));
+        .body(new_session_schema(), json!({"sourceService": "claude-code", "metadata": {"repo": "acme/api"}}))
+        .reply::<SessionEnvelope>(201, "The new session.")
+        .refusal(409, "A session with this id exists (in any org); the body repeats the id."),
+        Endpoint::new(
+            Method::GET,
+            "/v1/sessions",
+            "listSessions",
+            "List the sessions the caller may see, newest first",
+            Access::Shared(Scope::Read),
+            |route| route.to(list_sessions),
+        )
+        .query("assessmentId", "Only sessions of this assessment.", json!({"type": "string"}))
+        .query("sourceService", "Only sessions from this integration.", json!({"type": "string"}))
+        .paged(PageRule::SESSIONS)
+        .reply::<SessionListBody>(200, "A page of sessions."),
+        Endpoint::new(
+            Method::GET,
+            "/v1/sessions/{id}",
+            "getSession",
+            "Read a session",
+            Access::Shared(Scope::Read),
+            |route| route.to(get_session),
+        )
+        .reply::<SessionEnvelope>(200, "The session."),
+        Endpoint::new(
+            Method::PATCH,
+            "/v1/sessions/{id}",
+            "updateSession",
+            "End or reopen a session, or replace its metadata",
+            Access::Shared(Scope::Write),
+            |route| route.to(update_session),
+        )
+        .body(session_patch_schema(), json!({"endedAt": "2026-04-01T10:15:00.000Z"}))
+        .reply::<SessionEnvelope>(200, "The updated session."),
+        Endpoint::new(
+            Method::DELETE,
+            "/v1/sessions/{id}",
+            "deleteSession",
+            "Delete a session with its events, artifacts and scores",
+            Access::Reviewer(Scope::Write),
+            |route| route.to(delete_session),
+        )
+        .reply::<OkIdBody>(200, "Deleted."),
+        Endpoint::new(
+            Method::PATCH,
+            "/v1/sessions/{id}/metadata",
+            "mergeSessionMetadata",
+            "Merge keys into a session's metadata (null removes a key)",
+            Access::Shared(Scope::Write),
+            |route| route.to(merge_session_metadata),
+        )
+        .body(
+            json!({"type": "object", "description": "Top-level keys to set; a null value removes the key."}),
+            json!({"reviewed": true, "draft": null}),
+        )
+        .reply::<SessionEnvelope>(200, "The updated session."),
+    ]
+}
+
+/// `POST /v1/sessions`, as `NewSession::parse` reads it.
+fn new_session_schema() -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "id": {"type": ["string", "null"], "format": "uuid", "description": "Chosen by the server when absent."},
+            "sourceService": {"type": ["string", "null"], "maxLength": MAX_SOURCE_SERVICE_CHARS},
+            "metadata": {"type": ["object", "null"], "description": "{} when absent."},
+        },
+    })
+}
+
+/// `PATCH /v1/sessions/:id`, as `SessionPatch::parse` reads it.
+fn session_patch_schema() -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "endedAt": {
+                "type": ["string", "null"],
+                "format": "date-time",
+                "description": "Sets status ended; null reopens. The timestamp must carry an offset.",
+            },
+            "metadata": {"type": "object", "description": "Replaces the metadata."},
+        },
+    })
 }
 
 /// A path segment that cannot be a session id names no session: 404, like any other unknown id.

@@ -2,8 +2,11 @@
 
 use std::collections::BTreeSet;
 
+use actix_web::http::Method;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Duration;
+use schemars::JsonSchema;
+use serde::Serialize;
 use serde_json::{json, Value};
 use traceline_domain::{EventId, PageRule, Scope, Session, SessionId, ValidationErrors};
 use traceline_storage::timeline::{self, PageError};
@@ -13,17 +16,97 @@ use crate::auth::Principal;
 use crate::dto::TimelineEventBody;
 use crate::error::ApiError;
 use crate::request::query_params;
+use crate::routes::{clamped_integer, Access, Endpoint};
 use crate::state::AppState;
 
 /// Longest list of paths or commands a recent-activity summary carries.
 const MAX_RECENT_ITEMS: usize = 100;
 
-/// Registers the routes.
-pub(crate) fn configure(config: &mut web::ServiceConfig) {
-    config
-        .service(web::resource("/v1/sessions/{id}/timeline").get(get_timeline))
-        .service(web::resource("/v1/sessions/{id}/decisions").get(get_decisions))
-        .service(web::resource("/v1/sessions/{id}/recent-activity").get(get_recent_activity));
+/// The routes.
+pub(super) fn endpoints() -> Vec<Endpoint> {
+    let rule = PageRule::TIMELINE;
+    let minutes = PageRule::RECENT_MINUTES;
+    vec![
+        Endpoint::new(
+            Method::GET,
+            "/v1/sessions/{id}/timeline",
+            "getTimeline",
+            "A page of a session's events in time order",
+            Access::Shared(Scope::Read),
+            |route| route.to(get_timeline),
+        )
+        .query(
+            "limit",
+            &format!("Page size, clamped to {}–{}.", rule.min_limit, rule.max_limit),
+            clamped_integer(rule),
+        )
+        .query(
+            "after",
+            "The id of the last event received; the page starts after it (unknown: 400).",
+            json!({"type": "string"}),
+        )
+        .reply::<TimelinePage>(200, "A page of events."),
+        Endpoint::new(
+            Method::GET,
+            "/v1/sessions/{id}/decisions",
+            "getDecisions",
+            "A session's decision events",
+            Access::Shared(Scope::Read),
+            |route| route.to(get_decisions),
+        )
+        .reply::<DecisionsBody>(200, "The decision_event events, in time order."),
+        Endpoint::new(
+            Method::GET,
+            "/v1/sessions/{id}/recent-activity",
+            "getRecentActivity",
+            "What happened in the last minutes of a session's activity",
+            Access::Shared(Scope::Read),
+            |route| route.to(get_recent_activity),
+        )
+        .query(
+            "minutes",
+            &format!("Window length, clamped to {}–{}.", minutes.min_limit, minutes.max_limit),
+            clamped_integer(minutes),
+        )
+        .reply::<RecentActivityBody>(200, "The summary."),
+    ]
+}
+
+/// `{events, hasMore}`.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct TimelinePage {
+    events: Vec<TimelineEventBody>,
+    /// Whether a later page exists.
+    has_more: bool,
+}
+
+/// `{decisions}`.
+#[derive(Serialize, JsonSchema)]
+struct DecisionsBody {
+    decisions: Vec<TimelineEventBody>,
+}
+
+/// `{summary, recentActivity, periodMinutes, eventCount}`.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct RecentActivityBody {
+    /// One sentence for people.
+    summary: String,
+    recent_activity: RecentActivity,
+    /// The window actually used, after clamping.
+    period_minutes: i64,
+    event_count: usize,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct RecentActivity {
+    /// Paths changed, sorted, at most 100.
+    files_changed: Vec<String>,
+    /// The most recent command lines, at most 100.
+    commands: Vec<String>,
+    prompt_count: usize,
 }
 
 /// Parses the path's session id; anything that cannot be one is a session that does not exist.
@@ -92,7 +175,7 @@ async fn get_timeline(
         Err(PageError::Storage(error)) => return Err(error.into()),
     };
     let events: Vec<TimelineEventBody> = page.events.into_iter().map(Into::into).collect();
-    Ok(HttpResponse::Ok().json(json!({"events": events, "hasMore": page.has_more})))
+    Ok(HttpResponse::Ok().json(TimelinePage { events, has_more: page.has_more }))
 }
 
 async fn get_decisions(
@@ -106,7 +189,7 @@ async fn get_decisions(
     })
     .await?;
     let decisions: Vec<TimelineEventBody> = decisions.into_iter().map(Into::into).collect();
-    Ok(HttpResponse::Ok().json(json!({"decisions": decisions})))
+    Ok(HttpResponse::Ok().json(DecisionsBody { decisions }))
 }
 
 async fn get_recent_activity(
@@ -154,10 +237,10 @@ async fn get_recent_activity(
         commands.len(),
         prompt_count
     );
-    Ok(HttpResponse::Ok().json(json!({
-        "summary": summary,
-        "recentActivity": {"filesChanged": files_changed, "commands": commands, "promptCount": prompt_count},
-        "periodMinutes": minutes,
-        "eventCount": events.len(),
-    })))
+    Ok(HttpResponse::Ok().json(RecentActivityBody {
+        summary,
+        recent_activity: RecentActivity { files_changed, commands, prompt_count },
+        period_minutes: minutes,
+        event_count: events.len(),
+    }))
 }

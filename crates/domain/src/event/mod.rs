@@ -51,4 +51,5 @@ pub use actor::{Actor, ActorType};
 pub use envelope::{Envelope, ENVELOPE_VERSION};
 pub use kind::{EventKind, InvalidEventKind, MAX_EVENT_KIND_LEN, TOOL_CALL_ALIAS};
 pub use provenance::{Attribution, Observability, Provenance, DEFAULT_CONFIDENCE};
+pub use schemas::{strict_schemas, FieldType as DataFieldType, Rule as DataRule};
 pub use source::{Source, MAX_SOURCE_NAME_CHARS};

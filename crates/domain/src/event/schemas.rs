@@ -12,20 +12,30 @@ use crate::json::{integer_in, join_path, JsonObject};
 use crate::validation::ValidationErrors;
 
 /// What a listed field must hold.
-#[derive(Debug, Clone, Copy)]
-enum FieldType {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldType {
+    /// A JSON string.
     Text,
-    Integer { min: i64, max: i64 },
+    /// A JSON integer in `min..=max`.
+    Integer {
+        /// Smallest accepted value.
+        min: i64,
+        /// Largest accepted value.
+        max: i64,
+    },
 }
 
 /// One listed field of a kind's `data`.
-#[derive(Debug, Clone, Copy)]
-struct Rule {
-    key: &'static str,
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rule {
+    /// The field's name.
+    pub key: &'static str,
     /// Another name the client may use for this field; read only when `key` itself is absent or `null`.
-    alias: Option<&'static str>,
-    required: bool,
-    field_type: FieldType,
+    pub alias: Option<&'static str>,
+    /// Whether the kind requires it.
+    pub required: bool,
+    /// What it must hold.
+    pub field_type: FieldType,
 }
 
 const fn text(key: &'static str) -> Rule {
@@ -105,6 +115,12 @@ const SCHEMAS: &[Schema] = &[
         ],
     },
 ];
+
+/// Every strict kind with its listed fields, in the spec's order: what the API description publishes, read from
+/// the same table the check uses.
+pub fn strict_schemas() -> impl Iterator<Item = (&'static str, &'static [Rule])> {
+    SCHEMAS.iter().map(|schema| (schema.kind.as_str(), schema.rules))
+}
 
 /// The strict schema of `kind`, if it has one.
 pub(crate) fn schema_for(kind: &EventKind) -> Option<&'static Schema> {

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Property-based API testing with schemathesis against the real `traceline` binary, driven by the OpenAPI
+# document the binary serves at /openapi.json.
+#
+# Starts the server on a fresh SQLite database on a free port, creates an org, a read+write reviewer key and a
+# redeemed candidate, then runs schemathesis twice: every operation with the reviewer's key, and the routes a
+# candidate may call with its session token. Checks: no 5xx, statuses / content types / bodies as documented.
+# Exits non-zero on any failure. The venv lives under target/ and is reused between runs.
+#
+#   .ci/api-fuzz.sh                      # the CI budget
+#   API_FUZZ_MAX_EXAMPLES=200 .ci/api-fuzz.sh   # a longer run
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+SCHEMATHESIS_VERSION=4.32.5
+MAX_EXAMPLES="${API_FUZZ_MAX_EXAMPLES:-25}"
+SEED="${API_FUZZ_SEED:-20260401}"
+CHECKS=not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance
+
+target_dir="$(realpath -m "${CARGO_TARGET_DIR:-target}")"
+venv="$target_dir/api-fuzz/venv-$SCHEMATHESIS_VERSION"
+if [[ ! -x "$venv/bin/schemathesis" ]]; then
+    echo "creating $venv (schemathesis $SCHEMATHESIS_VERSION)"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+
+cargo build --quiet --locked -p traceline_api --bin traceline
+traceline="$target_dir/debug/traceline"
+
+work="$(mktemp -d)"
+server_pid=""
+cleanup() {
+    local status=$?
+    if [[ -n "$server_pid" ]]; then
+        kill "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+    fi
+    rm -rf "$work"
+    exit "$status"
+}
+trap cleanup EXIT
+
+database="$work/fuzz.db"
+json_field() {
+    "$venv/bin/python" -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
+}
+
+reviewer_key="$("$traceline" org create --name "API fuzz" --database-url "$database" | json_field apiKey)"
+
+# Rate limits off: schemathesis sends far more than 300 requests a minute from one address.
+TRACELINE_IP_RATE_PER_MIN=0 TRACELINE_INGEST_RATE_PER_MIN=0 RUST_LOG=warn \
+    "$traceline" serve --bind 127.0.0.1:0 --database-url "$database" >"$work/stdout" 2>"$work/stderr" &
+server_pid=$!
+base=""
+for _ in $(seq 100); do
+    base="$(sed -n 's/^traceline listening on \(http:[^ ]*\)$/\1/p' "$work/stdout")"
+    [[ -n "$base" ]] && break
+    kill -0 "$server_pid" 2>/dev/null || { cat "$work/stderr" >&2; exit 1; }
+    sleep 0.1
+done
+[[ -n "$base" ]] || { echo "the server did not announce its address" >&2; exit 1; }
+echo "traceline serving on $base"
+
+call() {
+    curl --silent --show-error --fail-with-body -X "$1" "$base$2" \
+        -H "Authorization: Bearer $reviewer_key" -H 'Content-Type: application/json' --data "$3"
+}
+assessment_id="$(call POST /v1/assessments '{"title": "Fuzz", "role": "Any", "taskBrief": "Fuzz it"}' |
+    "$venv/bin/python" -c 'import json, sys; print(json.load(sys.stdin)["assessment"]["id"])')"
+candidate_key="$(call POST "/v1/assessments/$assessment_id/keys" '{"count": 1}' |
+    "$venv/bin/python" -c 'import json, sys; print(json.load(sys.stdin)["keys"][0]["key"])')"
+session_token="$(curl --silent --show-error --fail-with-body -X POST "$base/v1/candidate/redeem" \
+    -H 'Content-Type: application/json' --data "{\"key\": \"$candidate_key\"}" | json_field sessionToken)"
+
+# Run from the temporary directory, so schemathesis's example cache goes with it.
+fuzz() {
+    cd "$work" && "$venv/bin/schemathesis" run "$base/openapi.json" \
+        --checks "$CHECKS" \
+        --max-examples "$MAX_EXAMPLES" \
+        --seed "$SEED" \
+        --phases examples,coverage,fuzzing \
+        --workers 2 \
+        --request-timeout 10 \
+        --suppress-health-check too_slow,filter_too_much \
+        --report junit --report-dir "$target_dir/api-fuzz/report-$1" \
+        "${@:2}"
+}
+
+started=$SECONDS
+echo "==> schemathesis as a reviewer (every operation)"
+fuzz reviewer -H "Authorization: Bearer $reviewer_key"
+echo "==> schemathesis as a candidate (its routes)"
+fuzz candidate -H "X-API-Key: $session_token" \
+    --include-path-regex '^/v1/(hooks/|candidate/|sessions)'
+echo "schemathesis passed in $((SECONDS - started)) s"

@@ -1,0 +1,184 @@
+//! The OpenAPI document (`GET /openapi.json`) against the app that serves it: every documented operation is
+//! routed, every other method on a documented path is refused as unknown, and the spec's operations are all
+//! there. (The tidy test `routes_are_registered_by_the_table` keeps routes from being registered outside the
+//! table the document is rendered from.)
+
+use std::collections::BTreeSet;
+
+use actix_web::http::Method;
+use serde_json::Value;
+
+use crate::harness::{on_both_backends, TestApp, TestBackend};
+
+/// The operations of spec §3–§9 (`:id` written `{id}`), plus the document itself.
+const SPEC_OPERATIONS: &[(&str, &str)] = &[
+    ("POST", "/v1/sessions"),
+    ("GET", "/v1/sessions"),
+    ("GET", "/v1/sessions/{id}"),
+    ("PATCH", "/v1/sessions/{id}"),
+    ("PATCH", "/v1/sessions/{id}/metadata"),
+    ("DELETE", "/v1/sessions/{id}"),
+    ("POST", "/v1/hooks/ingest"),
+    ("POST", "/v1/hooks/ingest/batch"),
+    ("GET", "/v1/sessions/{id}/timeline"),
+    ("GET", "/v1/sessions/{id}/decisions"),
+    ("GET", "/v1/sessions/{id}/recent-activity"),
+    ("GET", "/v1/sessions/{id}/metrics"),
+    ("GET", "/v1/sessions/{id}/cohort-stats"),
+    ("GET", "/v1/assessments/{id}/cohort-stats"),
+    ("POST", "/v1/assessments"),
+    ("GET", "/v1/assessments"),
+    ("GET", "/v1/assessments/{id}"),
+    ("DELETE", "/v1/assessments/{id}"),
+    ("POST", "/v1/assessments/{id}/keys"),
+    ("GET", "/v1/assessments/{id}/keys"),
+    ("DELETE", "/v1/assessments/{id}/keys/{keyId}"),
+    ("PATCH", "/v1/assessments/{id}/keys/{keyId}"),
+    ("GET", "/v1/candidates"),
+    ("POST", "/v1/candidate/redeem"),
+    ("POST", "/v1/candidate/complete"),
+    ("GET", "/v1/sessions/{id}/scores"),
+    ("POST", "/v1/sessions/{id}/scores"),
+    ("GET", "/v1/sessions/{id}/artifacts"),
+    ("GET", "/v1/health"),
+    ("GET", "/openapi.json"),
+];
+
+const METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+
+/// The document as the app serves it, without credentials.
+pub(crate) async fn served_document(app: &TestApp) -> Value {
+    let document = app.send(Method::GET, "/openapi.json", None, None).await.expect(200);
+    assert_eq!(document["openapi"], "3.1.0");
+    document
+}
+
+/// Every operation of the document: (method in upper case, path, operation object).
+pub(crate) fn operations(document: &Value) -> Vec<(String, String, Value)> {
+    let paths = document["paths"].as_object().expect("paths");
+    let mut found = Vec::new();
+    for (path, item) in paths {
+        for (method, operation) in item.as_object().expect("path item") {
+            found.push((method.to_uppercase(), path.clone(), operation.clone()));
+        }
+    }
+    assert!(!found.is_empty(), "the document lists no operation");
+    found
+}
+
+/// The path with each `{parameter}` replaced by a value that names nothing.
+fn with_placeholders(path: &str) -> String {
+    path.split('/')
+        .map(|segment| {
+            if segment.starts_with('{') {
+                "00000000-0000-4000-8000-000000000000"
+            } else {
+                segment
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn is_unrouted(status: u16, body: &Value) -> bool {
+    let no_route =
+        status == 404 && body["error"].as_str().is_some_and(|e| e.starts_with("no route"));
+    no_route || status == 405
+}
+
+async fn every_documented_operation_is_served(backend: TestBackend) {
+    let app = TestApp::new(backend);
+    let document = served_document(&app).await;
+    for (method, path, _) in operations(&document) {
+        let uri = with_placeholders(&path);
+        let method = Method::from_bytes(method.as_bytes()).unwrap();
+        let response = app.send(method.clone(), &uri, None, None).await;
+        assert!(
+            !is_unrouted(response.status.as_u16(), &response.body),
+            "{method} {path} is documented but not served: {} {}",
+            response.status,
+            response.body
+        );
+    }
+}
+
+async fn no_undocumented_method_is_served_on_a_documented_path(backend: TestBackend) {
+    let app = TestApp::new(backend);
+    let document = served_document(&app).await;
+    let documented: BTreeSet<(String, String)> =
+        operations(&document).into_iter().map(|(method, path, _)| (method, path)).collect();
+    let paths: BTreeSet<&String> = documented.iter().map(|(_, path)| path).collect();
+    for path in paths {
+        for method in METHODS {
+            if documented.contains(&(method.to_owned(), path.clone())) {
+                continue;
+            }
+            let uri = with_placeholders(path);
+            let response =
+                app.send(Method::from_bytes(method.as_bytes()).unwrap(), &uri, None, None).await;
+            assert_eq!(
+                response.status.as_u16(),
+                405,
+                "{method} {path} is served but not documented: {}",
+                response.body
+            );
+        }
+    }
+}
+
+async fn the_document_holds_exactly_the_spec_operations(backend: TestBackend) {
+    let app = TestApp::new(backend);
+    let document = served_document(&app).await;
+    let documented: BTreeSet<(String, String)> =
+        operations(&document).into_iter().map(|(method, path, _)| (method, path)).collect();
+    let spec: BTreeSet<(String, String)> = SPEC_OPERATIONS
+        .iter()
+        .map(|(method, path)| ((*method).to_owned(), (*path).to_owned()))
+        .collect();
+    let missing: Vec<_> = spec.difference(&documented).collect();
+    let extra: Vec<_> = documented.difference(&spec).collect();
+    assert!(missing.is_empty(), "spec operations the document lacks: {missing:?}");
+    assert!(extra.is_empty(), "documented operations the spec does not have: {extra:?}");
+}
+
+/// What a client generator relies on: unique operation ids, an access rule, the error shape on every error
+/// status, and every schema reference resolving.
+async fn every_operation_is_fully_described(backend: TestBackend) {
+    let app = TestApp::new(backend);
+    let document = served_document(&app).await;
+    let schemas = document["components"]["schemas"].as_object().expect("component schemas");
+    let mut ids = BTreeSet::new();
+    for (method, path, operation) in operations(&document) {
+        let name = format!("{method} {path}");
+        let id = operation["operationId"].as_str().unwrap_or_else(|| panic!("{name}: no id"));
+        assert!(ids.insert(id.to_owned()), "{name}: operationId {id} is used twice");
+        assert!(operation["x-access"].is_string(), "{name}: no x-access");
+        let responses = operation["responses"].as_object().expect("responses");
+        assert!(responses.keys().any(|status| status.starts_with('2')), "{name}: no success");
+        for (status, response) in responses {
+            let schema = &response["content"]["application/json"]["schema"];
+            assert!(schema.is_object() || schema.is_boolean(), "{name} {status}: no JSON schema");
+            if !status.starts_with('2') {
+                assert_eq!(schema["$ref"], "#/components/schemas/ErrorBody", "{name} {status}");
+            }
+        }
+    }
+    let text = document.to_string();
+    for reference in text.split("\"$ref\":\"").skip(1) {
+        let target = reference.split('"').next().unwrap();
+        let name = target
+            .strip_prefix("#/components/schemas/")
+            .unwrap_or_else(|| panic!("reference {target} points outside components/schemas"));
+        assert!(schemas.contains_key(name), "reference {target} resolves to nothing");
+    }
+    for field in ["error", "code", "details"] {
+        assert!(schemas["ErrorBody"]["properties"].get(field).is_some(), "ErrorBody lacks {field}");
+    }
+}
+
+on_both_backends!(
+    every_documented_operation_is_served,
+    no_undocumented_method_is_served_on_a_documented_path,
+    the_document_holds_exactly_the_spec_operations,
+    every_operation_is_fully_described,
+);
