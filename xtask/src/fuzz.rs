@@ -24,10 +24,16 @@ struct FuzzTarget {
     about: &'static str,
 }
 
-const TARGETS: &[FuzzTarget] = &[FuzzTarget {
-    name: "envelope",
-    about: "Envelope::parse on any JSON; what it accepts reads back unchanged from to_json",
-}];
+const TARGETS: &[FuzzTarget] = &[
+    FuzzTarget {
+        name: "envelope",
+        about: "Envelope::parse on any JSON; what it accepts reads back unchanged from to_json",
+    },
+    FuzzTarget {
+        name: "hook",
+        about: "map_hook on any payload of any tool: deterministic, valid, one session, bounded strings",
+    },
+];
 
 /// The flags `cargo fuzz build` gives rustc for libFuzzer's coverage guidance.
 const FUZZ_RUSTFLAGS: &str = "-Cpasses=sancov-module \
@@ -104,7 +110,7 @@ fn run_target(fuzz_dir: &Path, triple: &str, name: &str, seconds: u64) -> Result
     if !status.success() {
         bail!(
             "fuzz target {name} failed ({status}); the input that broke it is in {}. Turn it into a \
-             regression test in crates/domain before fixing.",
+             regression test (crates/domain or crates/capture) before fixing.",
             artifacts.display()
         );
     }
