@@ -326,6 +326,46 @@ async fn ingest_takes_only_candidates_and_only_their_sessions(backend: TestBacke
     );
 }
 
+async fn event_ids_never_reach_across_sessions_or_orgs(backend: TestBackend) {
+    let app = TestApp::new(backend);
+    let (acme, ada) = candidate(&app).await;
+    let globex = app.org("Globex");
+    let globex_assessment = app.assessment(&globex, json!({})).await;
+    let eve = app.keys(&globex, &globex_assessment, 1).await[0]["key"].as_str().unwrap().to_owned();
+    let original =
+        envelope("ada-session", "prompt", "2026-04-01T10:00:00Z", json!({"text": "ada's own"}));
+    app.post("/v1/hooks/ingest", &ada, &original).await.expect(201);
+
+    // Aimed at Ada's session, a known id is refused like any other intrusion: 403, not "skipped".
+    let mut replay = original.clone();
+    replay["data"] = json!({"text": "forged"});
+    assert_eq!(app.post("/v1/hooks/ingest", &eve, &replay).await.expect(403)["code"], "forbidden");
+    // In a session of her own, the taken id is a conflict she is told about, never a silent skip.
+    let mut reused = original.clone();
+    reused["sessionId"] = json!("eve-session");
+    assert_eq!(app.post("/v1/hooks/ingest", &eve, &reused).await.expect(409)["code"], "conflict");
+    // Within one batch too: the same id in two sessions keeps only the first.
+    let mut first = envelope("ada-2", "prompt", "2026-04-01T10:01:00Z", json!({"text": "a"}));
+    first["id"] = json!(uuid::Uuid::new_v4().to_string());
+    let mut second = first.clone();
+    second["sessionId"] = json!("ada-3");
+    let batch = app
+        .post("/v1/hooks/ingest/batch", &ada, &json!({"events": [first, second]}))
+        .await
+        .expect(207);
+    let statuses: Vec<&Value> =
+        batch["results"].as_array().unwrap().iter().map(|r| &r["status"]).collect();
+    assert_eq!(statuses, [&json!(201), &json!(409)], "{batch}");
+
+    assert_eq!(
+        timeline_ids(&app, &acme.key, "ada-session").await,
+        [original["id"].as_str().unwrap()]
+    );
+    let timeline = app.get("/v1/sessions/ada-session/timeline", &acme.key).await.expect(200);
+    assert_eq!(timeline["events"][0]["data"]["text"], "ada's own");
+    app.get("/v1/sessions/eve-session", &globex.key).await.expect(404);
+}
+
 async fn oversized_bodies_are_413(backend: TestBackend) {
     let app = TestApp::new(backend);
     let (_, key) = candidate(&app).await;
@@ -358,5 +398,6 @@ on_both_backends!(
     real_client_traffic_is_kept_whole,
     batches_judge_each_event_alone,
     ingest_takes_only_candidates_and_only_their_sessions,
+    event_ids_never_reach_across_sessions_or_orgs,
     oversized_bodies_are_413,
 );

@@ -8,7 +8,7 @@
 //! folded once and written with one update. A whole batch costs a handful of statements, not a handful per event.
 //! Every outcome is decided per event: created, duplicate, or forbidden.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -73,31 +73,31 @@ impl IncomingEvent {
 pub enum IngestOutcome {
     /// Stored: 201.
     Created,
-    /// Its id was seen before; nothing changed: 200 with `skipped`.
+    /// Its id was seen before in the same session; nothing changed: 200 with `skipped`.
     Duplicate,
+    /// Its id is taken by an event of another session: 409. Answering "skipped" would drop the event without a
+    /// word, and storing it is impossible (ids are the idempotency key across the installation).
+    IdTaken,
     /// Its session belongs to another org or another candidate: 403.
     Forbidden,
 }
 
 /// Stores `events`, in order, and says what became of each. Run it inside a write transaction: a database error
 /// leaves nothing of the request behind.
+///
+/// Ownership is judged before duplicates, so a credential learns nothing about other tenants' sessions or
+/// events: an event aimed at a session it may not write is 403 whether or not its id exists.
 pub fn ingest(
     connection: &mut AnyConnection,
     credential: &IngestCredential,
     events: &[IncomingEvent],
     received_at: DateTime<Utc>,
 ) -> Result<Vec<IngestOutcome>, StorageError> {
-    let seen = stored_ids(connection, events)?;
+    let stored = stored_ids(connection, events)?;
     let mut outcomes = vec![IngestOutcome::Duplicate; events.len()];
-    let mut first_sightings = HashSet::new();
     let mut sessions: Vec<(&str, Vec<usize>)> = Vec::new();
     let mut session_index: HashMap<&str, usize> = HashMap::new();
     for (index, event) in events.iter().enumerate() {
-        let id = event.envelope.id.as_str();
-        // Seen before, or earlier in this very request: skipped.
-        if seen.contains(id) || !first_sightings.insert(id) {
-            continue;
-        }
         let session_id = event.envelope.session_id.as_str();
         let slot = *session_index.entry(session_id).or_insert_with(|| {
             sessions.push((session_id, Vec::new()));
@@ -105,27 +105,53 @@ pub fn ingest(
         });
         sessions[slot].1.push(index);
     }
+    // Ids first seen in this very request, with their session.
+    let mut first_sightings: HashMap<&str, &str> = HashMap::new();
     for (session_id, indices) in sessions {
-        let session = match lock_session(connection, session_id)? {
-            Some(session) => session,
-            None => {
-                create_session(connection, credential, &events[indices[0]].envelope, received_at)?
-            }
-        };
-        if session.org_id != credential.org_id.as_str()
-            || session.candidate_key_id.as_deref() != Some(credential.candidate_key_id.as_str())
-        {
+        let existing = lock_session(connection, session_id)?;
+        if existing.as_ref().is_some_and(|session| !is_owned_by(session, credential)) {
             for index in indices {
                 outcomes[index] = IngestOutcome::Forbidden;
             }
             continue;
         }
-        let stored =
-            insert_events(connection, indices.iter().map(|&index| &events[index]), received_at)?;
-        let mut appended = Vec::with_capacity(stored.len());
+        let mut fresh = Vec::with_capacity(indices.len());
         for index in indices {
+            let id = events[index].envelope.id.as_str();
+            let owner =
+                stored.get(id).map(String::as_str).or_else(|| first_sightings.get(id).copied());
+            match owner {
+                Some(owner) if owner != session_id => outcomes[index] = IngestOutcome::IdTaken,
+                // Seen before, or earlier in this very request: skipped.
+                Some(_) => {}
+                None => {
+                    first_sightings.insert(id, session_id);
+                    fresh.push(index);
+                }
+            }
+        }
+        if fresh.is_empty() {
+            continue;
+        }
+        let session = match existing {
+            Some(session) => session,
+            None => {
+                create_session(connection, credential, &events[fresh[0]].envelope, received_at)?
+            }
+        };
+        // A concurrent request may have created the session for another credential between the lock and here.
+        if !is_owned_by(&session, credential) {
+            for index in fresh {
+                outcomes[index] = IngestOutcome::Forbidden;
+            }
+            continue;
+        }
+        let inserted =
+            insert_events(connection, fresh.iter().map(|&index| &events[index]), received_at)?;
+        let mut appended = Vec::with_capacity(inserted.len());
+        for index in fresh {
             // Missing from RETURNING: a concurrent request stored the same id first, and it won.
-            if let Some(&seq) = stored.get(events[index].envelope.id.as_str()) {
+            if let Some(&seq) = inserted.get(events[index].envelope.id.as_str()) {
                 outcomes[index] = IngestOutcome::Created;
                 appended.push((&events[index], seq));
             }
@@ -138,22 +164,27 @@ pub fn ingest(
     Ok(outcomes)
 }
 
-/// The ids among `events` already stored.
+fn is_owned_by(session: &SessionState, credential: &IngestCredential) -> bool {
+    session.org_id == credential.org_id.as_str()
+        && session.candidate_key_id.as_deref() == Some(credential.candidate_key_id.as_str())
+}
+
+/// The ids among `events` already stored, with the session each belongs to.
 fn stored_ids(
     connection: &mut AnyConnection,
     events: &[IncomingEvent],
-) -> Result<HashSet<String>, StorageError> {
-    let found: Vec<String> = match events {
+) -> Result<HashMap<String, String>, StorageError> {
+    let found: Vec<(String, String)> = match events {
         // The common single-event request uses a statement SQLite and PostgreSQL can keep prepared.
         [event] => timeline_events::table
             .filter(timeline_events::id.eq(event.envelope.id.as_str()))
-            .select(timeline_events::id)
+            .select((timeline_events::id, timeline_events::session_id))
             .load(connection)?,
         _ => {
             let ids: Vec<&str> = events.iter().map(|event| event.envelope.id.as_str()).collect();
             timeline_events::table
                 .filter(timeline_events::id.eq_any(ids))
-                .select(timeline_events::id)
+                .select((timeline_events::id, timeline_events::session_id))
                 .load(connection)?
         }
     };

@@ -42,7 +42,8 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
         .body(envelope_schema(), example_envelope())
         .reply::<OkIdBody>(201, "Stored.")
         .reply::<SkippedBody>(200, "An event with this id was stored before; nothing changed.")
-        .refusal(403, "A reviewer's key, or a session of another candidate or org."),
+        .refusal(403, "A reviewer's key, or a session of another candidate or org.")
+        .refusal(409, "The id is already used by an event of another session."),
         Endpoint::new(
             Method::POST,
             "/v1/hooks/ingest/batch",
@@ -220,6 +221,7 @@ async fn ingest_one(
             HttpResponse::Ok().json(SkippedBody { ok: true, skipped: true })
         }
         Some(IngestOutcome::Forbidden) => return Err(forbidden_session()),
+        Some(IngestOutcome::IdTaken) => return Err(id_taken(&id)),
     };
     rate_limit::attach(&mut response, decision);
     Ok(response)
@@ -229,11 +231,18 @@ fn forbidden_session() -> ApiError {
     ApiError::Forbidden("this session belongs to another candidate or org")
 }
 
+fn id_taken(id: &str) -> ApiError {
+    ApiError::Conflict(format!(
+        "event id {id} is already used by another session; give this event a new id"
+    ))
+}
+
 #[derive(Serialize, JsonSchema)]
 struct BatchResult {
     /// The event's id, when it had a readable one.
     id: Option<String>,
-    /// 201 stored, 200 seen before, 400 invalid, 403 another candidate's or org's session.
+    /// 201 stored, 200 seen before in this session, 400 invalid, 403 another candidate's or org's session, 409
+    /// an id already used by another session.
     status: u16,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
@@ -286,6 +295,9 @@ async fn ingest_batch(
                 status: 403,
                 error: Some(forbidden_session().to_string()),
             },
+            IngestOutcome::IdTaken => {
+                BatchResult { error: Some(id_taken(&id).to_string()), id: Some(id), status: 409 }
+            }
         });
     }
     let results: Vec<BatchResult> = results.into_iter().flatten().collect();
