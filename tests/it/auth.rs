@@ -55,6 +55,26 @@ async fn bearer_scheme_is_case_insensitive(backend: TestBackend) {
     app.call(request).await.expect(200);
 }
 
+async fn an_empty_authorization_header_does_not_hide_the_candidate_key(backend: TestBackend) {
+    let app = TestApp::new(backend);
+    let org = app.org("Acme");
+    let assessment = app.assessment(&org, json!({})).await;
+    let key = app.keys(&org, &assessment, 1).await[0]["key"].as_str().unwrap().to_owned();
+    for empty in ["", "Bearer", "Bearer  "] {
+        let request = TestRequest::get()
+            .uri("/v1/sessions")
+            .insert_header(("Authorization", empty))
+            .insert_header(("X-API-Key", key.as_str()));
+        app.call(request).await.expect(200);
+    }
+    // A token in Authorization is the credential, even beside a valid X-API-Key.
+    let request = TestRequest::get()
+        .uri("/v1/sessions")
+        .insert_header(("Authorization", "Bearer psk_live_wrong"))
+        .insert_header(("X-API-Key", key.as_str()));
+    assert_eq!(app.call(request).await.expect(401)["code"], "unauthorized");
+}
+
 async fn read_keys_read_but_never_write(backend: TestBackend) {
     let app = TestApp::new(backend);
     let org = app.org("Acme");
@@ -92,5 +112,6 @@ async fn read_keys_read_but_never_write(backend: TestBackend) {
 on_both_backends!(
     requests_without_a_valid_key_get_one_401,
     bearer_scheme_is_case_insensitive,
+    an_empty_authorization_header_does_not_hide_the_candidate_key,
     read_keys_read_but_never_write,
 );

@@ -164,15 +164,22 @@ fn look_up(
 /// Reads the credential: the bearer token if there is an `Authorization` header, else `X-API-Key`. Candidate
 /// credentials are also accepted as bearer tokens, since some clients only know how to send those.
 fn presented_credential(request: &HttpRequest) -> Option<Presented> {
-    let raw = match request.headers().get(header::AUTHORIZATION) {
-        Some(value) => {
-            let (scheme, token) = value.to_str().ok()?.trim().split_once(' ')?;
+    let authorization = match request.headers().get(header::AUTHORIZATION) {
+        Some(value) => Some(value.to_str().ok()?.trim()),
+        None => None,
+    };
+    let raw = match authorization {
+        // A header with no token (`Authorization:` or a bare `Bearer`) presents no credential: clients and API
+        // tools send one by default, and it must not hide the candidate's X-API-Key. One that carries a token,
+        // even a wrong one, is the credential, and is judged as such.
+        Some(value) if !value.is_empty() && !value.eq_ignore_ascii_case("bearer") => {
+            let (scheme, token) = value.split_once(' ')?;
             if !scheme.eq_ignore_ascii_case("bearer") {
                 return None;
             }
             token.trim().to_owned()
         }
-        None => request.headers().get("x-api-key")?.to_str().ok()?.trim().to_owned(),
+        _ => request.headers().get("x-api-key")?.to_str().ok()?.trim().to_owned(),
     };
     if looks_like_api_key(&raw) {
         Some(Presented::ApiKey(raw))
