@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::ids::OrgId;
-use crate::json::{expect_object, join_path, string_field, Field, JsonObject};
+use crate::json::{as_integer, expect_object, join_path, string_field, Field, JsonObject};
 use crate::validation::ValidationErrors;
 
 /// The tools an assessment may allow.
@@ -111,7 +111,9 @@ fn required_text(
 fn positive_integer(object: &JsonObject, key: &str, errors: &mut ValidationErrors) -> Option<i64> {
     match object.get(key) {
         None | Some(Value::Null) => None,
-        Some(Value::Number(number)) => match number.as_i64() {
+        // `as_integer`, not `as_i64`: JSON has no integer type, and `3.0` is the integer 3 (as the envelope and the
+        // document's `"type": "integer"` read it).
+        Some(number @ Value::Number(_)) => match as_integer(number) {
             Some(value) if value > 0 => Some(value),
             _ => {
                 errors.push(key, "must be a whole number greater than 0");
@@ -182,6 +184,20 @@ mod tests {
         assert_eq!(spec.allowed_tools, None);
         assert_eq!(spec.repo_url, None);
         assert_eq!(spec.time_limit_minutes, None);
+    }
+
+    #[test]
+    fn whole_numbers_written_with_a_point_are_integers() {
+        let spec = AssessmentSpec::parse(&json!({
+            "title": "API", "role": "Backend", "taskBrief": "Build it",
+            "timeLimitMinutes": 90.0, "expiresInDays": 3.0
+        }))
+        .unwrap();
+        assert_eq!((spec.time_limit_minutes, spec.expires_in_days), (Some(90), 3));
+        assert_eq!(
+            paths(json!({"title": "A", "role": "B", "taskBrief": "C", "timeLimitMinutes": 1.5})),
+            ["timeLimitMinutes"]
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use crate::api_key::hash_secret;
 use crate::ids::OrgId;
-use crate::json::{expect_object, join_path, string_field, JsonObject};
+use crate::json::{as_integer, expect_object, join_path, string_field, JsonObject};
 use crate::random::{random_string, RandomFill, BASE62};
 use crate::validation::ValidationErrors;
 
@@ -177,7 +177,7 @@ pub fn parse_key_request(body: &Value) -> Result<Vec<KeyHolder>, ValidationError
     let Some(object) = expect_object(body, &mut errors, "") else {
         return Err(errors);
     };
-    let count = match object.get("count").and_then(Value::as_i64) {
+    let count = match object.get("count").and_then(as_integer) {
         Some(count) if (1..=MAX_KEYS_PER_REQUEST).contains(&count) => count,
         _ => {
             errors
@@ -286,6 +286,12 @@ mod tests {
             }
             Ok(())
         }
+    }
+
+    #[test]
+    fn a_count_written_with_a_point_is_an_integer() {
+        assert_eq!(parse_key_request(&json!({"count": 2.0})).unwrap().len(), 2);
+        assert!(parse_key_request(&json!({"count": 2.5})).is_err());
     }
 
     #[test]
