@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod envelope;
+mod git;
 mod ids;
 pub mod install;
 mod mapping;

@@ -203,6 +203,7 @@ fn a_recorded_claude_code_session_reaches_the_reviewer() {
         "file_create",
         "command",
         "test_run",
+        "git_action",
         "decision_event",
         "session_end",
     ] {

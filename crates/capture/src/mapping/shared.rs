@@ -10,8 +10,8 @@ use crate::envelope::{Draft, Who};
 use crate::patch::Change;
 use crate::paths::{bases, relative};
 use crate::payload::{event_name, str_at};
-use crate::test_summary;
 use crate::CaptureContext;
+use crate::{git, test_summary};
 
 /// One payload and what the mapping needs besides: where relative paths start, and who acted.
 pub(crate) struct Hook<'a> {
@@ -95,6 +95,16 @@ pub(crate) fn shell_run(hook: &Hook<'_>, run: ShellRun<'_>) -> Vec<Draft> {
         command = command.value(key, value);
     }
     let mut drafts = vec![command];
+    if let Some(commit) = run.stdout.and_then(|stdout| git::commit_made(run.command, stdout)) {
+        drafts.push(
+            hook.ai("git_action")
+                .text("action", "commit")
+                .text("ref", commit.branch)
+                .text("commit", commit.hash)
+                .text("message", commit.subject)
+                .text("command", run.command),
+        );
+    }
     if classify_command(run.command).runs_tests {
         let output = [run.stdout, run.stderr].into_iter().flatten().collect::<Vec<_>>().join("\n");
         if let Some(summary) = test_summary::parse(&output) {

@@ -49,12 +49,20 @@ fn cases() -> Vec<(&'static str, Vec<Expected>)> {
         ),
         (
             "PostToolUse-Bash-git-commit.json",
-            vec![expect(
-                "command",
-                "ai",
-                json!({"exitCode": 0, "stdout": "[main 4e1c9a2] feat(api): add GET /api/books/:id endpoint\n \
-                    2 files changed, 38 insertions(+), 1 deletion(-)\n create mode 100644 test/books.get-by-id.test.ts"}),
-            )],
+            vec![
+                expect(
+                    "command",
+                    "ai",
+                    json!({"exitCode": 0, "stdout": "[main 4e1c9a2] feat(api): add GET /api/books/:id endpoint\n \
+                        2 files changed, 38 insertions(+), 1 deletion(-)\n create mode 100644 test/books.get-by-id.test.ts"}),
+                ),
+                expect(
+                    "git_action",
+                    "ai",
+                    json!({"action": "commit", "ref": "main", "commit": "4e1c9a2",
+                           "message": "feat(api): add GET /api/books/:id endpoint"}),
+                ),
+            ],
         ),
         (
             "PostToolUse-Bash-no-output.json",
