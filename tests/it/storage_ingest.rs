@@ -70,6 +70,40 @@ async fn concurrent_retries_of_one_event_store_it_once(backend: TestBackend) {
     assert_eq!(timeline["events"].as_array().unwrap().len(), 1);
 }
 
+async fn one_id_sent_to_many_sessions_at_once_is_stored_once_and_refused_elsewhere(
+    backend: TestBackend,
+) {
+    let app = TestApp::new(backend);
+    let (credential, org) = credential(&app).await;
+    let id = uuid::Uuid::new_v4().to_string();
+    let events: Vec<_> = (0..THREADS)
+        .map(|n| {
+            let mut event = envelope(
+                &format!("contested-{n}"),
+                "prompt",
+                "2026-04-01T10:00:00Z",
+                json!({"text": n.to_string()}),
+            );
+            event["id"] = json!(id);
+            event
+        })
+        .collect();
+    let outcomes = race(&app.db.database, &credential, events);
+    let created = outcomes.iter().filter(|outcome| **outcome == IngestOutcome::Created).count();
+    let taken = outcomes.iter().filter(|outcome| **outcome == IngestOutcome::IdTaken).count();
+    // Never "skipped": that would tell a client its event was stored when it went nowhere.
+    assert_eq!((created, taken), (1, THREADS - 1), "{outcomes:?}");
+    // A loser may have created its (empty) session before losing the race; no session holds a second copy.
+    let mut stored = 0;
+    for n in 0..THREADS {
+        let response = app.get(&format!("/v1/sessions/contested-{n}"), &org.key).await;
+        if response.status.as_u16() == 200 {
+            stored += response.body["session"]["eventCount"].as_i64().unwrap();
+        }
+    }
+    assert_eq!(stored, 1);
+}
+
 async fn concurrent_first_events_create_one_session(backend: TestBackend) {
     let app = TestApp::new(backend);
     let (credential, org) = credential(&app).await;
@@ -94,5 +128,6 @@ async fn concurrent_first_events_create_one_session(backend: TestBackend) {
 
 on_both_backends!(
     concurrent_retries_of_one_event_store_it_once,
+    one_id_sent_to_many_sessions_at_once_is_stored_once_and_refused_elsewhere,
     concurrent_first_events_create_one_session
 );

@@ -93,7 +93,8 @@ pub fn ingest(
     events: &[IncomingEvent],
     received_at: DateTime<Utc>,
 ) -> Result<Vec<IngestOutcome>, StorageError> {
-    let stored = stored_ids(connection, events)?;
+    let ids: Vec<&str> = events.iter().map(|event| event.envelope.id.as_str()).collect();
+    let stored = stored_ids(connection, &ids)?;
     let mut outcomes = vec![IngestOutcome::Duplicate; events.len()];
     let mut sessions: Vec<(&str, Vec<usize>)> = Vec::new();
     let mut session_index: HashMap<&str, usize> = HashMap::new();
@@ -149,11 +150,28 @@ pub fn ingest(
         let inserted =
             insert_events(connection, fresh.iter().map(|&index| &events[index]), received_at)?;
         let mut appended = Vec::with_capacity(inserted.len());
+        let mut lost = Vec::new();
         for index in fresh {
-            // Missing from RETURNING: a concurrent request stored the same id first, and it won.
-            if let Some(&seq) = inserted.get(events[index].envelope.id.as_str()) {
-                outcomes[index] = IngestOutcome::Created;
-                appended.push((&events[index], seq));
+            match inserted.get(events[index].envelope.id.as_str()) {
+                Some(&seq) => {
+                    outcomes[index] = IngestOutcome::Created;
+                    appended.push((&events[index], seq));
+                }
+                // Missing from RETURNING: a concurrent request stored the same id first, and it won.
+                None => lost.push(index),
+            }
+        }
+        if !lost.is_empty() {
+            // Rare (only PostgreSQL has concurrent writers), so the winner's session is looked up only here:
+            // a retry of this very event is a duplicate, an id taken by another session a conflict.
+            let ids: Vec<&str> =
+                lost.iter().map(|&index| events[index].envelope.id.as_str()).collect();
+            let winners = stored_ids(connection, &ids)?;
+            for index in lost {
+                let winner = winners.get(events[index].envelope.id.as_str());
+                if winner.is_some_and(|winner| winner != session_id) {
+                    outcomes[index] = IngestOutcome::IdTaken;
+                }
             }
         }
         if !appended.is_empty() {
@@ -169,24 +187,21 @@ fn is_owned_by(session: &SessionState, credential: &IngestCredential) -> bool {
         && session.candidate_key_id.as_deref() == Some(credential.candidate_key_id.as_str())
 }
 
-/// The ids among `events` already stored, with the session each belongs to.
+/// Which of `ids` are already stored, with the session each belongs to.
 fn stored_ids(
     connection: &mut AnyConnection,
-    events: &[IncomingEvent],
+    ids: &[&str],
 ) -> Result<HashMap<String, String>, StorageError> {
-    let found: Vec<(String, String)> = match events {
+    let found: Vec<(String, String)> = match ids {
         // The common single-event request uses a statement SQLite and PostgreSQL can keep prepared.
-        [event] => timeline_events::table
-            .filter(timeline_events::id.eq(event.envelope.id.as_str()))
+        [id] => timeline_events::table
+            .filter(timeline_events::id.eq(*id))
             .select((timeline_events::id, timeline_events::session_id))
             .load(connection)?,
-        _ => {
-            let ids: Vec<&str> = events.iter().map(|event| event.envelope.id.as_str()).collect();
-            timeline_events::table
-                .filter(timeline_events::id.eq_any(ids))
-                .select((timeline_events::id, timeline_events::session_id))
-                .load(connection)?
-        }
+        _ => timeline_events::table
+            .filter(timeline_events::id.eq_any(ids))
+            .select((timeline_events::id, timeline_events::session_id))
+            .load(connection)?,
     };
     Ok(found.into_iter().collect())
 }
