@@ -176,9 +176,89 @@ async fn every_operation_is_fully_described(backend: TestBackend) {
     }
 }
 
+/// Links let API testers follow a created resource into its routes: each names an operation of the document,
+/// fills exactly its path parameters, and, followed from real responses, reaches the resource (every GET answers
+/// 200 to the reviewer who created it).
+async fn links_lead_from_created_resources_to_their_routes(backend: TestBackend) {
+    let app = TestApp::new(backend);
+    let document = served_document(&app).await;
+    let all = operations(&document);
+    let org = app.org("Acme");
+    let assessment = app
+        .post(
+            "/v1/assessments",
+            &org.key,
+            &serde_json::json!({"title": "T", "role": "R", "taskBrief": "B"}),
+        )
+        .await
+        .expect(201);
+    let assessment_id = assessment["assessment"]["id"].as_str().unwrap().to_owned();
+    let created: Vec<(&str, String, Value)> = vec![
+        ("/v1/assessments", String::new(), assessment),
+        (
+            "/v1/assessments/{id}/keys",
+            format!("/v1/assessments/{assessment_id}/keys"),
+            app.post(
+                &format!("/v1/assessments/{assessment_id}/keys"),
+                &org.key,
+                &serde_json::json!({"count": 1}),
+            )
+            .await
+            .expect(201),
+        ),
+        (
+            "/v1/sessions",
+            String::new(),
+            app.post("/v1/sessions", &org.key, &serde_json::json!({})).await.expect(201),
+        ),
+    ];
+    let mut followed = 0;
+    for (source_path, source_request, body) in &created {
+        let (_, _, source) = all
+            .iter()
+            .find(|(method, path, _)| method == "POST" && path == source_path)
+            .unwrap_or_else(|| panic!("no POST {source_path}"));
+        let links = source["responses"]["201"]["links"]
+            .as_object()
+            .unwrap_or_else(|| panic!("POST {source_path} links nothing"));
+        for (name, link) in links {
+            let target_id = link["operationId"].as_str().unwrap();
+            let (method, path, _) = all
+                .iter()
+                .find(|(_, _, operation)| operation["operationId"] == target_id)
+                .unwrap_or_else(|| panic!("link {name} names no operation"));
+            let parameters = link["parameters"].as_object().unwrap();
+            let mut url = path.clone();
+            for (parameter, expression) in parameters {
+                let expression = expression.as_str().unwrap();
+                let value = if let Some(pointer) = expression.strip_prefix("$response.body#") {
+                    body.pointer(pointer).and_then(Value::as_str).map(str::to_owned)
+                } else {
+                    let name = expression.strip_prefix("$request.path.").unwrap();
+                    // The creating request's own path parameter, read from where it sat in its path.
+                    source_path.split('/').zip(source_request.split('/')).find_map(
+                        |(template, real)| {
+                            (template == format!("{{{name}}}")).then(|| real.to_owned())
+                        },
+                    )
+                };
+                let value = value.unwrap_or_else(|| panic!("{name}: {expression} finds nothing"));
+                url = url.replace(&format!("{{{parameter}}}"), &value);
+            }
+            assert!(!url.contains('{'), "{name}: {url} keeps a parameter the link does not fill");
+            if method == "GET" {
+                app.get(&url, &org.key).await.expect(200);
+                followed += 1;
+            }
+        }
+    }
+    assert!(followed >= 10, "only {followed} GET links were followed");
+}
+
 on_both_backends!(
     every_documented_operation_is_served,
     no_undocumented_method_is_served_on_a_documented_path,
     the_document_holds_exactly_the_spec_operations,
     every_operation_is_fully_described,
+    links_lead_from_created_resources_to_their_routes,
 );

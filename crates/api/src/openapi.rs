@@ -31,8 +31,10 @@ fn render() -> Value {
         .into_generator();
     let error_schema = generator.subschema_for::<ErrorBody<'static>>();
     let mut paths = Map::new();
-    for endpoint in endpoints() {
-        let operation = operation(&endpoint, &mut generator, &Value::from(error_schema.clone()));
+    let all = endpoints();
+    for endpoint in &all {
+        let operation =
+            operation(endpoint, &all, &mut generator, &Value::from(error_schema.clone()));
         let item = paths.entry(endpoint.path).or_insert_with(|| json!({}));
         item[endpoint.method.as_str().to_lowercase()] = operation;
     }
@@ -69,7 +71,46 @@ fn render() -> Value {
     })
 }
 
-fn operation(endpoint: &Endpoint, generator: &mut SchemaGenerator, error_schema: &Value) -> Value {
+/// The links from a creating response to the operations under the created resource's path: the created
+/// parameter comes from the response, the creating path's own parameters from its request.
+fn links(endpoint: &Endpoint, all: &[Endpoint]) -> Option<Value> {
+    let created = endpoint.creates.as_ref()?;
+    let prefix = format!("{}/{{{}}}", endpoint.path, created.parameter);
+    let mut links = Map::new();
+    for target in all {
+        let under = target.path == prefix || target.path.starts_with(&format!("{prefix}/"));
+        // Only targets whose every parameter the link can fill: deeper resources (a key under a created
+        // assessment) need an id this response does not hold.
+        let fillable = path_parameters(target.path).all(|name| {
+            name == created.parameter || path_parameters(endpoint.path).any(|own| own == name)
+        });
+        if !under || !fillable {
+            continue;
+        }
+        let parameters: Map<String, Value> = path_parameters(target.path)
+            .map(|name| {
+                let expression = if name == created.parameter {
+                    created.expression.to_owned()
+                } else {
+                    format!("$request.path.{name}")
+                };
+                (name.to_owned(), Value::String(expression))
+            })
+            .collect();
+        links.insert(
+            target.operation_id.to_owned(),
+            json!({"operationId": target.operation_id, "parameters": parameters}),
+        );
+    }
+    Some(Value::Object(links))
+}
+
+fn operation(
+    endpoint: &Endpoint,
+    all: &[Endpoint],
+    generator: &mut SchemaGenerator,
+    error_schema: &Value,
+) -> Value {
     let mut parameters: Vec<Value> = path_parameters(endpoint.path)
         .map(|name| {
             json!({
@@ -99,6 +140,11 @@ fn operation(endpoint: &Endpoint, generator: &mut SchemaGenerator, error_schema:
                 "content": {"application/json": {"schema": (reply.schema)(generator)}},
             }),
         );
+    }
+    if let (Some(created), Some(links)) = (&endpoint.creates, links(endpoint, all)) {
+        if let Some(response) = responses.get_mut(&created.status.to_string()) {
+            response["links"] = links;
+        }
     }
     for (status, description) in error_statuses(endpoint) {
         responses.insert(

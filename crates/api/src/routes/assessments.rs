@@ -44,7 +44,8 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
                 "allowedTools": [KNOWN_TOOLS[0]],
             }),
         )
-        .reply::<AssessmentEnvelope>(201, "The new assessment."),
+        .reply::<AssessmentEnvelope>(201, "The new assessment.")
+        .creates(201, "id", "$response.body#/assessment/id"),
         Endpoint::new(
             Method::GET,
             "/v1/assessments",

@@ -40,6 +40,7 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
             json!({"count": 1, "candidateNames": ["Ada"], "candidateEmails": ["ada@example.com"]}),
         )
         .reply::<KeyListBody>(201, "The new keys, each shown in full.")
+        .creates(201, "keyId", "$response.body#/keys/0/id")
         .refusal(409, "The assessment would hold more than 500 live keys."),
         Endpoint::new(
             Method::GET,

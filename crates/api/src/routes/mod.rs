@@ -70,6 +70,15 @@ pub(crate) struct Reply {
     pub(crate) schema: fn(&mut SchemaGenerator) -> Schema,
 }
 
+/// The resource an endpoint creates: which path parameter addresses it under the endpoint's own path, and where
+/// its value is in the response (an OpenAPI runtime expression). The document links the creating response to every
+/// operation under `{path}/{parameter}`, so API testers can follow a created resource into its routes.
+pub(crate) struct Created {
+    pub(crate) status: u16,
+    pub(crate) parameter: &'static str,
+    pub(crate) expression: &'static str,
+}
+
 /// One operation: how it is served and how it is described.
 pub(crate) struct Endpoint {
     pub(crate) method: Method,
@@ -85,6 +94,8 @@ pub(crate) struct Endpoint {
     pub(crate) refusals: Vec<(u16, &'static str)>,
     /// Takes bodies up to the batch limit rather than the general one.
     pub(crate) large_body: bool,
+    /// What it creates, when it creates something addressable.
+    pub(crate) creates: Option<Created>,
     /// Attaches the handler to a route that already has the method guard.
     pub(crate) to: fn(Route) -> Route,
 }
@@ -110,6 +121,7 @@ impl Endpoint {
             replies: Vec::new(),
             refusals: Vec::new(),
             large_body: false,
+            creates: None,
             to,
         }
     }
@@ -150,6 +162,18 @@ impl Endpoint {
             description,
             schema: SchemaGenerator::subschema_for::<T>,
         });
+        self
+    }
+
+    /// Declares that a `status` response creates a resource addressed by `{parameter}` under this path, its value
+    /// at `expression` (e.g. `$response.body#/session/id`).
+    pub(crate) fn creates(
+        mut self,
+        status: u16,
+        parameter: &'static str,
+        expression: &'static str,
+    ) -> Self {
+        self.creates = Some(Created { status, parameter, expression });
         self
     }
 

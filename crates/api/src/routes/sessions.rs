@@ -31,6 +31,7 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
         )
         .body(new_session_schema(), json!({"sourceService": "claude-code", "metadata": {"repo": "acme/api"}}))
         .reply::<SessionEnvelope>(201, "The new session.")
+        .creates(201, "id", "$response.body#/session/id")
         .refusal(409, "A session with this id exists (in any org); the body repeats the id."),
         Endpoint::new(
             Method::GET,
