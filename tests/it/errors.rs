@@ -79,7 +79,47 @@ async fn health_is_503_when_the_database_is_unreachable(backend: TestBackend) {
     assert!(!body.to_string().contains("127.0.0.1"), "no internals in the body: {body}");
 }
 
+/// PostgreSQL stores NUL in neither text nor jsonb; every input path refuses it with a 400 on both backends, rather
+/// than failing in the database (found by schemathesis as a 500 on a timeline cursor).
+async fn nul_characters_are_refused_wherever_they_come_in(backend: TestBackend) {
+    let app = TestApp::new(backend);
+    let (org, key) = crate::ingest::candidate(&app).await;
+    let session = app.post("/v1/sessions", &org.key, &json!({})).await.expect(201)["session"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for path in [
+        "/v1/sessions/abc%00def".to_owned(),
+        format!("/v1/sessions/{session}/timeline?after=%00"),
+        format!("/v1/sessions/{session}/timeline?limit=5&after=x%00y"),
+    ] {
+        assert_eq!(app.get(&path, &org.key).await.expect(400)["code"], "invalid_query", "{path}");
+    }
+    // A cursor that is no UUID names no event, without a query reaching the database.
+    let refused = app.get(&format!("/v1/sessions/{session}/timeline?after=nope"), &org.key).await;
+    assert_eq!(refused.expect(400)["details"][0]["path"], "after");
+
+    let refused = app
+        .post("/v1/sessions", &org.key, &json!({"metadata": {"note": "a\u{0}b"}}))
+        .await
+        .expect(400);
+    assert_eq!(refused["details"][0]["path"], "metadata.note");
+    let mut poisoned =
+        crate::ingest::envelope("nul", "prompt", "2026-04-01T10:00:00Z", json!({"text": "x\u{0}"}));
+    app.post("/v1/hooks/ingest", &key, &poisoned).await.expect(400);
+    let clean =
+        crate::ingest::envelope("nul", "prompt", "2026-04-01T10:00:00Z", json!({"text": "x"}));
+    poisoned["id"] = json!(uuid::Uuid::new_v4().to_string());
+    let batch = app
+        .post("/v1/hooks/ingest/batch", &key, &json!({"events": [poisoned, clean]}))
+        .await
+        .expect(207);
+    assert_eq!(batch["results"][0]["status"], 400, "{batch}");
+    assert_eq!(batch["results"][1]["status"], 201, "each event is judged alone: {batch}");
+}
+
 on_both_backends!(
+    nul_characters_are_refused_wherever_they_come_in,
     unknown_routes_and_methods_answer_json,
     bodies_over_the_limit_are_413_and_store_nothing,
     body_limit_is_configurable,

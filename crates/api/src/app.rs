@@ -12,6 +12,7 @@ use serde_json::json;
 
 use crate::error::ApiError;
 use crate::rate_limit;
+use crate::request;
 use crate::routes;
 use crate::state::AppState;
 
@@ -34,6 +35,7 @@ pub fn create_app(
         .app_data(web::PayloadConfig::new(body_limit))
         .configure(|config| routes::configure(config, batch_body_limit))
         .default_service(web::to(no_route))
+        .wrap(from_fn(request::reject_nul_in_uri))
         .wrap(ErrorHandlers::new().default_handler(json_error_body))
         // Outside the error handlers, whose rewritten bodies would drop the x-ratelimit-* headers.
         .wrap(from_fn(rate_limit::limit_by_ip))

@@ -142,6 +142,31 @@ pub fn integer_in(value: &Value, min: i64, max: i64) -> Result<i64, String> {
     }
 }
 
+/// The path of the first string or key in `value` that contains U+0000, if any. PostgreSQL can store NUL in
+/// neither `text` nor `jsonb`, and no client text needs it, so every JSON input refuses it the same way on both
+/// backends instead of failing in the database.
+pub fn nul_path(value: &Value, path: &str) -> Option<String> {
+    match value {
+        Value::String(text) => text.contains('\0').then(|| path.to_owned()),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(index, item)| nul_path(item, &format!("{path}[{index}]"))),
+        Value::Object(fields) => fields.iter().find_map(|(key, item)| {
+            let item_path = join_path(path, key);
+            if key.contains('\0') {
+                Some(item_path)
+            } else {
+                nul_path(item, &item_path)
+            }
+        }),
+        _ => None,
+    }
+}
+
+/// The message for a string that contains U+0000.
+pub const NUL_MESSAGE: &str = "must not contain the NUL character (U+0000)";
+
 /// A copy of `object` without the `known` keys: what a typed reader keeps aside so nothing sent is lost.
 pub fn other_keys(object: &JsonObject, known: &[&str]) -> JsonObject {
     object
@@ -174,6 +199,16 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn nul_is_found_in_values_and_keys_with_its_path() {
+        assert_eq!(nul_path(&json!({"a": {"b": ["x", "y\u{0}"]}}), ""), Some("a.b[1]".to_owned()));
+        assert_eq!(
+            nul_path(&json!({"a": {"k\u{0}": 1}}), "data"),
+            Some("data.a.k\u{0}".to_owned())
+        );
+        assert_eq!(nul_path(&json!({"a": ["\\u0000 is fine escaped", 0, null]}), ""), None);
+    }
 
     #[test]
     fn integers_are_whole_numbers_that_fit_in_i64() {

@@ -21,7 +21,7 @@ use crate::auth::Principal;
 use crate::dto::OkIdBody;
 use crate::error::ApiError;
 use crate::rate_limit;
-use crate::request::json_body;
+use crate::request::{json_body, json_value};
 use crate::routes::{Access, Endpoint};
 use crate::state::AppState;
 
@@ -254,7 +254,7 @@ async fn ingest_batch(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let credential = credential_of(&principal)?;
-    let items = batch_items(json_body(&body)?)?;
+    let items = batch_items(json_value(&body)?)?;
     let cost = u32::try_from(items.len()).unwrap_or(u32::MAX);
     let decision =
         state.rate_limits.check_ingest(&credential.candidate_key_id, cost, SystemTime::now())?;

@@ -156,12 +156,17 @@ async fn get_timeline(
     let limit = PageRule::TIMELINE
         .clamp_param("limit", params.get("limit").map(String::as_str))
         .map_err(ApiError::InvalidQuery)?;
-    // Event ids are stored canonical; a cursor spelled another way (upper case, say) names the same event.
-    let after = params.get("after").map(|after| {
-        EventId::parse(after).map_or_else(|_| after.clone(), |id| id.as_str().to_owned())
-    });
+    // Event ids are stored canonical; a cursor spelled another way (upper case, say) names the same event, and
+    // one that is no UUID names none, so it is answered without a query (after the visibility check, so a
+    // session outside the caller's reach is still a plain 404).
+    let after =
+        params.get("after").map(|after| EventId::parse(after).map(|id| id.as_str().to_owned()));
     let page = read_visible_session(&principal, &state, &path, move |connection, session| {
-        Ok(timeline::page(connection, session.id.as_str(), after.as_deref(), limit))
+        Ok(match after {
+            Some(Err(_)) => Err(PageError::UnknownCursor),
+            Some(Ok(after)) => timeline::page(connection, session.id.as_str(), Some(&after), limit),
+            None => timeline::page(connection, session.id.as_str(), None, limit),
+        })
     })
     .await?;
     let page = match page {

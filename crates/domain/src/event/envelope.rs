@@ -9,7 +9,7 @@ use super::provenance::Provenance;
 use super::schemas::check_data;
 use super::source::Source;
 use crate::ids::{EventId, SessionId};
-use crate::json::{as_integer, expect_object, required_str, JsonObject};
+use crate::json::{as_integer, expect_object, nul_path, required_str, JsonObject, NUL_MESSAGE};
 use crate::time::{format_timestamp_micros, parse_timestamp};
 use crate::validation::ValidationErrors;
 
@@ -57,6 +57,9 @@ impl Envelope {
         let Some(object) = expect_object(body, &mut errors, "") else {
             return Err(errors);
         };
+        if let Some(path) = nul_path(body, "") {
+            errors.push(path, NUL_MESSAGE);
+        }
         let null = Value::Null;
         let field = |key: &str| object.get(key).unwrap_or(&null);
 
