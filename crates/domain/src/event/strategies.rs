@@ -249,7 +249,21 @@ pub(super) fn valid_envelope() -> impl Strategy<Value = Value> {
             object.extend(
                 fields.into_iter().filter_map(|(key, value)| Some((key.to_owned(), value?))),
             );
-            Value::Object(object)
+            without_nul(Value::Object(object))
         },
     )
+}
+
+/// `value` with every U+0000 in its strings and keys replaced by a space: a valid envelope holds no NUL (the
+/// parser refuses it, since PostgreSQL cannot store it), while the generators above produce any character.
+fn without_nul(value: Value) -> Value {
+    let clean = |text: String| if text.contains('\0') { text.replace('\0', " ") } else { text };
+    match value {
+        Value::String(text) => Value::String(clean(text)),
+        Value::Array(items) => Value::Array(items.into_iter().map(without_nul).collect()),
+        Value::Object(fields) => Value::Object(
+            fields.into_iter().map(|(key, item)| (clean(key), without_nul(item))).collect(),
+        ),
+        other => other,
+    }
 }
