@@ -64,7 +64,10 @@ pub fn flush(
                 spool.settle(&delivered, &rejected)?;
                 report.delivered += delivered.len();
                 report.rejected += rejected.len();
-                report.remaining -= delivered.len() + rejected.len();
+                // Saturating: a spool that holds one event twice (a tool firing a hook twice) settles both lines
+                // under one delivered id.
+                report.remaining =
+                    report.remaining.saturating_sub(delivered.len() + rejected.len());
                 Backoff::clear(dir);
             }
             Err(SendError::TooLarge) if batch.len() > 1 => {
@@ -83,7 +86,7 @@ pub fn flush(
                     .collect();
                 spool.settle(&HashSet::new(), &rejected)?;
                 report.rejected += rejected.len();
-                report.remaining -= rejected.len();
+                report.remaining = report.remaining.saturating_sub(rejected.len());
             }
             Err(error) => {
                 let asked = match &error {

@@ -13,6 +13,6 @@ mod workspace;
 
 pub use cli::{run, ClientCommand};
 pub use flush::{flush, FlushBudget, FlushReport};
-pub use server::Server;
-pub use spool::Spool;
+pub use server::{ItemResult, Patience, Redeemed, SendError, Server};
+pub use spool::{Rejection, Spool};
 pub use state::{SessionState, StateDir};
