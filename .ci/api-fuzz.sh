@@ -28,7 +28,7 @@ if [[ ! -x "$venv/bin/schemathesis" ]]; then
     "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
-cargo build --quiet --locked -p traceline_api --bin traceline
+cargo build --quiet --locked -p traceline_cli --bin traceline
 traceline="$target_dir/debug/traceline"
 
 work="$(mktemp -d)"

@@ -5,7 +5,8 @@ use diesel::connection::SimpleConnection;
 use serde_json::json;
 use traceline_domain::json::JsonObject;
 use traceline_domain::{MetadataMerge, OrgId, Page, SessionId, SessionPatch};
-use traceline_storage::sessions::{self, NewSessionRecord, SessionFilter, SessionScope};
+use traceline_storage::sessions::{self, NewSessionRecord, SessionFilter};
+use traceline_storage::SessionScope;
 use traceline_storage::{migrations, AnyConnection, StorageError};
 
 use crate::harness::{on_both_backends, TestApp, TestBackend};

@@ -121,7 +121,7 @@ fn test(root: &Path, test_args: &[OsString]) -> Result<()> {
 /// `traceline migrate`, built and run through cargo.
 fn migrate(root: &Path, database_url: Option<&str>) -> Result<()> {
     let mut cmd = cargo(root);
-    cmd.args(["run", "--quiet", "-p", "traceline_api", "--bin", "traceline", "--", "migrate"]);
+    cmd.args(["run", "--quiet", "-p", "traceline_cli", "--bin", "traceline", "--", "migrate"]);
     if let Some(url) = database_url {
         cmd.args(["--database-url", url]);
     }

@@ -1,4 +1,4 @@
-//! `cargo xtask soak --backend all --minutes N`: the SIGKILL/restart test of `crates/api/tests/reliability`
+//! `cargo xtask soak --backend all --minutes N`: the SIGKILL/restart test of `crates/cli/tests/reliability`
 //! run for N minutes per backend instead of a few seconds; it prints the figures docs/RELIABILITY.md quotes.
 
 use std::path::Path;
@@ -35,7 +35,7 @@ pub(crate) fn soak(root: &Path, args: &SoakArgs) -> Result<()> {
         SoakBackend::All => &["crash::soak::sqlite", "crash::soak::postgres"],
     };
     let mut cmd = cargo(root);
-    cmd.args(["test", "--locked", "-p", "traceline_api", "--test", "reliability", "--"])
+    cmd.args(["test", "--locked", "-p", "traceline_cli", "--test", "reliability", "--"])
         .args(["--ignored", "--exact", "--nocapture", "--test-threads", "1"])
         .args(tests)
         .env("TRACELINE_SOAK_SECONDS", (args.minutes * 60).to_string());

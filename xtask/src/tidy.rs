@@ -45,6 +45,10 @@ const CAPTURE_FORBIDDEN: &[&str] = &[
 const CLIENT_FORBIDDEN: &[&str] =
     &["diesel*", "r2d2", "actix*", "tokio", "traceline_storage", "traceline_api"];
 
+/// Crates `traceline_api` must not reach: it is the server, a library; the candidate's client (and its HTTP
+/// client) belongs to the binary that holds both sides, `traceline_cli`.
+const API_FORBIDDEN: &[&str] = &["traceline_client", "traceline_capture", "traceline_cli", "ureq"];
+
 /// xtask shells out instead of linking the workspace, so it builds in seconds.
 const XTASK_FORBIDDEN: &[&str] = &["traceline*"];
 
@@ -73,6 +77,11 @@ fn capture_does_not_depend_on_io_crates() {
 #[test]
 fn client_does_not_depend_on_the_server() {
     check_layering("traceline_client", CLIENT_FORBIDDEN);
+}
+
+#[test]
+fn api_does_not_depend_on_the_client() {
+    check_layering("traceline_api", API_FORBIDDEN);
 }
 
 #[test]

@@ -15,7 +15,7 @@ use chrono::Utc;
 use traceline_domain::api_key::{hash_secret, looks_like_api_key};
 use traceline_domain::candidate_key::{looks_like_session_token, normalize_key, CandidateKey};
 use traceline_domain::{OrgId, Scope, Scopes};
-use traceline_storage::sessions::SessionScope;
+use traceline_storage::SessionScope;
 use traceline_storage::{api_keys, candidate_keys, AnyConnection, StorageError};
 
 use crate::error::ApiError;

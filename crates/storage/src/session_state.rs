@@ -12,7 +12,7 @@ use crate::connection::AnyConnection;
 use crate::error::StorageError;
 use crate::rows::from_stored_time;
 use crate::schema::{candidate_keys, sessions};
-use crate::sessions::SessionScope;
+use crate::scope::SessionScope;
 
 /// The columns ingest reads and rewrites, and metrics are computed from.
 #[derive(Queryable, Selectable)]

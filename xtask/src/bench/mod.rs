@@ -151,7 +151,7 @@ pub(crate) fn bench(root: &Path, args: &BenchArgs) -> Result<()> {
 pub(crate) fn build_server(root: &Path) -> Result<PathBuf> {
     let mut build = cargo(root);
     build.env_remove("CARGO_TARGET_DIR");
-    build.args(["build", "--release", "-p", "traceline_api", "--bin", "traceline"]);
+    build.args(["build", "--release", "-p", "traceline_cli", "--bin", "traceline"]);
     run(build)?;
     let binary = root.join("target").join("release").join("traceline");
     ensure!(binary.is_file(), "the build left no {}", binary.display());

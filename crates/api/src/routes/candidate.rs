@@ -12,7 +12,8 @@ use traceline_domain::candidate_key::{
 use traceline_domain::json::JsonObject;
 use traceline_domain::time::to_storage_precision;
 use traceline_domain::{SessionId, SessionPatch, ValidationErrors};
-use traceline_storage::sessions::{self, NewSessionRecord, SessionScope};
+use traceline_storage::sessions::{self, NewSessionRecord};
+use traceline_storage::SessionScope;
 use traceline_storage::{artifacts, assessments, candidate_keys, AnyConnection, StorageError};
 use uuid::Uuid;
 

@@ -9,7 +9,8 @@ use serde_json::json;
 use traceline_domain::metrics::{cohort_stats, CohortStats, Ranked, SessionMetrics};
 use traceline_domain::{Scope, SessionId};
 use traceline_storage::session_state::{cohort_metrics, session_metrics};
-use traceline_storage::sessions::{self, SessionScope};
+use traceline_storage::sessions;
+use traceline_storage::SessionScope;
 use traceline_storage::{assessments, AnyConnection, StorageError};
 
 use crate::auth::Principal;
