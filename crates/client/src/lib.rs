@@ -1,18 +1,26 @@
 #![doc = include_str!("../README.md")]
 
+mod background;
 mod backoff;
 pub mod cli;
+mod commands;
+mod doctor;
 mod files;
 mod flush;
 mod hook;
 mod install;
+mod observe;
 mod server;
+mod shell;
+mod snapshot;
 mod spool;
 mod state;
 mod workspace;
 
-pub use cli::{run, ClientCommand};
+pub use cli::{run, ClientCommand, Target};
 pub use flush::{flush, FlushBudget, FlushReport};
+pub use hook::HookSource;
 pub use server::{ItemResult, Patience, Redeemed, SendError, Server};
+pub use shell::install::ShellHome;
 pub use spool::{Rejection, Spool};
 pub use state::{SessionState, StateDir};

@@ -7,8 +7,10 @@
     reason = "a test fails by panicking, with the expectation as its message"
 )]
 
+mod candidate;
 mod capture;
 mod operator;
+mod person;
 #[path = "../support/mod.rs"]
 #[expect(dead_code, reason = "the reliability tests use the rest of the shared support")]
 mod support;
