@@ -23,5 +23,5 @@ pub mod timeline;
 pub use connection::{AnyConnection, Backend, DatabaseUrl};
 pub use database::{Database, PoolSettings, DEFAULT_CONNECTION_TIMEOUT};
 pub use error::StorageError;
-pub use scope::SessionScope;
 pub use group_commit::{Overflow, PendingWrite, QueuedWrite};
+pub use scope::SessionScope;
