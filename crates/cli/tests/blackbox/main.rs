@@ -9,6 +9,7 @@
 
 mod candidate;
 mod capture;
+mod delivery;
 mod operator;
 mod person;
 #[path = "../support/mod.rs"]
