@@ -155,3 +155,85 @@ pub(crate) fn observe(
     observation.save(dir)?;
     Ok(events)
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use traceline_domain::ids::SessionId;
+
+    use super::*;
+
+    fn session(root: &std::path::Path) -> (StateDir, CaptureContext) {
+        let dir = StateDir::of_workspace(root);
+        dir.create().unwrap();
+        let context = CaptureContext {
+            session_id: SessionId::parse("s-1").unwrap(),
+            workspace: root.to_path_buf(),
+            received_at: Utc::now(),
+        };
+        (dir, context)
+    }
+
+    fn bash(event: &str) -> Value {
+        json!({"hook_event_name": event, "tool_name": "Bash", "tool_use_id": "toolu_9",
+               "tool_input": {"command": "cargo fmt"}, "tool_response": {"stdout": ""}})
+    }
+
+    fn authors(events: &[Envelope]) -> Vec<(String, String, Option<String>)> {
+        events
+            .iter()
+            .map(|event| {
+                let path = event.data.get("path").and_then(Value::as_str).unwrap_or_default();
+                let command = event.data.get("command").and_then(Value::as_str).map(str::to_owned);
+                (path.to_owned(), event.actor.kind.as_str().to_owned(), command)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_agent_command_is_bracketed_and_the_person_s_changes_around_it_are_theirs() {
+        let root = tempfile::tempdir().unwrap();
+        let (dir, context) = session(root.path());
+        fs::write(root.path().join("main.rs"), "fn main(){}\n").unwrap();
+        baseline(&dir).unwrap();
+        let tool = Tool::ClaudeCode;
+
+        fs::write(root.path().join("notes.md"), "by hand\n").unwrap();
+        let before = bash("PreToolUse");
+        let found = observe(&dir, &context, Moment::Hook { tool, payload: &before }).unwrap();
+        assert_eq!(authors(&found), [("notes.md".to_owned(), "human".to_owned(), None)]);
+        assert!(Observation::load(&dir).agent_busy(Utc::now()));
+
+        // While the command runs, a prompt's hook call does not look: the changes are the command's.
+        fs::write(root.path().join("main.rs"), "fn main() {}\n").unwrap();
+        let prompt = json!({"hook_event_name": "UserPromptSubmit", "prompt": "hi"});
+        let later = CaptureContext {
+            received_at: Utc::now() + chrono::Duration::seconds(60),
+            ..context.clone()
+        };
+        let none = observe(&dir, &later, Moment::Hook { tool, payload: &prompt }).unwrap();
+        assert!(none.is_empty());
+
+        let after = bash("PostToolUse");
+        let found = observe(&dir, &later, Moment::Hook { tool, payload: &after }).unwrap();
+        assert_eq!(
+            authors(&found),
+            [("main.rs".to_owned(), "ai".to_owned(), Some("cargo fmt".to_owned()))]
+        );
+        assert!(!Observation::load(&dir).agent_busy(Utc::now()));
+    }
+
+    #[test]
+    fn hook_calls_look_at_most_every_interval_and_person_commands_always() {
+        let root = tempfile::tempdir().unwrap();
+        let (dir, context) = session(root.path());
+        baseline(&dir).unwrap();
+        let prompt = json!({"hook_event_name": "UserPromptSubmit", "prompt": "hi"});
+        let moment = Moment::Hook { tool: Tool::ClaudeCode, payload: &prompt };
+        assert!(observe(&dir, &context, moment).unwrap().is_empty());
+        fs::write(root.path().join("a.txt"), "a\n").unwrap();
+        assert!(observe(&dir, &context, moment).unwrap().is_empty(), "checked a moment ago");
+        let found = observe(&dir, &context, Moment::PersonCommand).unwrap();
+        assert_eq!(authors(&found), [("a.txt".to_owned(), "human".to_owned(), None)]);
+    }
+}

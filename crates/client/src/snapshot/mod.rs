@@ -278,3 +278,6 @@ fn time_of(mtime_ns: i128) -> Option<DateTime<Utc>> {
     let nanos = i64::try_from(mtime_ns).ok()?;
     (nanos > 0).then(|| DateTime::from_timestamp_nanos(nanos))
 }
+
+#[cfg(test)]
+mod tests;
