@@ -10,6 +10,7 @@
 mod candidate;
 mod capture;
 mod delivery;
+mod doctor;
 mod operator;
 mod person;
 #[path = "../support/mod.rs"]
