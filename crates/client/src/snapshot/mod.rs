@@ -22,7 +22,7 @@ use traceline_capture::{Before, Change, FileChange, FileContent, ReportedFile};
 use crate::files::{private_options, replace_atomically};
 use crate::state::StateDir;
 use index::{Entry, Index, Stored};
-use scan::{hex, read, walk, Read};
+use scan::{hex, read, walk, Read, Stat};
 
 /// A workspace's snapshot on disk.
 #[derive(Debug, Clone)]
@@ -103,7 +103,12 @@ impl Locked<'_> {
             let before = entry.map(|entry| (entry.hash.clone(), self.content_of(entry)));
             let agent_touched = entry.is_some_and(|entry| entry.agent_touched);
             match before {
-                Some((hash, _)) if hash == now.hash => {}
+                Some((hash, _)) if hash == now.hash => {
+                    // The same content: remember the new stat (and the later write settles a racy entry), so the
+                    // file is not read again.
+                    self.restat(path, now.stat);
+                    continue;
+                }
                 Some((hash, before)) => changes.push(FileChange {
                     path: path.clone(),
                     old_hash: hash,
@@ -138,8 +143,10 @@ impl Locked<'_> {
                 });
             }
         }
-        self.index.get_or_insert_with(Index::default);
-        self.changed = true;
+        if first {
+            self.index = Some(self.index.take().unwrap_or_default());
+            self.changed = true;
+        }
         Ok(if first { Vec::new() } else { changes })
     }
 
@@ -167,7 +174,7 @@ impl Locked<'_> {
         Ok(interim)
     }
 
-    /// Writes the index back if anything changed.
+    /// Writes the index back if anything changed: a check that finds nothing writes nothing.
     pub(crate) fn save(self) -> io::Result<()> {
         let Some(index) = &self.index else { return Ok(()) };
         if !self.changed {
@@ -220,7 +227,16 @@ impl Locked<'_> {
         }
     }
 
+    fn restat(&mut self, path: &str, stat: Stat) {
+        if let Some(entry) = self.index.as_mut().and_then(|index| index.files.get_mut(path)) {
+            entry.size = stat.size;
+            entry.mtime_ns = stat.mtime_ns;
+            self.changed = true;
+        }
+    }
+
     fn store(&mut self, path: &str, read: &Read, agent_touched: bool) -> io::Result<()> {
+        self.changed = true;
         if let FileContent::Text(text) = &read.content {
             let blob = self.snapshot.blob(&read.hash);
             if !blob.exists() {
@@ -247,6 +263,7 @@ impl Locked<'_> {
         let Some(old) = self.index.as_mut().and_then(|index| index.files.remove(path)) else {
             return Ok(None);
         };
+        self.changed = true;
         self.release(&old)?;
         Ok(Some(old))
     }

@@ -5,9 +5,11 @@ use std::collections::BTreeMap;
 use std::fs::{self, Metadata};
 use std::io;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, PoisonError};
 use std::time::UNIX_EPOCH;
 
-use ignore::WalkBuilder;
+use ignore::{WalkBuilder, WalkState};
 use sha2::{Digest, Sha256};
 use traceline_capture::FileContent;
 
@@ -53,7 +55,8 @@ pub(crate) struct Tree {
 }
 
 /// Every regular file under `workspace` that git would not ignore, leaving out `.git` and Traceline's own state.
-/// Symbolic links are not followed, and paths that are not UTF-8 are left out.
+/// Symbolic links are not followed, and paths that are not UTF-8 are left out. Directories are read in parallel:
+/// the walk is most of a check's cost.
 pub(crate) fn walk(workspace: &Path) -> Tree {
     let walker = WalkBuilder::new(workspace)
         .hidden(false)
@@ -68,21 +71,31 @@ pub(crate) fn walk(workspace: &Path) -> Tree {
             let name = entry.file_name();
             !(name == ".git" || (entry.depth() == 1 && name == STATE_DIR_NAME))
         })
-        .build();
-    let mut tree = Tree::default();
-    for entry in walker.flatten() {
-        if !entry.file_type().is_some_and(|kind| kind.is_file()) {
-            continue;
-        }
-        let Some(relative) = relative_path(workspace, entry.path()) else { continue };
-        let Ok(metadata) = entry.metadata() else { continue };
-        if tree.files.len() == MAX_FILES {
-            tree.truncated = true;
-            break;
-        }
-        tree.files.insert(relative, Stat::of(&metadata));
-    }
-    tree
+        .build_parallel();
+    let found: Mutex<Vec<(String, Stat)>> = Mutex::new(Vec::new());
+    let truncated = AtomicBool::new(false);
+    walker.run(|| {
+        Box::new(|entry| {
+            let Ok(entry) = entry else { return WalkState::Continue };
+            if !entry.file_type().is_some_and(|kind| kind.is_file()) {
+                return WalkState::Continue;
+            }
+            let (Some(relative), Ok(metadata)) =
+                (relative_path(workspace, entry.path()), entry.metadata())
+            else {
+                return WalkState::Continue;
+            };
+            let Ok(mut found) = found.lock() else { return WalkState::Quit };
+            if found.len() == MAX_FILES {
+                truncated.store(true, Ordering::Relaxed);
+                return WalkState::Quit;
+            }
+            found.push((relative, Stat::of(&metadata)));
+            WalkState::Continue
+        })
+    });
+    let files = found.into_inner().unwrap_or_else(PoisonError::into_inner).into_iter().collect();
+    Tree { files, truncated: truncated.into_inner() }
 }
 
 fn relative_path(workspace: &Path, path: &Path) -> Option<String> {
