@@ -14,7 +14,7 @@ use crate::candidate::{
     candidate, hook, session_id, succeeded, wait_for_empty_spool, wait_for_timeline, workspace,
     Hiring,
 };
-use crate::operator::sqlite_file;
+use crate::support::database::{Backend, TestDatabase};
 use crate::support::BINARY;
 
 const V0: &str = "pub fn a() {}\npub fn b() {}\n";
@@ -67,7 +67,10 @@ fn type_into_bash(home: &Path, workspace: &Path, lines: &[&str]) {
         std::thread::sleep(Duration::from_millis(20));
     }
     let output = child.wait_with_output().expect("bash's output");
-    assert!(output.status.success(), "bash: {}", String::from_utf8_lossy(&output.stdout));
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "bash: {printed}");
+    // The hook prints nothing: no output of its own, no job-control notices.
+    assert!(!printed.contains("traceline") && !printed.contains("Done"), "{printed}");
 }
 
 fn human_commands(events: &[Value]) -> Vec<&str> {
@@ -79,9 +82,18 @@ fn human_commands(events: &[Value]) -> Vec<&str> {
 }
 
 #[test]
-fn a_person_s_terminal_and_edits_are_theirs_and_the_metrics_add_up() {
-    let database_dir = tempfile::tempdir().expect("a temporary directory");
-    let hiring = Hiring::open(&sqlite_file(&database_dir, "traceline.db"));
+fn a_person_s_terminal_and_edits_are_theirs_and_the_metrics_add_up_on_sqlite() {
+    person_and_agent(Backend::Sqlite);
+}
+
+#[test]
+fn a_person_s_terminal_and_edits_are_theirs_and_the_metrics_add_up_on_postgres() {
+    person_and_agent(Backend::Postgres);
+}
+
+fn person_and_agent(backend: Backend) {
+    let database = TestDatabase::new(backend);
+    let hiring = Hiring::open(&database.url);
     let (_dir, workspace) = workspace();
     fs::write(workspace.join("src/lib.rs"), V0).expect("the task's code");
     fs::write(workspace.join(".gitignore"), "target/\n").expect("a .gitignore");
