@@ -145,10 +145,14 @@ fn observed(dir: &StateDir, context: &CaptureContext, moment: Moment<'_>) -> Vec
     })
 }
 
-/// Spools the events, then starts the background delivery.
+/// Spools the events, then starts the background delivery if anything waits (this call's events, or a backlog).
 fn record(dir: &StateDir, source: &str, events: &[Envelope]) {
-    if let Err(error) = Spool::of(dir).append(events) {
+    let spool = Spool::of(dir);
+    if let Err(error) = spool.append(events) {
         dir.log(&format!("{source}: could not spool {} events: {error}", events.len()));
+        return;
+    }
+    if !spool.has_lines() {
         return;
     }
     if let Err(error) = background::start(dir) {

@@ -103,7 +103,8 @@ pub(crate) fn observe(
     moment: Moment<'_>,
 ) -> std::io::Result<Vec<Envelope>> {
     let now = context.received_at;
-    let mut observation = Observation::load(dir);
+    let loaded = Observation::load(dir);
+    let mut observation = loaded.clone();
     let activity = match moment {
         Moment::Hook { tool, payload } => agent_activity(tool, payload, context),
         Moment::ShellCommand | Moment::PersonCommand => AgentActivity::Other,
@@ -152,7 +153,9 @@ pub(crate) fn observe(
         }
     });
     locked.save()?;
-    observation.save(dir)?;
+    if observation != loaded {
+        observation.save(dir)?;
+    }
     Ok(events)
 }
 

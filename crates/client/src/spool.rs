@@ -108,6 +108,12 @@ impl Spool {
         self.rewrite(&remaining)
     }
 
+    /// Whether the spool file holds anything at all, without reading it: what a hook checks before starting a
+    /// flusher.
+    pub(crate) fn has_lines(&self) -> bool {
+        fs::metadata(&self.path).is_ok_and(|meta| meta.len() > 0)
+    }
+
     /// How many events are waiting.
     pub fn len(&self) -> io::Result<usize> {
         Ok(self.pending()?.len())
