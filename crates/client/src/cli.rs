@@ -4,7 +4,6 @@
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::str::FromStr;
 
 use clap::Subcommand;
 use traceline_capture::Tool;
@@ -41,7 +40,7 @@ pub enum ClientCommand {
     /// ~/.zshrc.
     Install {
         /// claude-code, cursor, codex or shell.
-        target: Target,
+        target: HookSource,
         /// The workspace (default: the one `traceline start` set up, found from here).
         #[arg(long)]
         workspace: Option<PathBuf>,
@@ -50,7 +49,7 @@ pub enum ClientCommand {
     Uninstall {
         /// shell.
         #[arg(value_parser = parse_shell)]
-        target: Target,
+        target: HookSource,
     },
     /// Record one hook payload read from stdin (run by the tools and the shell hook, not by people). Always exits 0.
     Hook {
@@ -100,29 +99,9 @@ pub enum ClientCommand {
     },
 }
 
-/// What `install` installs: a tool's hooks, or the shell hook.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Target {
-    /// An AI tool's project hooks.
-    Tool(Tool),
-    /// The bash and zsh hook in the user's startup files.
-    Shell,
-}
-
-impl FromStr for Target {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Target, String> {
-        match text.parse::<HookSource>()? {
-            HookSource::Tool(tool) => Ok(Target::Tool(tool)),
-            HookSource::Shell => Ok(Target::Shell),
-        }
-    }
-}
-
-fn parse_shell(text: &str) -> Result<Target, String> {
+fn parse_shell(text: &str) -> Result<HookSource, String> {
     match text {
-        "shell" => Ok(Target::Shell),
+        "shell" => Ok(HookSource::Shell),
         _ => Err(
             "only the shell hook is uninstalled this way; a tool's hooks live in its config file"
                 .to_owned(),
@@ -136,7 +115,7 @@ pub fn run(command: ClientCommand) -> anyhow::Result<ExitCode> {
         ClientCommand::Start { key, server, workspace, name } => {
             commands::start(&key, &server, workspace, name.as_deref())
         }
-        ClientCommand::Install { target: Target::Tool(tool), workspace } => {
+        ClientCommand::Install { target: HookSource::Tool(tool), workspace } => {
             let dir = commands::located(workspace)?;
             report_install(
                 tool,
@@ -144,7 +123,7 @@ pub fn run(command: ClientCommand) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        ClientCommand::Install { target: Target::Shell, .. } => {
+        ClientCommand::Install { target: HookSource::Shell, .. } => {
             let binary = crate::install::shell_quote(&commands::executable()?.to_string_lossy());
             report_rc(&install_shell(&ShellHome::from_env()?, &binary)?);
             println!("Open a new terminal (or source the file) for it to take effect.");

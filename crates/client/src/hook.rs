@@ -25,7 +25,7 @@ use crate::{background, state};
 /// stdin could stall the tool.
 const MAX_PAYLOAD_BYTES: u64 = 32 * 1024 * 1024;
 
-/// What runs a hook: an AI tool, or the person's shell.
+/// What runs a hook (and what `install` installs): an AI tool, or the person's shell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HookSource {
     /// An AI coding tool's hook, with its JSON payload.

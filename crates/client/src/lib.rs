@@ -17,7 +17,7 @@ mod spool;
 mod state;
 mod workspace;
 
-pub use cli::{run, ClientCommand, Target};
+pub use cli::{run, ClientCommand};
 pub use flush::{flush, FlushBudget, FlushReport};
 pub use hook::HookSource;
 pub use server::{ItemResult, Patience, Redeemed, SendError, Server};

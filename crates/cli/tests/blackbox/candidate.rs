@@ -108,6 +108,19 @@ pub(crate) fn spooled(workspace: &Path) -> usize {
         .unwrap_or(0)
 }
 
+/// A hiring team on a server over `database_url`, and a workspace where the candidate ran `traceline start` and
+/// whose `session_start` has been delivered: the team, the workspace (removed when dropped), its path and the
+/// session id.
+pub(crate) fn started(database_url: &str) -> (Hiring, tempfile::TempDir, PathBuf, String) {
+    let hiring = Hiring::open(database_url);
+    let (dir, workspace) = workspace();
+    let key = hiring.candidate_key.clone();
+    succeeded(&candidate(&workspace, &["start", &key, "--server", &hiring.server.base_url]));
+    let session = session_id(&workspace);
+    wait_for_empty_spool(&workspace);
+    (hiring, dir, workspace, session)
+}
+
 /// The session `traceline start` recorded in the workspace.
 pub(crate) fn session_id(workspace: &Path) -> String {
     let state: Value = serde_json::from_str(

@@ -10,8 +10,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::candidate::{
-    candidate, fixture, hook, session_id, spooled, succeeded, wait_for_empty_spool,
-    wait_for_timeline, workspace, Hiring,
+    candidate, fixture, hook, spooled, started, succeeded, wait_for_empty_spool, wait_for_timeline,
 };
 use crate::operator::sqlite_file;
 
@@ -43,12 +42,7 @@ fn point_at(workspace: &Path, server: &str) {
 #[test]
 fn a_torn_spool_line_is_set_aside_and_counted_and_the_rest_goes() {
     let database_dir = tempfile::tempdir().expect("a temporary directory");
-    let hiring = Hiring::open(&sqlite_file(&database_dir, "traceline.db"));
-    let (_dir, workspace) = workspace();
-    let key = hiring.candidate_key.clone();
-    succeeded(&candidate(&workspace, &["start", &key, "--server", &hiring.server.base_url]));
-    let session = session_id(&workspace);
-    wait_for_empty_spool(&workspace);
+    let (hiring, _dir, workspace, session) = started(&sqlite_file(&database_dir, "traceline.db"));
 
     // A hook killed mid-write cut a line inside `…` (E2 80 A6); something else left bytes that are no JSON.
     let mut spool = fs::OpenOptions::new()
@@ -77,12 +71,7 @@ fn a_torn_spool_line_is_set_aside_and_counted_and_the_rest_goes() {
 #[test]
 fn a_server_that_never_answers_does_not_hold_the_hook() {
     let database_dir = tempfile::tempdir().expect("a temporary directory");
-    let hiring = Hiring::open(&sqlite_file(&database_dir, "traceline.db"));
-    let (_dir, workspace) = workspace();
-    let key = hiring.candidate_key.clone();
-    succeeded(&candidate(&workspace, &["start", &key, "--server", &hiring.server.base_url]));
-    let session = session_id(&workspace);
-    wait_for_empty_spool(&workspace);
+    let (hiring, _dir, workspace, session) = started(&sqlite_file(&database_dir, "traceline.db"));
 
     // Accepts every connection and never answers; the connections stay open until the test ends.
     let listener = TcpListener::bind("127.0.0.1:0").expect("a listener");

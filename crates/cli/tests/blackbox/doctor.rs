@@ -5,7 +5,7 @@ use std::fs;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use crate::candidate::{candidate, succeeded, wait_for_empty_spool, workspace, Hiring};
+use crate::candidate::{started, Hiring};
 use crate::operator::sqlite_file;
 use crate::support::BINARY;
 
@@ -29,12 +29,8 @@ fn line<'a>(printed: &'a str, check: &str) -> &'a str {
 #[test]
 fn doctor_checks_everything_and_says_how_to_fix_what_fails() {
     let database_dir = tempfile::tempdir().expect("a temporary directory");
-    let hiring = Hiring::open(&sqlite_file(&database_dir, "traceline.db"));
-    let (_dir, workspace) = workspace();
+    let (hiring, _dir, workspace, _) = started(&sqlite_file(&database_dir, "traceline.db"));
     let home = tempfile::tempdir().expect("a home directory");
-    let key = hiring.candidate_key.clone();
-    succeeded(&candidate(&workspace, &["start", &key, "--server", &hiring.server.base_url]));
-    wait_for_empty_spool(&workspace);
 
     let healthy = doctor(&workspace, home.path());
     let printed = String::from_utf8_lossy(&healthy.stdout).into_owned();
