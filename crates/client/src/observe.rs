@@ -6,8 +6,10 @@
 //!   snapshot is the person's edit in between.
 //! - An agent shell command is bracketed: changes found when it starts are the person's, changes found when it ends
 //!   are the command's (a formatter, a generator, `sed -i`).
-//! - Anything else found at a hook call (at most every [`CHECK_INTERVAL`], and not while an agent command runs), after
-//!   a command in the person's shell, or at `explain`, `flush` and `done`, is the person's.
+//! - Anything else found at a hook call where no agent tool runs (a turn or session starting or ending; at most every
+//!   [`CHECK_INTERVAL`]), after a command in the person's shell, or at `explain`, `flush` and `done`, is the person's;
+//!   but not while an agent command runs. Hook calls in the middle of a turn do not look: another tool of the same
+//!   turn may have written a file whose report has not come yet.
 
 use std::fs;
 use std::time::Duration;
@@ -112,6 +114,7 @@ pub(crate) fn observe(
     // Files an agent tool just reported are marked as the agent's by now; whether a person's edit to one revised the
     // agent's work depends on what was marked before.
     let reported = matches!(activity, AgentActivity::FilesReported(_));
+    let idle = activity == AgentActivity::Idle;
     let snapshot = Snapshot::of(dir);
     let mut locked = snapshot.lock()?;
     let mut touched_before = Vec::new();
@@ -134,9 +137,11 @@ pub(crate) fn observe(
                 .collect();
             (locked.absorb_reported(&files)?, ChangeAuthor::Person)
         }
-        AgentActivity::Other => {
-            let due = matches!(moment, Moment::ShellCommand | Moment::PersonCommand)
-                || observation.check_due(now);
+        AgentActivity::Idle | AgentActivity::Other => {
+            let due = match moment {
+                Moment::ShellCommand | Moment::PersonCommand => true,
+                Moment::Hook { .. } => idle && observation.check_due(now),
+            };
             if due && !observation.agent_busy(now) {
                 observation.checked_at = Some(now);
                 (locked.check()?, ChangeAuthor::Person)
@@ -227,16 +232,31 @@ mod tests {
     }
 
     #[test]
-    fn hook_calls_look_at_most_every_interval_and_person_commands_always() {
+    fn hook_calls_look_when_no_tool_runs_at_most_every_interval_and_person_commands_always() {
         let root = tempfile::tempdir().unwrap();
         let (dir, context) = session(root.path());
         baseline(&dir).unwrap();
+        let tool = Tool::ClaudeCode;
         let prompt = json!({"hook_event_name": "UserPromptSubmit", "prompt": "hi"});
-        let moment = Moment::Hook { tool: Tool::ClaudeCode, payload: &prompt };
-        assert!(observe(&dir, &context, moment).unwrap().is_empty());
+        assert!(observe(&dir, &context, Moment::Hook { tool, payload: &prompt })
+            .unwrap()
+            .is_empty());
         fs::write(root.path().join("a.txt"), "a\n").unwrap();
-        assert!(observe(&dir, &context, moment).unwrap().is_empty(), "checked a moment ago");
-        let found = observe(&dir, &context, Moment::PersonCommand).unwrap();
+        let found = observe(&dir, &context, Moment::Hook { tool, payload: &prompt }).unwrap();
+        assert!(found.is_empty(), "looked a moment ago");
+        // Mid-turn, a read's hook does not look, however long ago the last look was.
+        let later =
+            CaptureContext { received_at: Utc::now() + chrono::Duration::minutes(1), ..context };
+        let read = json!({"hook_event_name": "PostToolUse", "tool_name": "Read", "tool_use_id": "toolu_3",
+                          "tool_input": {"file_path": "/elsewhere/x"}});
+        assert!(observe(&dir, &later, Moment::Hook { tool, payload: &read }).unwrap().is_empty());
+        let found = observe(&dir, &later, Moment::PersonCommand).unwrap();
         assert_eq!(authors(&found), [("a.txt".to_owned(), "human".to_owned(), None)]);
+        fs::write(root.path().join("b.txt"), "b\n").unwrap();
+        let stop = json!({"hook_event_name": "Stop"});
+        let end =
+            CaptureContext { received_at: Utc::now() + chrono::Duration::minutes(2), ..later };
+        let found = observe(&dir, &end, Moment::Hook { tool, payload: &stop }).unwrap();
+        assert_eq!(authors(&found), [("b.txt".to_owned(), "human".to_owned(), None)]);
     }
 }

@@ -22,7 +22,11 @@ pub enum AgentActivity {
     },
     /// The agent's own tools changed these files and said so.
     FilesReported(Vec<ReportedFile>),
-    /// Nothing about files (a prompt, a read, a response, …).
+    /// No tool of the agent is running: a turn or a session starts or ends, the tool waits for the person. A
+    /// change found now was made by someone no hook reports: the person.
+    Idle,
+    /// Anything else, in the middle of a turn (a read, a search, a subagent): another tool of the same turn may be
+    /// writing a file whose report has not come yet, so the tree is not looked at now.
     Other,
 }
 
@@ -100,7 +104,37 @@ pub fn agent_activity(tool: Tool, payload: &Value, context: &CaptureContext) -> 
             reported(&hook, path.into_iter().map(|path| (path, Before::Unknown)))
         }
         (Tool::Codex, "PostToolUse") if tool_name == "apply_patch" => codex_patch(&hook),
+        (_, event)
+            if is_idle(tool, event) || hook.str(&["type"]) == Some("agent-turn-complete") =>
+        {
+            AgentActivity::Idle
+        }
         _ => AgentActivity::Other,
+    }
+}
+
+/// Events at which none of the agent's tools runs.
+fn is_idle(tool: Tool, event: &str) -> bool {
+    match tool {
+        Tool::ClaudeCode | Tool::Codex => matches!(
+            event,
+            "UserPromptSubmit"
+                | "Stop"
+                | "StopFailure"
+                | "SessionStart"
+                | "SessionEnd"
+                | "Notification"
+                | "PreCompact"
+        ),
+        Tool::Cursor => matches!(
+            event,
+            "beforeSubmitPrompt"
+                | "afterAgentResponse"
+                | "stop"
+                | "sessionStart"
+                | "sessionEnd"
+                | "preCompact"
+        ),
     }
 }
 

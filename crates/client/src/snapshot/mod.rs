@@ -195,6 +195,11 @@ impl Locked<'_> {
             })?),
         };
         let entry = self.index.as_ref()?.files.get(&file.path);
+        // Already taken in as it is now (a look at the tree came between the write and its report): there is nothing
+        // left to tell apart, and a difference would be the agent's edit read backwards.
+        if entry.zip(now).is_some_and(|(entry, now)| entry.hash == now.hash) {
+            return None;
+        }
         let (old_hash, before_snapshot) = match entry {
             Some(entry) => (entry.hash.clone(), Some(self.content_of(entry))),
             None => (String::new(), None),
