@@ -24,6 +24,21 @@ pub(crate) const DIFF_LIMIT_BYTES: u64 = 256 * 1024;
 /// further, so that a check stays cheap.
 pub(crate) const MAX_FILES: usize = 50_000;
 
+/// Folders that hold installed dependencies, caches or an IDE's state, left out even where no `.gitignore` says so:
+/// an `npm install` is not thousands of edits.
+const ALWAYS_LEFT_OUT: &[&str] = &[
+    ".git",
+    "node_modules",
+    "__pycache__",
+    ".venv",
+    ".tox",
+    ".pytest_cache",
+    ".mypy_cache",
+    ".next",
+    ".gradle",
+    ".idea",
+];
+
 /// How much of a file is looked at to tell text from binary, as git does.
 const BINARY_PROBE_BYTES: usize = 8000;
 
@@ -54,7 +69,8 @@ pub(crate) struct Tree {
     pub(crate) truncated: bool,
 }
 
-/// Every regular file under `workspace` that git would not ignore, leaving out `.git` and Traceline's own state.
+/// Every regular file under `workspace` that git would not ignore, leaving out `.git`, Traceline's own state and the
+/// folders of [`ALWAYS_LEFT_OUT`].
 /// Symbolic links are not followed, and paths that are not UTF-8 are left out. Directories are read in parallel:
 /// the walk is most of a check's cost.
 pub(crate) fn walk(workspace: &Path) -> Tree {
@@ -69,7 +85,9 @@ pub(crate) fn walk(workspace: &Path) -> Tree {
         .follow_links(false)
         .filter_entry(|entry| {
             let name = entry.file_name();
-            !(name == ".git" || (entry.depth() == 1 && name == STATE_DIR_NAME))
+            let is_dir = entry.file_type().is_some_and(|kind| kind.is_dir());
+            let left_out = is_dir && ALWAYS_LEFT_OUT.iter().any(|folder| name == *folder);
+            !(left_out || name == ".git" || (entry.depth() == 1 && name == STATE_DIR_NAME))
         })
         .build_parallel();
     let found: Mutex<Vec<(String, Stat)>> = Mutex::new(Vec::new());
@@ -160,6 +178,7 @@ mod tests {
             ("src/generated.rs", "// generated\n"),
             ("target/debug/app", "binary"),
             ("debug.log", "noise"),
+            ("web/node_modules/left-pad/index.js", "module.exports = pad;"),
             ("keep.log", "kept"),
             (".env", "SECRET=1"),
             (".traceline/spool.jsonl", "{}"),
