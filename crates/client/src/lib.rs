@@ -21,6 +21,5 @@ pub use cli::{run, ClientCommand};
 pub use flush::{flush, FlushBudget, FlushReport};
 pub use hook::HookSource;
 pub use server::{ItemResult, Patience, Redeemed, SendError, Server};
-pub use shell::install::ShellHome;
 pub use spool::{Rejection, Spool};
 pub use state::{SessionState, StateDir};

@@ -13,18 +13,18 @@ use crate::files::replace_atomically;
 
 /// Where the shells' startup files are: the home directory, zsh's `ZDOTDIR`, and the login shell (`SHELL`).
 #[derive(Debug, Clone)]
-pub struct ShellHome {
+pub(crate) struct ShellHome {
     /// `HOME`.
-    pub home: PathBuf,
+    pub(crate) home: PathBuf,
     /// `ZDOTDIR`, where zsh reads `.zshrc` from when it is set.
-    pub zdotdir: Option<PathBuf>,
+    pub(crate) zdotdir: Option<PathBuf>,
     /// `SHELL`.
-    pub login_shell: Option<String>,
+    pub(crate) login_shell: Option<String>,
 }
 
 impl ShellHome {
     /// From the environment.
-    pub fn from_env() -> anyhow::Result<ShellHome> {
+    pub(crate) fn from_env() -> anyhow::Result<ShellHome> {
         let home = std::env::var_os("HOME").map(PathBuf::from).context("HOME is not set")?;
         Ok(ShellHome {
             home,
