@@ -138,6 +138,10 @@ pub(crate) fn observe(
             (locked.absorb_reported(&files)?, ChangeAuthor::Person)
         }
         AgentActivity::Idle | AgentActivity::Other => {
+            if idle {
+                // No agent tool runs now: a command whose end was never reported (cancelled) is over.
+                observation.agent_command_since = None;
+            }
             let due = match moment {
                 Moment::ShellCommand | Moment::PersonCommand => true,
                 Moment::Hook { .. } => idle && observation.check_due(now),
@@ -212,15 +216,17 @@ mod tests {
         assert_eq!(authors(&found), [("notes.md".to_owned(), "human".to_owned(), None)]);
         assert!(Observation::load(&dir).agent_busy(Utc::now()));
 
-        // While the command runs, a prompt's hook call does not look: the changes are the command's.
+        // While the command runs, neither another tool's hook call nor the person's shell looks: the changes are
+        // the command's.
         fs::write(root.path().join("main.rs"), "fn main() {}\n").unwrap();
-        let prompt = json!({"hook_event_name": "UserPromptSubmit", "prompt": "hi"});
+        let read = json!({"hook_event_name": "PostToolUse", "tool_name": "Read", "tool_use_id": "toolu_8",
+                          "tool_input": {"file_path": "/elsewhere/x"}});
         let later = CaptureContext {
             received_at: Utc::now() + chrono::Duration::seconds(60),
             ..context.clone()
         };
-        let none = observe(&dir, &later, Moment::Hook { tool, payload: &prompt }).unwrap();
-        assert!(none.is_empty());
+        assert!(observe(&dir, &later, Moment::Hook { tool, payload: &read }).unwrap().is_empty());
+        assert!(observe(&dir, &later, Moment::ShellCommand).unwrap().is_empty());
 
         let after = bash("PostToolUse");
         let found = observe(&dir, &later, Moment::Hook { tool, payload: &after }).unwrap();
