@@ -120,6 +120,15 @@ struct Measured {
     rows: Vec<Row>,
     prompt_without: Duration,
     prompt_with: Duration,
+    /// The one-minute load average when the timing started and when it ended: other work on the machine shows.
+    load: (String, String),
+}
+
+fn load_average() -> String {
+    fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|text| text.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "unknown".to_owned())
 }
 
 fn measure(binary: &Path, work_dir: &Path, calls: usize) -> Result<Measured> {
@@ -142,6 +151,7 @@ fn measure(binary: &Path, work_dir: &Path, calls: usize) -> Result<Measured> {
         )?;
     }
 
+    let load_before = load_average();
     let mut rows = Vec::new();
     let mut timed = |name: &'static str, condition: String, sorted: Vec<Duration>| {
         say(&format!(
@@ -192,7 +202,7 @@ fn measure(binary: &Path, work_dir: &Path, calls: usize) -> Result<Measured> {
         waiting >= 2 * calls * PAYLOADS.len(),
         "with the server down every call must leave its events in the spool; {waiting} are there"
     );
-    Ok(Measured { rows, prompt_without, prompt_with })
+    Ok(Measured { rows, prompt_without, prompt_with, load: (load_before, load_average()) })
 }
 
 /// `count` small source files in nested folders, as a medium-sized repository has.
@@ -296,7 +306,8 @@ fn render(measured: &Measured, machine: &str, commit: &str, calls: u64) -> Resul
     let date = output_of(Command::new("date").args(["-u", "+%Y-%m-%d %H:%M UTC"]))?;
     let mut out = format!(
         "{SECTION_START}\n## Capture hook: cost per call\n\n\
-         `cargo xtask bench-hook --calls {calls}` on {date}, commit {commit}; {machine}.\n\n\
+         `cargo xtask bench-hook --calls {calls}` on {date}, commit {commit}; {machine}; one-minute load average {} \
+         at the start and {} at the end.\n\n\
          Each call is the release `traceline hook claude-code` as a tool runs it: a new process, the payload on \
          stdin, a comparison of the working tree with its snapshot when the moment calls for it, mapped, appended \
          and synced to the spool, then a detached `traceline flush --background` started (never waited for). \
@@ -305,8 +316,9 @@ fn render(measured: &Measured, machine: &str, commit: &str, calls: u64) -> Resul
          connections and never answers. With the server down, a flusher is refused at connect and starts a backoff \
          (2 s doubling to 2 min) during which calls start no flusher; the last rows clear the backoff before each \
          call. Timed from spawn to exit, {calls} calls a row. Targets: under 100 ms against a hung or down server; \
-         a check that finds nothing in 10,000 files under 50 ms.\n\n\
-         | payload | condition | p50 | p95 | max |\n|---|---|---|---|---|\n"
+         a check that finds nothing in 10,000 files under 50 ms (the difference between the two `PreToolUse` rows).\n\n\
+         | payload | condition | p50 | p95 | max |\n|---|---|---|---|---|\n",
+        measured.load.0, measured.load.1
     );
     for row in &measured.rows {
         out.push_str(&format!(
