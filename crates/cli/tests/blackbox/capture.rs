@@ -105,6 +105,9 @@ fn a_recorded_claude_code_session_reaches_the_reviewer() {
     ] {
         assert!(kinds.contains(&kind), "no {kind} in {kinds:?}");
     }
+    // Claude Code's own SessionStart is its own kind: the session has the one `session_start` of `traceline start`.
+    let count = |kind: &str| kinds.iter().filter(|found| **found == kind).count();
+    assert_eq!((count("session_start"), count("agent_session_start")), (1, 1), "{kinds:?}");
     let edit = timeline["events"]
         .as_array()
         .expect("events")
