@@ -11,7 +11,7 @@ use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use serde_json::json;
 
 use crate::error::ApiError;
-use crate::rate_limit;
+use crate::ip_limit;
 use crate::request;
 use crate::routes;
 use crate::state::AppState;
@@ -38,7 +38,7 @@ pub fn create_app(
         .wrap(from_fn(request::reject_nul_in_uri))
         .wrap(ErrorHandlers::new().default_handler(json_error_body))
         // Outside the error handlers, whose rewritten bodies would drop the x-ratelimit-* headers.
-        .wrap(from_fn(rate_limit::limit_by_ip))
+        .wrap(from_fn(ip_limit::limit_by_ip))
         // Outermost, so the log line shows the response the client really got.
         .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
 }

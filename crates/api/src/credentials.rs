@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use crate::auth::Principal;
+use crate::principal::Principal;
 
 /// How long a looked-up credential is trusted without asking the database again.
 pub const CREDENTIAL_TTL: Duration = Duration::from_secs(5);

@@ -4,14 +4,16 @@
 //! what runs in production. Handlers stay thin: parse the request into domain types, call storage inside
 //! `web::block`, map the result to a response body.
 
+mod access;
 mod app;
-pub mod auth;
+mod auth;
 pub mod commands;
 pub mod config;
 pub mod credentials;
 mod dto;
 pub mod error;
-mod openapi;
+mod ip_limit;
+pub mod principal;
 pub mod rate_limit;
 mod request;
 mod routes;

@@ -23,7 +23,9 @@ pub const MAX_CANDIDATE_NAME_CHARS: usize = 255;
 pub const MAX_CANDIDATE_EMAIL_CHARS: usize = 320;
 
 /// Where a candidate is in the process.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum KeyStatus {
     /// Issued, not yet redeemed.
     Pending,
@@ -60,18 +62,44 @@ impl KeyStatus {
         }
     }
 
-    /// Whether sessions of keys in this status belong to their assessment's cohort.
+    /// Whether sessions of keys in this status belong to their assessment's cohort (spec §7): the candidate is
+    /// done, one way or another.
     pub fn in_cohort(self) -> bool {
         matches!(self, KeyStatus::Completed | KeyStatus::Expired | KeyStatus::Hired)
     }
+
+    /// Every status a key can be stored with (`expired` is derived, never stored).
+    pub const STORED: [KeyStatus; 4] =
+        [KeyStatus::Pending, KeyStatus::Active, KeyStatus::Completed, KeyStatus::Hired];
+
+    /// The stored statuses that read as [`KeyStatus::Expired`] once `expiresAt` has passed.
+    pub fn expires(self) -> bool {
+        matches!(self, KeyStatus::Pending | KeyStatus::Active)
+    }
 }
 
-/// A candidate key as reviewers see it.
-#[derive(Debug, Clone, PartialEq)]
+/// The cohort rule of spec §7 as storage queries it: the keys whose stored status puts them in the cohort at any
+/// time, and the stored statuses that join it once `expiresAt` has passed.
+pub fn cohort_rule() -> (Vec<&'static str>, Vec<&'static str>) {
+    let always = KeyStatus::STORED.iter().filter(|status| status.in_cohort());
+    let once_expired = KeyStatus::STORED
+        .iter()
+        .filter(|status| status.expires() && KeyStatus::Expired.in_cohort());
+    (
+        always.map(|status| status.as_str()).collect(),
+        once_expired.map(|status| status.as_str()).collect(),
+    )
+}
+
+/// A candidate key as reviewers see it; [`CandidateKey::at`] gives the KeyObject of spec §8.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CandidateKey {
     /// Server-generated UUID.
     pub id: String,
     /// The owning org.
+    #[serde(skip)]
     pub org_id: OrgId,
     /// The assessment it grants.
     pub assessment_id: String,
@@ -81,18 +109,39 @@ pub struct CandidateKey {
     pub candidate_name: Option<String>,
     /// Their e-mail.
     pub candidate_email: Option<String>,
-    /// The status as stored (`pending`, `active`, `completed` or `hired`).
+    /// The status as stored (`pending`, `active`, `completed` or `hired`); shown as of a moment, by
+    /// [`CandidateKey::at`].
+    #[serde(skip)]
     pub stored_status: KeyStatus,
     /// The first session created through the key, while it exists.
     pub session_id: Option<String>,
     /// When it stops authenticating (and, while pending or active, reads as expired).
+    #[serde(with = "crate::time::api_format")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::time::ApiTimestamp"))]
     pub expires_at: DateTime<Utc>,
     /// When it was first redeemed.
+    #[serde(with = "crate::time::api_format_opt")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<crate::time::ApiTimestamp>"))]
     pub redeemed_at: Option<DateTime<Utc>>,
     /// When the candidate completed.
+    #[serde(with = "crate::time::api_format_opt")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<crate::time::ApiTimestamp>"))]
     pub completed_at: Option<DateTime<Utc>>,
     /// When it was issued.
+    #[serde(with = "crate::time::api_format")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::time::ApiTimestamp"))]
     pub created_at: DateTime<Utc>,
+}
+
+/// KeyObject of spec §8: a key with its status as of a moment (a pending key past `expiresAt` reads expired).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct KeyAt<'a> {
+    /// The key.
+    #[serde(flatten)]
+    pub key: &'a CandidateKey,
+    /// Its status at that moment.
+    pub status: KeyStatus,
 }
 
 impl CandidateKey {
@@ -102,6 +151,11 @@ impl CandidateKey {
             KeyStatus::Pending | KeyStatus::Active if self.expires_at <= now => KeyStatus::Expired,
             status => status,
         }
+    }
+
+    /// The key as the API shows it at `now`.
+    pub fn at(&self, now: DateTime<Utc>) -> KeyAt<'_> {
+        KeyAt { key: self, status: self.status_at(now) }
     }
 
     /// Whether the key still authenticates at `now` (revoked keys are never loaded as credentials).

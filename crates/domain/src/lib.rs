@@ -1,6 +1,8 @@
 #![doc = include_str!("../README.md")]
 
+pub mod activity;
 pub mod api_key;
+pub mod artifact;
 pub mod assessment;
 pub mod candidate_key;
 pub mod event;
@@ -18,6 +20,7 @@ pub mod validation;
 pub use api_key::{ApiKeySecret, Scope, Scopes};
 pub use event::{
     Actor, ActorType, Attribution, Envelope, EventKind, Observability, Provenance, Source,
+    TimelineEvent,
 };
 pub use ids::{EventId, OrgId, SessionId};
 pub use org::{Org, OrgName};

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod aggregates;
 pub mod api_keys;
 pub mod artifacts;
 pub mod assessments;
@@ -23,5 +24,5 @@ pub mod timeline;
 pub use connection::{AnyConnection, Backend, DatabaseUrl};
 pub use database::{Database, PoolSettings, DEFAULT_CONNECTION_TIMEOUT};
 pub use error::StorageError;
-pub use scope::SessionScope;
 pub use group_commit::{Overflow, PendingWrite, QueuedWrite};
+pub use scope::SessionScope;

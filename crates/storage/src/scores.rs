@@ -2,31 +2,12 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use traceline_domain::score::ScoreInput;
+use traceline_domain::score::{Score, ScoreInput};
 
 use crate::connection::AnyConnection;
 use crate::error::StorageError;
 use crate::rows::{from_stored_time, to_stored_time};
 use crate::schema::scores;
-
-/// A stored score.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Score {
-    /// Server-generated id.
-    pub id: String,
-    /// The scored session.
-    pub session_id: String,
-    /// The dimension.
-    pub dimension: String,
-    /// 1–5.
-    pub score: i64,
-    /// The reviewer's notes.
-    pub notes: Option<String>,
-    /// When the dimension was first scored.
-    pub created_at: DateTime<Utc>,
-    /// When it was last changed.
-    pub updated_at: DateTime<Utc>,
-}
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = scores)]

@@ -3,8 +3,10 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use traceline_domain::json::JsonObject;
-use traceline_domain::session::ai_attribution_pct;
-use traceline_domain::{MetadataMerge, OrgId, Page, Session, SessionId, SessionPatch};
+use traceline_domain::metrics::ai_attribution_pct;
+use traceline_domain::{
+    MetadataMerge, OrgId, Page, Session, SessionId, SessionPatch, SessionStatus,
+};
 
 use crate::connection::AnyConnection;
 use crate::error::StorageError;
@@ -78,6 +80,7 @@ impl TryFrom<SessionRow> for Session {
             id: SessionId::from_stored(row.id),
             org_id: OrgId::new(row.org_id),
             source_service: row.source_service,
+            status: SessionStatus::of(row.ended_at.map(from_stored_time)),
             started_at: from_stored_time(row.started_at),
             ended_at: row.ended_at.map(from_stored_time),
             last_activity_at: from_stored_time(row.last_activity_at),
@@ -132,16 +135,6 @@ pub fn insert(
     get(connection, &SessionScope::org(record.org_id.clone()), &record.id)
 }
 
-type AnyBackend = <AnyConnection as Connection>::Backend;
-
-fn scoped<'a>(scope: &'a SessionScope) -> sessions::BoxedQuery<'a, AnyBackend> {
-    let query = sessions::table.filter(sessions::org_id.eq(scope.org_id.as_str())).into_boxed();
-    match &scope.candidate_key_id {
-        Some(key_id) => query.filter(sessions::candidate_key_id.eq(key_id)),
-        None => query,
-    }
-}
-
 /// The session with this id inside `scope`, or [`StorageError::NotFound`].
 pub fn get(
     connection: &mut AnyConnection,
@@ -157,7 +150,8 @@ pub fn find(
     scope: &SessionScope,
     id: &SessionId,
 ) -> Result<Option<Session>, StorageError> {
-    scoped(scope)
+    scope
+        .sessions()
         .filter(sessions::id.eq(id.as_str()))
         .select(SessionRow::as_select())
         .first(connection)
@@ -174,7 +168,7 @@ pub fn list(
     page: Page,
 ) -> Result<SessionPage, StorageError> {
     let filtered = || {
-        let mut query = scoped(scope);
+        let mut query = scope.sessions();
         if let Some(assessment_id) = &filter.assessment_id {
             query = query.filter(sessions::assessment_id.eq(assessment_id));
         }
@@ -208,7 +202,7 @@ pub fn update(
         return Ok(session);
     }
     if let Some(ended_at) = patch.ended_at {
-        session.ended_at = ended_at;
+        session.end_at(ended_at);
     }
     if let Some(metadata) = &patch.metadata {
         session.metadata = metadata.clone();

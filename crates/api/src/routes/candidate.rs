@@ -17,10 +17,11 @@ use traceline_storage::SessionScope;
 use traceline_storage::{artifacts, assessments, candidate_keys, AnyConnection, StorageError};
 use uuid::Uuid;
 
-use crate::auth::Principal;
+use crate::access::Candidate;
 use crate::commands::os_random;
 use crate::dto::ApiTime;
 use crate::error::ApiError;
+use crate::principal::Principal;
 use crate::request::json_body;
 use crate::routes::{Access, Endpoint};
 use crate::state::AppState;
@@ -190,11 +191,10 @@ fn start_session(
 }
 
 async fn complete(
-    principal: Principal,
+    Candidate(candidate): Candidate,
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let candidate = principal.require_candidate()?.clone();
     let body = json_body(&body)?;
     let session_id = match body.get("sessionId") {
         Some(Value::String(text)) => {
@@ -207,7 +207,7 @@ async fn complete(
             )))
         }
     };
-    let scope = principal.session_scope();
+    let scope = Principal::Candidate(candidate.clone()).session_scope();
     let now = to_storage_precision(Utc::now());
     let completed_at = state
         .write(move |connection| {

@@ -17,7 +17,7 @@ use traceline_domain::time::to_storage_precision;
 use traceline_domain::ValidationErrors;
 use traceline_storage::ingest::{self, IncomingEvent, IngestCredential, IngestOutcome};
 
-use crate::auth::Principal;
+use crate::access::Candidate;
 use crate::dto::OkIdBody;
 use crate::error::ApiError;
 use crate::rate_limit;
@@ -189,21 +189,20 @@ struct BatchBody {
     results: Vec<BatchResult>,
 }
 
-fn credential_of(principal: &Principal) -> Result<IngestCredential, ApiError> {
-    let key = principal.require_candidate()?;
-    Ok(IngestCredential {
-        org_id: key.org_id.clone(),
-        candidate_key_id: key.id.clone(),
-        assessment_id: key.assessment_id.clone(),
-    })
+fn credential_of(Candidate(key): Candidate) -> IngestCredential {
+    IngestCredential {
+        org_id: key.org_id,
+        candidate_key_id: key.id,
+        assessment_id: key.assessment_id,
+    }
 }
 
 async fn ingest_one(
-    principal: Principal,
+    candidate: Candidate,
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let credential = credential_of(&principal)?;
+    let credential = credential_of(candidate);
     let decision =
         state.rate_limits.check_ingest(&credential.candidate_key_id, 1, SystemTime::now())?;
     let envelope = Envelope::parse(&json_body(&body)?).map_err(ApiError::invalid_body)?;
@@ -249,11 +248,11 @@ struct BatchResult {
 }
 
 async fn ingest_batch(
-    principal: Principal,
+    candidate: Candidate,
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let credential = credential_of(&principal)?;
+    let credential = credential_of(candidate);
     let items = batch_items(json_value(&body)?)?;
     let cost = u32::try_from(items.len()).unwrap_or(u32::MAX);
     let decision =

@@ -1,4 +1,4 @@
-//! The OpenAPI 3.1 description of the API, rendered from the route table (`crate::routes::endpoints`).
+//! The OpenAPI 3.1 description of the API, rendered from the route table (`super::endpoints`).
 //!
 //! Response schemas come from the response types through `schemars` (JSON Schema 2020-12, OpenAPI 3.1's
 //! dialect), request schemas from the route modules, which build them from the domain's own tables. The error
@@ -10,8 +10,8 @@ use schemars::generate::SchemaSettings;
 use schemars::SchemaGenerator;
 use serde_json::{json, Map, Value};
 
+use super::{endpoints, Access, Endpoint};
 use crate::error::ErrorBody;
-use crate::routes::{endpoints, Access, Endpoint};
 
 /// The document, rendered once: it depends only on the code.
 static DOCUMENT: LazyLock<Value> = LazyLock::new(render);
