@@ -13,6 +13,8 @@ mod fuzz;
 #[cfg(test)]
 mod lockfile;
 mod migration;
+#[cfg(test)]
+mod modgraph;
 mod soak;
 #[cfg(test)]
 mod tidy;

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::lockfile::{matches, Lockfile};
 use crate::migration::BACKENDS;
+use crate::modgraph;
 use crate::project_root;
 
 /// Crates `traceline_domain` must not reach: no database, no web framework, no async runtime, and no
@@ -124,6 +125,40 @@ fn migrations_are_paired() {
         problems.push(format!("migrations/{has}/{name} has no twin in migrations/{lacks}"));
     }
     assert!(problems.is_empty(), "migrations must come in pairs:\n  {}", problems.join("\n  "));
+}
+
+#[test]
+fn modules_of_a_crate_form_no_cycle() {
+    let root = root();
+    let mut crate_dirs: Vec<PathBuf> = subdirectories(&root.join("crates"))
+        .into_iter()
+        .map(|name| root.join("crates").join(name))
+        .collect();
+    crate_dirs.extend([root.join("xtask"), root.join("tests")]);
+    let mut problems = Vec::new();
+    for dir in crate_dirs {
+        let mut roots: Vec<PathBuf> = ["src", "it"].map(|sub| dir.join(sub)).into();
+        // Each folder of `tests/` with a `main.rs` is an integration-test crate of its own.
+        let tests = dir.join("tests");
+        if tests.is_dir() {
+            roots.extend(subdirectories(&tests).into_iter().map(|name| tests.join(name)));
+        }
+        for src in roots
+            .iter()
+            .filter(|root| root.join("main.rs").is_file() || root.join("lib.rs").is_file())
+        {
+            let modules = modgraph::modules(src);
+            for cycle in modgraph::cycles(&modgraph::sibling_edges(&modules)) {
+                problems.push(format!("{}: {cycle}", relative(&root, src)));
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "modules of one crate must not depend on each other in a circle; move what they share into a \
+         module of its own:\n  {}",
+        problems.join("\n  ")
+    );
 }
 
 fn subdirectories(dir: &Path) -> BTreeSet<String> {
