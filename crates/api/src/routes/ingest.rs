@@ -9,7 +9,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 use traceline_domain::event::{
-    strict_schemas, ActorType, Attribution, DataFieldType, Envelope, Observability,
+    strict_schemas, ActorType, Attribution, DataFieldType, Envelope, EventKind, Observability,
     ENVELOPE_VERSION, MAX_EVENT_KIND_LEN, MAX_SOURCE_NAME_CHARS,
 };
 use traceline_domain::ids::MAX_SESSION_ID_LEN;
@@ -165,7 +165,7 @@ fn example_envelope() -> Value {
         "id": "0195f3a2-7c1e-7b3a-9f00-1c2d3e4f5a6b",
         "sessionId": "0195f3a2-7c1e-7b3a-9f00-000000000001",
         "ts": "2026-04-01T10:15:00.000Z",
-        "kind": "command",
+        "kind": EventKind::COMMAND.as_str(),
         "source": {"channel": "hook", "integration": "claude-code"},
         "actor": {"type": "ai"},
         "v": ENVELOPE_VERSION,
