@@ -7,7 +7,7 @@ use crate::api_key::hash_secret;
 use crate::ids::OrgId;
 use crate::json::{as_integer, expect_object, join_path, string_field, JsonObject};
 use crate::random::{random_string, RandomFill, BASE62};
-use crate::validation::ValidationErrors;
+use crate::validation::{looks_like_email, ValidationErrors};
 
 /// The symbols of a candidate key: no 0/O, 1/I/L, so keys survive being read aloud or retyped.
 pub const KEY_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -37,6 +37,8 @@ pub enum KeyStatus {
     Expired,
     /// The reviewer marked a hire.
     Hired,
+    /// The reviewer decided against the candidate.
+    Rejected,
 }
 
 impl KeyStatus {
@@ -48,6 +50,7 @@ impl KeyStatus {
             KeyStatus::Completed => "completed",
             KeyStatus::Expired => "expired",
             KeyStatus::Hired => "hired",
+            KeyStatus::Rejected => "rejected",
         }
     }
 
@@ -58,19 +61,47 @@ impl KeyStatus {
             "active" => Some(KeyStatus::Active),
             "completed" => Some(KeyStatus::Completed),
             "hired" => Some(KeyStatus::Hired),
+            "rejected" => Some(KeyStatus::Rejected),
             _ => None,
         }
     }
 
-    /// Whether sessions of keys in this status belong to their assessment's cohort (spec §7): the candidate is
-    /// done, one way or another.
+    /// Whether sessions of keys in this status belong to their assessment's cohort (spec §7, §10.1): the
+    /// candidate is done, one way or another.
     pub fn in_cohort(self) -> bool {
-        matches!(self, KeyStatus::Completed | KeyStatus::Expired | KeyStatus::Hired)
+        matches!(
+            self,
+            KeyStatus::Completed | KeyStatus::Expired | KeyStatus::Hired | KeyStatus::Rejected
+        )
+    }
+
+    /// Whether the reviewer has decided on the candidate (hired or rejected).
+    pub fn is_decision(self) -> bool {
+        matches!(self, KeyStatus::Hired | KeyStatus::Rejected)
+    }
+
+    /// Whether the candidate's part is over: completed, or decided on by a reviewer. Such a key cannot be
+    /// redeemed again.
+    pub fn is_finished(self) -> bool {
+        matches!(self, KeyStatus::Completed) || self.is_decision()
     }
 
     /// Every status a key can be stored with (`expired` is derived, never stored).
-    pub const STORED: [KeyStatus; 4] =
-        [KeyStatus::Pending, KeyStatus::Active, KeyStatus::Completed, KeyStatus::Hired];
+    pub const STORED: [KeyStatus; 5] = [
+        KeyStatus::Pending,
+        KeyStatus::Active,
+        KeyStatus::Completed,
+        KeyStatus::Hired,
+        KeyStatus::Rejected,
+    ];
+
+    /// The statuses a reviewer may set with `PATCH /v1/assessments/:id/keys/:keyId` (spec §8, §10.1).
+    pub const DECISIONS: [KeyStatus; 2] = [KeyStatus::Hired, KeyStatus::Rejected];
+
+    /// The decision named `text` (`hired` or `rejected`), if it is one.
+    pub fn parse_decision(text: &str) -> Option<Self> {
+        Self::DECISIONS.into_iter().find(|status| status.as_str() == text)
+    }
 
     /// The stored statuses that read as [`KeyStatus::Expired`] once `expiresAt` has passed.
     pub fn expires(self) -> bool {
@@ -297,12 +328,6 @@ fn optional_strings(
         .collect()
 }
 
-fn looks_like_email(text: &str) -> bool {
-    text.split_once('@').is_some_and(|(local, domain)| {
-        !local.is_empty() && domain.contains('.') && !text.contains(' ')
-    })
-}
-
 /// Validates `POST /v1/candidate/redeem`: `{key, candidateName?}`. Returns the canonical key, or `None` for a
 /// value that cannot be a key (answered like an unknown key), and the name.
 pub fn parse_redeem_request(
@@ -340,6 +365,20 @@ mod tests {
             }
             Ok(())
         }
+    }
+
+    #[test]
+    fn decided_keys_are_in_the_cohort_and_stored_statuses_round_trip() {
+        for status in KeyStatus::STORED {
+            assert_eq!(KeyStatus::parse_stored(status.as_str()), Some(status));
+        }
+        assert_eq!(KeyStatus::parse_stored("expired"), None, "expired is derived, never stored");
+        let (always, once_expired) = cohort_rule();
+        assert_eq!(always, ["completed", "hired", "rejected"]);
+        assert_eq!(once_expired, ["pending", "active"]);
+        assert_eq!(KeyStatus::parse_decision("rejected"), Some(KeyStatus::Rejected));
+        assert_eq!(KeyStatus::parse_decision("completed"), None);
+        assert!(KeyStatus::Rejected.is_finished() && !KeyStatus::Active.is_finished());
     }
 
     #[test]
@@ -386,6 +425,8 @@ mod tests {
         assert_eq!(key.status_at(now), KeyStatus::Completed);
         key.stored_status = KeyStatus::Hired;
         assert_eq!(key.status_at(now + Duration::days(9)), KeyStatus::Hired);
+        key.stored_status = KeyStatus::Rejected;
+        assert_eq!(key.status_at(now + Duration::days(9)), KeyStatus::Rejected);
         assert!(!key.authenticates_at(now));
     }
 

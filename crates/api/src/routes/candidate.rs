@@ -117,7 +117,9 @@ async fn redeem(state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResp
             };
             match candidate.status_at(now) {
                 KeyStatus::Expired => return Ok(Redeemed::Refused),
-                KeyStatus::Completed | KeyStatus::Hired => return Ok(Redeemed::AlreadyCompleted),
+                KeyStatus::Completed | KeyStatus::Hired | KeyStatus::Rejected => {
+                    return Ok(Redeemed::AlreadyCompleted)
+                }
                 KeyStatus::Pending => {
                     // A concurrent redeem may have activated it first; either way it is active now.
                     candidate_keys::activate(

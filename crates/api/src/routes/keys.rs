@@ -1,4 +1,4 @@
-//! Candidate keys (spec §8): issue, list, revoke, mark a hire, and the org-wide candidate list.
+//! Candidate keys (spec §8): issue, list, revoke, hire or reject, and the org-wide candidate list.
 
 use actix_web::http::Method;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -54,16 +54,16 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
         Endpoint::new(
             Method::PATCH,
             "/v1/assessments/{id}/keys/{keyId}",
-            "markKeyHired",
-            "Mark a candidate as hired",
+            "decideKey",
+            "Mark a candidate hired or rejected",
             Access::Reviewer(Scope::Write),
-            |route| route.to(mark_hired),
+            |route| route.to(decide),
         )
         .body(
             json!({
                 "type": "object",
                 "required": ["status"],
-                "properties": {"status": {"const": KeyStatus::Hired.as_str()}},
+                "properties": {"status": {"enum": KeyStatus::DECISIONS.map(KeyStatus::as_str)}},
             }),
             json!({"status": KeyStatus::Hired.as_str()}),
         )
@@ -267,27 +267,29 @@ async fn revoke_key(
     Ok(HttpResponse::Ok().json(OkIdBody { ok: true, id: revoked_id }))
 }
 
-async fn mark_hired(
+/// A reviewer's decision on a candidate: `{"status": "hired"}` or `{"status": "rejected"}`, from any status.
+async fn decide(
     principal: Principal,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let org_id = principal.org_id().clone();
-    match json_body(&body)?.get("status") {
-        Some(Value::String(status)) if status == "hired" => {}
-        _ => {
-            return Err(ApiError::invalid_body(ValidationErrors::one(
+    let decision = json_body(&body)?
+        .get("status")
+        .and_then(Value::as_str)
+        .and_then(KeyStatus::parse_decision)
+        .ok_or_else(|| {
+            ApiError::invalid_body(ValidationErrors::one(
                 "status",
-                "the only status that can be set is \"hired\"",
-            )))
-        }
-    }
+                "must be \"hired\" or \"rejected\"",
+            ))
+        })?;
     let (assessment_id, key_id) = path.into_inner();
     let key = state
         .write(move |connection| {
             candidate_keys::get(connection, &org_id, &assessment_id, &key_id)?;
-            candidate_keys::set_status(connection, &key_id, KeyStatus::Hired)?;
+            candidate_keys::set_status(connection, &key_id, decision)?;
             candidate_keys::get(connection, &org_id, &assessment_id, &key_id)
         })
         .await
