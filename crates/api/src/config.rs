@@ -28,6 +28,10 @@ pub struct Settings {
     pub ip_rate_per_min: u32,
     /// Events per minute one credential may ingest (a batch costs its event count); 0 turns the limit off.
     pub ingest_rate_per_min: u32,
+    /// Where browsers reach the server (`TRACELINE_PUBLIC_URL`, e.g. `https://review.example.com`): the origin
+    /// cookie requests must come from, and, when it is `https://`, the sign-in cookie is `Secure`. Without it the
+    /// origin must match the request's `Host`.
+    pub public_url: Option<String>,
 }
 
 impl Settings {
@@ -40,6 +44,14 @@ impl Settings {
             batch_body_limit_bytes: DEFAULT_BATCH_BODY_LIMIT_BYTES,
             ip_rate_per_min: DEFAULT_IP_RATE_PER_MIN,
             ingest_rate_per_min: DEFAULT_INGEST_RATE_PER_MIN,
+            public_url: None,
         }
+    }
+}
+
+impl Settings {
+    /// Whether browsers reach the server over HTTPS, so cookies may be marked `Secure`.
+    pub fn served_over_https(&self) -> bool {
+        self.public_url.as_deref().is_some_and(|url| url.to_ascii_lowercase().starts_with("https://"))
     }
 }

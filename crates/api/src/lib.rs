@@ -13,10 +13,13 @@ pub mod credentials;
 mod dto;
 pub mod error;
 mod ip_limit;
+mod origin;
+pub mod password;
 pub mod principal;
 pub mod rate_limit;
 mod request;
 mod routes;
+mod sign_in;
 pub mod state;
 
 pub use app::{create_app, run};

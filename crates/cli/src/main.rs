@@ -8,6 +8,8 @@ use clap::{Args, Parser, Subcommand};
 use traceline_api::{commands, AppState, Settings};
 use traceline_storage::{Database, DatabaseUrl};
 
+mod user;
+
 #[derive(Parser)]
 #[command(name = "traceline", version, about = "Records AI-assisted coding sessions for reviewers")]
 struct Cli {
@@ -30,6 +32,13 @@ enum Command {
     Apikey {
         #[command(subcommand)]
         command: ApiKeyCommand,
+    },
+    /// Manage reviewer accounts of the web UI.
+    User {
+        #[command(subcommand)]
+        action: user::UserAction,
+        #[command(flatten)]
+        database: DatabaseArgs,
     },
     /// The candidate's side: start, install, hook, explain, flush, done, status.
     #[command(flatten)]
@@ -102,6 +111,10 @@ struct ServeArgs {
     /// Events per minute one candidate credential may ingest (a batch costs its event count); 0 turns it off.
     #[arg(long, env = "TRACELINE_INGEST_RATE_PER_MIN", default_value_t = traceline_api::config::DEFAULT_INGEST_RATE_PER_MIN)]
     ingest_rate_per_min: u32,
+    /// Where browsers reach the server, e.g. https://review.example.com: the origin the web UI's requests must
+    /// come from; https:// also marks the sign-in cookie Secure.
+    #[arg(long, env = "TRACELINE_PUBLIC_URL", value_parser = parse_public_url)]
+    public_url: Option<String>,
     #[command(flatten)]
     database: DatabaseArgs,
 }
@@ -122,8 +135,21 @@ fn main() -> anyhow::Result<ExitCode> {
                 .and_then(|database| commands::create_api_key(&database, &org, &scopes))
                 .and_then(|key| print_json(&key))
         }
+        Command::User { action, database } => migrated(&database)
+            .and_then(|database| user::run(action, &database))
+            .and_then(|created| print_json(&created)),
     };
     done.map(|()| ExitCode::SUCCESS)
+}
+
+/// `--public-url` must be an absolute http(s) URL.
+fn parse_public_url(text: &str) -> Result<String, String> {
+    let lower = text.to_ascii_lowercase();
+    let host = lower.strip_prefix("https://").or_else(|| lower.strip_prefix("http://"));
+    match host {
+        Some(host) if !host.is_empty() && !host.starts_with('/') => Ok(text.trim_end_matches('/').to_owned()),
+        _ => Err(format!("'{text}' is not an http:// or https:// URL")),
+    }
 }
 
 /// Operator commands migrate first, so `org create` works on a brand-new database file.
@@ -148,6 +174,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     settings.pool.connection_timeout = std::time::Duration::from_millis(args.db_connect_timeout_ms);
     settings.ip_rate_per_min = args.ip_rate_per_min;
     settings.ingest_rate_per_min = args.ingest_rate_per_min;
+    settings.public_url = args.public_url;
     let state = AppState::new(settings);
     let database = state.database.clone();
     let applied = actix_web::web::block(move || commands::migrate(&database)).await??;

@@ -1,5 +1,5 @@
 //! Candidate keys and the session tokens redeemed from them: issue, list, revoke, and the state changes of
-//! redeem, complete and hire. Revoked keys are never returned.
+//! redeem, complete, hire and reject. Revoked keys are never returned.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -173,7 +173,7 @@ pub fn revoke(
     Ok(())
 }
 
-/// Sets the stored status (used to mark a hire).
+/// Sets the stored status (a reviewer's decision: hired or rejected).
 pub fn set_status(
     connection: &mut AnyConnection,
     key_id: &str,

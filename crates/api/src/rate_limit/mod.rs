@@ -60,6 +60,7 @@
 //! Counts live in this process only. Several instances behind a load balancer each count alone, so the
 //! effective limit is the number of instances times the configured one (`docs/API-NOTES.md`).
 
+mod failures;
 mod limiter;
 
 use std::net::IpAddr;
@@ -69,6 +70,7 @@ use std::time::SystemTime;
 use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use actix_web::HttpResponse;
 
+pub use failures::{FailedAttempts, FAILURE_LIMIT, FAILURE_WINDOW};
 pub use limiter::{RateDecision, RateLimiter, WINDOW};
 
 const LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
@@ -84,6 +86,8 @@ pub struct Refused(pub RateDecision);
 pub struct RateLimits {
     ip: Option<RateLimiter>,
     ingest: Option<RateLimiter>,
+    /// Failed sign-ins per client address (spec §10.3); always on.
+    pub failed_sign_ins: FailedAttempts,
 }
 
 impl RateLimits {
@@ -92,6 +96,7 @@ impl RateLimits {
         Self {
             ip: NonZeroU32::new(ip_per_minute).map(RateLimiter::new),
             ingest: NonZeroU32::new(ingest_per_minute).map(RateLimiter::new),
+            failed_sign_ins: FailedAttempts::default(),
         }
     }
 

@@ -4,6 +4,7 @@
 //! Each resource module lists its [`Endpoint`]s; [`configure`] registers them, each wrapped in its access rule
 //! (`crate::access::enforce`), and `openapi` renders them. This is the only place that registers routes (the tidy test `routes_are_registered_by_the_table`).
 
+mod api_keys;
 mod assessments;
 mod candidate;
 mod docs;
@@ -15,6 +16,7 @@ mod openapi;
 mod review;
 mod sessions;
 mod timeline;
+mod users;
 
 use actix_web::http::Method;
 use actix_web::middleware::from_fn;
@@ -23,7 +25,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde_json::{json, Value};
 use traceline_domain::PageRule;
 
-use crate::access::enforce;
+use crate::access::{enforce, refuse_with_json};
 pub(crate) use crate::access::Access;
 
 /// A query parameter an endpoint reads.
@@ -187,6 +189,8 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
         assessments::endpoints(),
         keys::endpoints(),
         candidate::endpoints(),
+        users::endpoints(),
+        api_keys::endpoints(),
     ]
     .into_iter()
     .flatten()
@@ -211,7 +215,7 @@ pub(crate) fn configure(config: &mut web::ServiceConfig, batch_body_limit: usize
         for endpoint in group {
             let access = endpoint.access;
             let route = (endpoint.to)(web::route().method(endpoint.method))
-                .wrap(from_fn(move |request, next| enforce(access, request, next)));
+                .wrap(from_fn(move |request, next| enforce(access, refuse_with_json, request, next)));
             resource = resource.route(route);
         }
         config.service(resource);

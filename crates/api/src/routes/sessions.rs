@@ -138,7 +138,7 @@ async fn create_session(
     // A candidate's session belongs to its key and assessment, and becomes the key's session if it has none.
     let candidate = match &principal {
         Principal::Candidate(key) => Some((key.id.clone(), key.assessment_id.clone())),
-        Principal::Reviewer { .. } => None,
+        Principal::Reviewer(_) => None,
     };
     let record = NewSessionRecord {
         id: id.clone(),
