@@ -14,11 +14,13 @@ mod dto;
 pub mod error;
 mod ip_limit;
 mod origin;
+mod pages;
 pub mod password;
 pub mod principal;
 pub mod rate_limit;
 mod request;
 mod routes;
+mod security_headers;
 mod sign_in;
 pub mod state;
 

@@ -26,6 +26,10 @@ use serde_json::{json, Value};
 use traceline_domain::PageRule;
 
 use crate::access::{enforce, refuse_with_json};
+pub(crate) use assessments::assessment_not_found;
+pub(crate) use metrics::cohort_of;
+pub(crate) use sessions::session_filter;
+pub(crate) use timeline::read_visible_session;
 pub(crate) use crate::access::Access;
 
 /// A query parameter an endpoint reads.
