@@ -37,8 +37,6 @@ enum Command {
     User {
         #[command(subcommand)]
         action: user::UserAction,
-        #[command(flatten)]
-        database: DatabaseArgs,
     },
     /// The candidate's side: start, install, hook, explain, flush, done, status.
     #[command(flatten)]
@@ -73,7 +71,7 @@ enum ApiKeyCommand {
 }
 
 #[derive(Args)]
-struct DatabaseArgs {
+pub(crate) struct DatabaseArgs {
     /// A SQLite file path (or sqlite://PATH), or a postgres:// URL.
     #[arg(long, env = "DATABASE_URL", default_value = "traceline.db")]
     database_url: String,
@@ -135,7 +133,7 @@ fn main() -> anyhow::Result<ExitCode> {
                 .and_then(|database| commands::create_api_key(&database, &org, &scopes))
                 .and_then(|key| print_json(&key))
         }
-        Command::User { action, database } => migrated(&database)
+        Command::User { action } => migrated(action.database())
             .and_then(|database| user::run(action, &database))
             .and_then(|created| print_json(&created)),
     };

@@ -8,6 +8,8 @@ use clap::Subcommand;
 use traceline_api::commands::{self, UserCommand};
 use traceline_storage::Database;
 
+use crate::DatabaseArgs;
+
 /// `traceline user …`.
 #[derive(Subcommand)]
 pub(crate) enum UserAction {
@@ -26,13 +28,24 @@ pub(crate) enum UserAction {
         /// admin (also manages users and API keys) or reviewer.
         #[arg(long, default_value = "reviewer")]
         role: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
     },
+}
+
+impl UserAction {
+    /// The database the action works on.
+    pub(crate) fn database(&self) -> &DatabaseArgs {
+        match self {
+            UserAction::Create { database, .. } => database,
+        }
+    }
 }
 
 /// Runs the action against a migrated database; returns the JSON to print.
 pub(crate) fn run(action: UserAction, database: &Database) -> anyhow::Result<serde_json::Value> {
     match action {
-        UserAction::Create { org, email, name, role } => {
+        UserAction::Create { org, email, name, role, database: _ } => {
             let password = password_from_stdin()?;
             commands::create_user(
                 database,

@@ -210,7 +210,7 @@ impl Body {
     }
 }
 
-/// What a kind is called: a word for the kinds the view draws, the kind itself (`tool_result` → `tool result`)
+/// What a kind is called: a word for the kinds the view draws, the kind itself (`tool_result` → `Tool result`)
 /// for the others.
 fn label(kind: &str) -> String {
     match kind {
@@ -220,7 +220,13 @@ fn label(kind: &str) -> String {
         "file_create" => "New file".to_owned(),
         "test_run" => "Test run".to_owned(),
         "decision_event" => "Decision".to_owned(),
-        other => other.replace('_', " "),
+        "ai_response" => "AI response".to_owned(),
+        "ai_thought" => "AI reasoning".to_owned(),
+        other => {
+            let words = other.replace('_', " ");
+            let mut chars = words.chars();
+            chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or(words)
+        }
     }
 }
 

@@ -66,7 +66,7 @@ struct Header {
     session_id: String,
     candidate: String,
     assessment: Option<(String, String)>,
-    source: String,
+    source: Option<String>,
     /// `in progress` or `ended`.
     status: &'static str,
     started: String,
@@ -256,7 +256,7 @@ fn header(loaded: &Loaded, now: DateTime<Utc>) -> Header {
             .assessment_id
             .clone()
             .zip(loaded.assessment_title.clone()),
-        source: session.source_service.clone().unwrap_or_else(|| "unknown tool".to_owned()),
+        source: session.source_service.clone(),
         status: if session.ended_at.is_some() { "ended" } else { "in progress" },
         started: format::moment(session.started_at),
         ended: session.ended_at.map(format::moment),

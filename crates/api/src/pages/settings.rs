@@ -75,7 +75,7 @@ pub(super) async fn show(
         keys: found_keys
             .into_iter()
             .map(|key| KeyRow {
-                name: key.display_name(),
+                name: key.name.clone().unwrap_or_else(|| "Unnamed key".to_owned()),
                 prefix: key.prefix.clone().map(|prefix| format!("{prefix}…")).unwrap_or_else(|| "—".to_owned()),
                 scopes: key.scopes.names().join(", "),
                 created: format::moment(key.created_at),
