@@ -11,6 +11,7 @@
 
 mod harness;
 
+mod accounts;
 mod assessments;
 mod auth;
 mod candidate_access;
@@ -19,6 +20,7 @@ mod errors;
 mod ingest;
 mod metrics;
 mod openapi;
+mod pages;
 mod rate_limits;
 mod review;
 mod sessions_api;

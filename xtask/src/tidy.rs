@@ -254,9 +254,9 @@ fn relative(root: &Path, path: &Path) -> String {
     path.strip_prefix(root).unwrap_or(path).display().to_string()
 }
 
-/// The one module of `crates/api/src` allowed to register routes: the table that the OpenAPI document is
-/// rendered from too.
-const ROUTE_TABLE: &str = "crates/api/src/routes/mod.rs";
+/// The modules of `crates/api/src` allowed to register routes: the API's route table, which the OpenAPI document
+/// is rendered from too, and the web UI's page table. Each wraps every route it registers in its access rule.
+const ROUTE_TABLES: [&str; 2] = ["crates/api/src/routes/mod.rs", "crates/api/src/pages/mod.rs"];
 
 #[test]
 fn routes_are_registered_by_the_table() {
@@ -279,7 +279,7 @@ fn routes_are_registered_by_the_table() {
     let mut problems = Vec::new();
     for path in rust_files(&root) {
         let relative_path = relative(&root, &path);
-        if !relative_path.starts_with("crates/api/src") || relative_path == ROUTE_TABLE {
+        if !relative_path.starts_with("crates/api/src") || ROUTE_TABLES.contains(&relative_path.as_str()) {
             continue;
         }
         let text = fs::read_to_string(&path).unwrap();
@@ -293,8 +293,9 @@ fn routes_are_registered_by_the_table() {
     }
     assert!(
         problems.is_empty(),
-        "routes are registered only by the table in {ROUTE_TABLE} (an `Endpoint` in a routes module), so \
-         the OpenAPI document describes every one of them:\n  {}",
+        "routes are registered only by the tables in {} (an `Endpoint` in a routes module, or a `Page`), so \
+         the OpenAPI document describes every API route and every route has its access rule:\n  {}",
+        ROUTE_TABLES.join(" and "),
         problems.join("\n  ")
     );
 }
