@@ -10,6 +10,7 @@ use actix_web::middleware::{from_fn, ErrorHandlerResponse, ErrorHandlers, Logger
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use serde_json::json;
 
+use crate::client_address::ClientAddress;
 use crate::error::ApiError;
 use crate::ip_limit;
 use crate::request;
@@ -40,7 +41,13 @@ pub fn create_app(
         // Outside the error handlers, whose rewritten bodies would drop the x-ratelimit-* headers.
         .wrap(from_fn(ip_limit::limit_by_ip))
         // Outermost, so the log line shows the response the client really got.
-        .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
+        .wrap(Logger::new("%{client}xi \"%r\" %s %b %Dms").custom_request_replace(
+            "client",
+            |request| {
+                ClientAddress::of(request.request())
+                    .map_or_else(|| "-".to_owned(), |client| client.to_string())
+            },
+        ))
 }
 
 /// How long in-flight requests may take to finish after a stop signal before their connections are dropped. A

@@ -2,6 +2,8 @@
 
 use traceline_storage::{DatabaseUrl, PoolSettings};
 
+use crate::client_address::TrustedProxies;
+
 /// Default request body limit: 1 MiB (spec §1).
 pub const DEFAULT_BODY_LIMIT_BYTES: usize = 1024 * 1024;
 /// Default body limit of the batch ingest route: 8 MiB (spec §4).
@@ -28,6 +30,8 @@ pub struct Settings {
     pub ip_rate_per_min: u32,
     /// Events per minute one credential may ingest (a batch costs its event count); 0 turns the limit off.
     pub ingest_rate_per_min: u32,
+    /// Reverse proxies whose `X-Forwarded-For` / `Forwarded` headers name the client; none by default.
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl Settings {
@@ -40,6 +44,7 @@ impl Settings {
             batch_body_limit_bytes: DEFAULT_BATCH_BODY_LIMIT_BYTES,
             ip_rate_per_min: DEFAULT_IP_RATE_PER_MIN,
             ingest_rate_per_min: DEFAULT_INGEST_RATE_PER_MIN,
+            trusted_proxies: TrustedProxies::default(),
         }
     }
 }
