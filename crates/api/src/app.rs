@@ -56,7 +56,8 @@ const SHUTDOWN_TIMEOUT_SECS: u64 = 30;
 
 /// Serves the app on an already bound listener (tests bind port 0). Stops gracefully on SIGTERM or SIGINT:
 /// the listener closes at once, in-flight requests finish (their connections are closed after the answer),
-/// then the process exits.
+/// then the process exits. Call it inside the actix runtime (`actix_web::rt::System`): it installs the signal
+/// handlers there before returning.
 pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     // Blocking threads only ever wait on a database connection, so many more of them than connections buy
     // nothing but memory: each brings a stack and, under glibc, a malloc arena of its own. actix's default is
@@ -73,14 +74,17 @@ pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     Ok(server)
 }
 
-/// Resolves on the first SIGTERM or SIGINT.
+/// Resolves on the first SIGTERM or SIGINT. The handlers are installed when this is called, not when the future
+/// is first polled, so a signal sent as soon as [`run`] has returned (by a script that waited for the listening
+/// line) is already caught rather than killing the process.
 #[cfg(unix)]
-async fn stop_signal() {
+fn stop_signal() -> impl std::future::Future<Output = ()> {
     use actix_web::rt::signal::unix::{signal, SignalKind};
     use std::task::Poll;
 
-    let (mut terminate, mut interrupt) =
-        match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+    let handlers = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()));
+    async move {
+        let (mut terminate, mut interrupt) = match handlers {
             (Ok(terminate), Ok(interrupt)) => (terminate, interrupt),
             (Err(error), _) | (_, Err(error)) => {
                 // Without handlers the signals keep their default action: the process ends at once.
@@ -90,15 +94,16 @@ async fn stop_signal() {
                 return std::future::pending().await;
             }
         };
-    std::future::poll_fn(|cx| {
-        if terminate.poll_recv(cx).is_ready() || interrupt.poll_recv(cx).is_ready() {
-            Poll::Ready(())
-        } else {
-            Poll::Pending
-        }
-    })
-    .await;
-    log::info!("stop signal received: closing the listener, finishing in-flight requests");
+        std::future::poll_fn(|cx| {
+            if terminate.poll_recv(cx).is_ready() || interrupt.poll_recv(cx).is_ready() {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        })
+        .await;
+        log::info!("stop signal received: closing the listener, finishing in-flight requests");
+    }
 }
 
 /// Resolves on Ctrl-C.

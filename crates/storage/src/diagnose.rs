@@ -175,19 +175,18 @@ fn check_sqlite(path: &str) -> Result<(), DatabaseProblem> {
     let mut connection = SqliteConnection::establish(path)
         .map_err(|error| why_sqlite_cannot_open(file, &error.to_string()))?;
     // What serving needs: the pragmas every connection sets, a read of the schema (the first read of the file's
-    // header), and a write lock (SQLite opens a file it may not write read-only, without a word).
+    // header), and a write, rolled back. SQLite opens a file it may not write read-only without a word, and
+    // even takes the write lock; only a write itself fails.
     let statements = [
         "PRAGMA busy_timeout = 5000;",
         "PRAGMA journal_mode = WAL;",
         "SELECT COUNT(*) FROM sqlite_master;",
-        "BEGIN IMMEDIATE; ROLLBACK;",
+        "BEGIN IMMEDIATE; CREATE TABLE traceline_write_check (probe INTEGER);",
     ];
-    for statement in statements {
-        connection
-            .batch_execute(statement)
-            .map_err(|error| sqlite_problem(file, &error.to_string()))?;
-    }
-    Ok(())
+    let outcome = statements.iter().try_for_each(|statement| connection.batch_execute(statement));
+    // Never kept, whether the write went through or not.
+    let _ = connection.batch_execute("ROLLBACK;");
+    outcome.map_err(|error| sqlite_problem(file, &error.to_string()))
 }
 
 /// SQLite says only "unable to open database file"; the file system says why.

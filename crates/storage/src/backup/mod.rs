@@ -128,6 +128,17 @@ impl BackupError {
         }
     }
 
+    /// The same finding, about the file the operator named rather than the temporary copy it was made on.
+    fn about(self, named: &Path) -> Self {
+        let path = named.to_path_buf();
+        match self {
+            BackupError::NotADatabase { .. } => BackupError::NotADatabase { path },
+            BackupError::NotTraceline { .. } => BackupError::NotTraceline { path },
+            BackupError::Damaged { findings, .. } => BackupError::Damaged { path, findings },
+            other => other,
+        }
+    }
+
     fn io(path: &Path, action: &'static str, source: io::Error) -> Self {
         BackupError::Io { path: path.to_path_buf(), action, source }
     }

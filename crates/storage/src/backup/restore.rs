@@ -44,7 +44,7 @@ pub fn restore(
     // of a stopped server's files) comes over whole, and the backup itself is only read.
     let incoming = partial_file(&directory, database)?;
     copy_consistently(backup, Access::ReadOnly, incoming.path())?;
-    let contents = inspect(incoming.path())?;
+    let contents = inspect(incoming.path()).map_err(|error| error.about(backup))?;
     refuse_unknown_migrations(backup, &contents)?;
     let previous = match fs::metadata(database) {
         Ok(current) => {

@@ -25,7 +25,7 @@ pub fn snapshot(database: &Path, destination: &Path) -> Result<Contents, BackupE
     let _lock = DatabaseLock::shared(database)?;
     let partial = partial_file(&directory, destination)?;
     copy_consistently(database, Access::ReadWrite, partial.path())?;
-    let contents = inspect(partial.path())?;
+    let contents = inspect(partial.path()).map_err(|error| error.about(database))?;
     persist(partial, destination, &directory)?;
     Ok(contents)
 }
