@@ -8,8 +8,11 @@
     reason = "a test fails by panicking, with the expectation as its message"
 )]
 
+mod backup;
 mod capture;
+mod instances;
 mod operator;
+mod proxy;
 mod startup;
 #[path = "../support/mod.rs"]
 #[expect(dead_code, reason = "the reliability tests use the rest of the shared support")]

@@ -166,6 +166,16 @@ impl Client {
         (reply.status, reply.body)
     }
 
+    /// A DELETE with a reviewer key that must reach the server.
+    pub(crate) fn delete(&self, path: &str, key: &str) -> (u16, Value) {
+        let request = self
+            .agent
+            .delete(format!("{}{path}", self.base_url))
+            .header("Authorization", format!("Bearer {key}"));
+        let reply = Self::finish(request.call()).expect("the request reaches the server");
+        (reply.status, reply.body)
+    }
+
     /// A GET whose transport failure is the caller's to judge.
     pub(crate) fn try_get(&self, path: &str, key: Option<&str>) -> Result<Reply, ureq::Error> {
         let mut request = self.agent.get(format!("{}{path}", self.base_url));
