@@ -31,7 +31,9 @@ pub fn create_app(
 > {
     let body_limit = state.settings.body_limit_bytes;
     let batch_body_limit = state.settings.batch_body_limit_bytes;
+    let trusted_proxies = web::Data::new(state.settings.trusted_proxies.clone());
     App::new()
+        .app_data(trusted_proxies)
         .app_data(web::Data::new(state))
         .app_data(web::PayloadConfig::new(body_limit))
         .configure(|config| routes::configure(config, batch_body_limit))

@@ -26,22 +26,21 @@ use actix_web::{web, HttpMessage, HttpRequest};
 
 pub use trusted::TrustedProxies;
 
-use crate::state::AppState;
-
 /// The resolved address of the client that sent a request. IPv4-mapped IPv6 addresses are given as IPv4.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ClientAddress(IpAddr);
 
 impl ClientAddress {
     /// The client address of `request`, resolved once and remembered in its extensions. `None` only for a
-    /// request with no TCP peer (built in a test). Without an `AppState` (so without trusted proxies), the peer.
+    /// request with no TCP peer (built in a test). The trusted proxies are the app's `web::Data<TrustedProxies>`
+    /// (`create_app` registers `Settings::trusted_proxies`); without it, the peer.
     pub fn of(request: &HttpRequest) -> Option<Self> {
         if let Some(known) = request.extensions().get::<ClientAddress>() {
             return Some(*known);
         }
         let peer = request.peer_addr()?.ip();
-        let address = match request.app_data::<web::Data<AppState>>() {
-            Some(state) => Self::resolve(peer, request, &state.settings.trusted_proxies),
+        let address = match request.app_data::<web::Data<TrustedProxies>>() {
+            Some(trusted) => Self::resolve(peer, request, trusted),
             None => ClientAddress(peer.to_canonical()),
         };
         request.extensions_mut().insert(address);

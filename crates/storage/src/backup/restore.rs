@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use diesel::connection::SimpleConnection;
 
-use super::snapshot::copy_consistently;
-use super::sqlite_file::{inspect, open_existing, Access, Contents};
-use super::{directory_of, partial_file, persist, require_database, same_file, BackupError};
+use super::copy::{check_paths, checked_copy};
+use super::files::persist;
+use super::sqlite_file::{open_existing, Access, Contents};
+use super::BackupError;
 use crate::lock::DatabaseLock;
 use crate::migrations;
 
@@ -33,29 +34,23 @@ pub fn restore(
     database: &Path,
     now: DateTime<Utc>,
 ) -> Result<Restored, BackupError> {
-    require_database(backup)?;
-    let directory = directory_of(database)?;
-    if same_file(backup, database) {
-        return Err(BackupError::SameFile { path: backup.to_path_buf() });
-    }
+    let directory = check_paths(backup, database)?;
     let _lock = DatabaseLock::exclusive(database)?;
     // The copy beside the database is what gets checked and renamed, so what was checked is what is served. It
     // is made by SQLite rather than byte for byte, so a backup file with a write-ahead log of its own (a copy
     // of a stopped server's files) comes over whole, and the backup itself is only read.
-    let incoming = partial_file(&directory, database)?;
-    copy_consistently(backup, Access::ReadOnly, incoming.path())?;
-    let contents = inspect(incoming.path()).map_err(|error| error.about(backup))?;
-    refuse_unknown_migrations(backup, &contents)?;
+    let copy = checked_copy(backup, Access::ReadOnly, &directory, database)?;
+    refuse_unknown_migrations(backup, &copy.contents)?;
     let previous = match fs::metadata(database) {
         Ok(current) => {
-            keep_ownership(&current, incoming.path());
+            keep_ownership(&current, copy.file.path());
             Some(set_aside(database, now)?)
         }
         Err(error) if error.kind() == io::ErrorKind::NotFound => None,
         Err(error) => return Err(BackupError::io(database, "read", error)),
     };
-    persist(incoming, database, &directory)?;
-    Ok(Restored { contents, previous })
+    persist(copy.file, database, &directory)?;
+    Ok(Restored { contents: copy.contents, previous })
 }
 
 /// An older backup is fine (the server migrates it when it starts); a newer one would meet a binary that does
