@@ -1,7 +1,7 @@
 //! `traceline backup` and `traceline restore`: the SQLite database's own backups. On PostgreSQL they refuse and
 //! name the tools that do the job there.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde_json::json;
 use traceline_storage::backup::{self, BackupError, Contents};
@@ -19,7 +19,11 @@ pub(crate) fn backup(args: &BackupArgs) -> anyhow::Result<()> {
     )?;
     let contents =
         backup::snapshot(&database, &args.to).map_err(|error| explain(error, Side::Backup))?;
-    print_json(&json!({"backup": args.to, "database": database, "contents": described(&contents)}))
+    print_json(&json!({
+        "backup": shown(&args.to),
+        "database": shown(&database),
+        "contents": described(&contents),
+    }))
 }
 
 /// `traceline restore --from PATH`: prints what the database now holds, and where the replaced one was kept.
@@ -31,9 +35,9 @@ pub(crate) fn restore(args: &RestoreArgs) -> anyhow::Result<()> {
     let restored = backup::restore(&args.from, &database, chrono::Utc::now())
         .map_err(|error| explain(error, Side::Restore))?;
     print_json(&json!({
-        "restored": database,
-        "from": args.from,
-        "previous": restored.previous,
+        "restored": shown(&database),
+        "from": shown(&args.from),
+        "previous": restored.previous.as_deref().map(shown),
         "contents": described(&restored.contents),
     }))
 }
@@ -50,6 +54,11 @@ fn sqlite_file(database: &DatabaseArgs, postgres_tool: &str) -> Result<PathBuf, 
             format!("Use PostgreSQL's own tools: {postgres_tool}. See docs/DEPLOY.md."),
         )),
     }
+}
+
+/// A path as JSON text; serde refuses paths that are not UTF-8, and the command must not fail for that.
+fn shown(path: &Path) -> String {
+    path.to_string_lossy().into_owned()
 }
 
 fn described(contents: &Contents) -> serde_json::Value {
