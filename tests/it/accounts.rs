@@ -8,7 +8,9 @@ use serde_json::json;
 use crate::harness::{on_both_backends, same_origin, TestApp, TestBackend, HOST};
 use crate::ingest::{candidate, envelope};
 
-async fn the_cookie_authenticates_the_api_and_writes_must_come_from_the_same_origin(backend: TestBackend) {
+async fn the_cookie_authenticates_the_api_and_writes_must_come_from_the_same_origin(
+    backend: TestBackend,
+) {
     let app = TestApp::new(backend);
     let org = app.org("Acme");
     app.user(&org, "ada@acme.test", "reviewer");
@@ -54,10 +56,18 @@ async fn the_cookie_authenticates_the_api_and_writes_must_come_from_the_same_ori
     let both = TestRequest::get()
         .uri("/v1/assessments")
         .insert_header((header::COOKIE, cookie.as_str()))
-        .insert_header((header::AUTHORIZATION, "Bearer psk_live_0000000000000000000000000000000000000000"));
+        .insert_header((
+            header::AUTHORIZATION,
+            "Bearer psk_live_0000000000000000000000000000000000000000",
+        ));
     app.call(both).await.expect(401);
 
-    let signed_out = app.raw(same_origin(TestRequest::post().uri("/logout")).insert_header((header::COOKIE, cookie.as_str()))).await;
+    let signed_out = app
+        .raw(
+            same_origin(TestRequest::post().uri("/logout"))
+                .insert_header((header::COOKIE, cookie.as_str())),
+        )
+        .await;
     assert_eq!(signed_out.status, StatusCode::SEE_OTHER);
     assert!(signed_out.header("set-cookie").is_some_and(|c| c.contains("Max-Age=0")));
     app.get("/v1/assessments", &cookie).await.expect(401);
@@ -68,7 +78,8 @@ async fn sign_in_checks_the_password_and_says_the_same_for_every_failure(backend
     let org = app.org("Acme");
     let ada = app.user(&org, "ada@acme.test", "admin");
     let wrong_password = app.form("/login", "email=ada@acme.test&password=not+it+at+all").await;
-    let wrong_email = app.form("/login", "email=nobody@acme.test&password=correct horse battery staple").await;
+    let wrong_email =
+        app.form("/login", "email=nobody@acme.test&password=correct horse battery staple").await;
     assert_eq!(wrong_password.status, StatusCode::UNAUTHORIZED);
     assert_eq!(wrong_email.status, StatusCode::UNAUTHORIZED);
     assert!(wrong_password.text.contains("Wrong email or password."));
@@ -80,7 +91,12 @@ async fn sign_in_checks_the_password_and_says_the_same_for_every_failure(backend
     assert!(wrong_email.header("set-cookie").is_none());
 
     let cookie = app.sign_in("ADA@acme.test ").await;
-    let response = app.form("/login", "email=ada@acme.test&password=correct horse battery staple&next=//evil.test").await;
+    let response = app
+        .form(
+            "/login",
+            "email=ada@acme.test&password=correct horse battery staple&next=//evil.test",
+        )
+        .await;
     assert_eq!(response.header("location"), Some("/"), "never sent to another site");
     let set_cookie = response.header("set-cookie").unwrap().to_owned();
     for flag in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=604800"] {
@@ -93,13 +109,20 @@ async fn sign_in_checks_the_password_and_says_the_same_for_every_failure(backend
         .insert_header((header::ORIGIN, "http://evil.test"))
         .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
         .set_payload("email=ada%40acme.test&password=correct+horse+battery+staple");
-    assert_eq!(app.raw(cross).await.status, StatusCode::FORBIDDEN, "no signing in from another site");
+    assert_eq!(
+        app.raw(cross).await.status,
+        StatusCode::FORBIDDEN,
+        "no signing in from another site"
+    );
 
     // Disabling ends every sign-in at once; the right password then says the account is disabled.
     let admin_key = org.key.clone();
-    app.patch(&format!("/v1/users/{ada}"), &admin_key, &json!({"disabled": true})).await.expect(200);
+    app.patch(&format!("/v1/users/{ada}"), &admin_key, &json!({"disabled": true}))
+        .await
+        .expect(200);
     app.get("/v1/assessments", &cookie).await.expect(401);
-    let disabled = app.form("/login", "email=ada@acme.test&password=correct horse battery staple").await;
+    let disabled =
+        app.form("/login", "email=ada@acme.test&password=correct horse battery staple").await;
     assert_eq!(disabled.status, StatusCode::FORBIDDEN);
     assert!(disabled.text.contains("disabled"));
 }
@@ -141,14 +164,19 @@ async fn admins_manage_users_and_reviewers_do_not(backend: TestBackend) {
     assert_eq!(created.headers.get("cache-control").unwrap(), "no-store");
     let created = created.expect(201);
     assert_eq!(created["user"]["email"], "grace@acme.test");
-    assert_eq!((created["user"]["name"].as_str(), created["user"]["role"].as_str()), (Some("grace"), Some("reviewer")));
+    assert_eq!(
+        (created["user"]["name"].as_str(), created["user"]["role"].as_str()),
+        (Some("grace"), Some("reviewer"))
+    );
     let password = created["password"].as_str().unwrap();
     assert!(password.len() >= 12);
     assert!(created["user"].get("passwordHash").is_none());
     app.post("/v1/users", &admin, &json!({"email": "grace@acme.test"})).await.expect(409);
     let other = app.org("Globex");
     app.post("/v1/users", &other.key, &json!({"email": "grace@acme.test"})).await.expect(409);
-    let bad = app.post("/v1/users", &admin, &json!({"email": "x", "role": "owner", "password": "short"})).await;
+    let bad = app
+        .post("/v1/users", &admin, &json!({"email": "x", "role": "owner", "password": "short"}))
+        .await;
     assert_eq!(bad.code(), "invalid_body");
     bad.expect(400);
 
@@ -159,10 +187,15 @@ async fn admins_manage_users_and_reviewers_do_not(backend: TestBackend) {
     assert_eq!(listed["users"].as_array().unwrap().len(), 3);
     app.patch(&format!("/v1/users/{ada}"), &admin, &json!({"disabled": true})).await.expect(409);
     app.patch(&format!("/v1/users/{ada}"), &admin, &json!({"role": "reviewer"})).await.expect(409);
-    app.patch(&format!("/v1/users/{ada}"), &other.key, &json!({"disabled": true})).await.expect(404);
+    app.patch(&format!("/v1/users/{ada}"), &other.key, &json!({"disabled": true}))
+        .await
+        .expect(404);
     app.patch("/v1/users/nobody", &admin, &json!({"disabled": true})).await.expect(404);
     let grace = created["user"]["id"].as_str().unwrap();
-    let promoted = app.patch(&format!("/v1/users/{grace}"), &admin, &json!({"role": "admin"})).await.expect(200);
+    let promoted = app
+        .patch(&format!("/v1/users/{grace}"), &admin, &json!({"role": "admin"}))
+        .await
+        .expect(200);
     assert_eq!(promoted["user"]["role"], "admin");
 }
 
@@ -173,15 +206,29 @@ async fn users_change_their_own_password_and_other_sign_ins_end(backend: TestBac
     let here = app.sign_in("ada@acme.test").await;
     let elsewhere = app.sign_in("ada@acme.test").await;
     let path = "/v1/me/password";
-    let wrong = app.post(path, &here, &json!({"currentPassword": "nope", "newPassword": "a much longer passphrase"})).await;
+    let wrong = app
+        .post(
+            path,
+            &here,
+            &json!({"currentPassword": "nope", "newPassword": "a much longer passphrase"}),
+        )
+        .await;
     assert_eq!(wrong.body["details"][0]["path"], "currentPassword");
     wrong.expect(400);
-    app.post(path, &here, &json!({"currentPassword": crate::harness::PASSWORD, "newPassword": "short"}))
-        .await
-        .expect(400);
-    app.post(path, &org.key, &json!({"currentPassword": "x", "newPassword": "a much longer passphrase"}))
-        .await
-        .expect(403);
+    app.post(
+        path,
+        &here,
+        &json!({"currentPassword": crate::harness::PASSWORD, "newPassword": "short"}),
+    )
+    .await
+    .expect(400);
+    app.post(
+        path,
+        &org.key,
+        &json!({"currentPassword": "x", "newPassword": "a much longer passphrase"}),
+    )
+    .await
+    .expect(403);
     app.post(path, &here, &json!({"currentPassword": crate::harness::PASSWORD, "newPassword": "a much longer passphrase"}))
         .await
         .expect(200);
@@ -196,7 +243,8 @@ async fn users_change_their_own_password_and_other_sign_ins_end(backend: TestBac
 async fn api_keys_are_listed_without_secrets_and_revoked_at_once(backend: TestBackend) {
     let app = TestApp::new(backend);
     let org = app.org("Acme");
-    let created = app.post("/v1/api-keys", &org.key, &json!({"name": "Dashboard", "scopes": ["read"]})).await;
+    let created =
+        app.post("/v1/api-keys", &org.key, &json!({"name": "Dashboard", "scopes": ["read"]})).await;
     assert_eq!(created.headers.get("cache-control").unwrap(), "no-store");
     let created = created.expect(201);
     let secret = created["key"].as_str().unwrap().to_owned();
@@ -207,7 +255,13 @@ async fn api_keys_are_listed_without_secrets_and_revoked_at_once(backend: TestBa
     app.get("/v1/sessions", &secret).await.expect(200);
     let listed = app.get("/v1/api-keys", &secret).await.expect(200);
     assert!(!listed.to_string().contains(&secret), "never the key itself");
-    let entry = listed["apiKeys"].as_array().unwrap().iter().find(|key| key["id"] == id.as_str()).unwrap().clone();
+    let entry = listed["apiKeys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|key| key["id"] == id.as_str())
+        .unwrap()
+        .clone();
     assert!(entry["lastUsedAt"].is_string(), "its use was recorded: {entry}");
     app.post("/v1/api-keys", &secret, &json!({"scopes": ["read"]})).await.expect(403);
     app.post("/v1/api-keys", &org.key, &json!({"scopes": ["admin"]})).await.expect(400);
@@ -223,19 +277,29 @@ async fn api_keys_are_listed_without_secrets_and_revoked_at_once(backend: TestBa
 async fn scores_are_kept_per_reviewer_and_name_who_gave_them(backend: TestBackend) {
     let app = TestApp::new(backend);
     let (org, key) = candidate(&app).await;
-    app.post("/v1/hooks/ingest", &key, &envelope("s", "prompt", "2026-04-01T10:00:00Z", json!({"text": "x"})))
-        .await
-        .expect(201);
+    app.post(
+        "/v1/hooks/ingest",
+        &key,
+        &envelope("s", "prompt", "2026-04-01T10:00:00Z", json!({"text": "x"})),
+    )
+    .await
+    .expect(201);
     app.user(&org, "ada@acme.test", "reviewer");
     let ada = app.sign_in("ada@acme.test").await;
     let path = "/v1/sessions/s/scores";
     app.post(path, &ada, &json!([{"dimension": "code_quality", "score": 4}])).await.expect(201);
     app.post(path, &org.key, &json!([{"dimension": "code_quality", "score": 2}])).await.expect(201);
-    let again = app.post(path, &ada, &json!([{"dimension": "code_quality", "score": 5, "notes": "tidy"}])).await.expect(201);
+    let again = app
+        .post(path, &ada, &json!([{"dimension": "code_quality", "score": 5, "notes": "tidy"}]))
+        .await
+        .expect(201);
     let scores = again["scores"].as_array().unwrap();
     assert_eq!(scores.len(), 2, "one per reviewer: {again}");
     let by = |kind: &str| scores.iter().find(|score| score["scoredBy"]["type"] == kind).unwrap();
-    assert_eq!((by("user")["score"].clone(), by("user")["scoredBy"]["name"].clone()), (json!(5), json!("ada")));
+    assert_eq!(
+        (by("user")["score"].clone(), by("user")["scoredBy"]["name"].clone()),
+        (json!(5), json!("ada"))
+    );
     assert_eq!(by("apiKey")["score"], 2);
     assert!(by("apiKey")["scoredBy"]["name"].as_str().unwrap().starts_with("API key psk_live_"));
 }
@@ -249,9 +313,13 @@ async fn a_rejected_candidate_is_in_the_cohort_and_cannot_redeem_again(backend: 
         let redeemed = app.redeem(key["key"].as_str().unwrap()).await;
         let token = redeemed["sessionToken"].as_str().unwrap();
         let session = redeemed["sessionId"].as_str().unwrap();
-        app.post("/v1/hooks/ingest", token, &envelope(session, "prompt", "2026-04-01T10:00:00Z", json!({"text": "x"})))
-            .await
-            .expect(201);
+        app.post(
+            "/v1/hooks/ingest",
+            token,
+            &envelope(session, "prompt", "2026-04-01T10:00:00Z", json!({"text": "x"})),
+        )
+        .await
+        .expect(201);
     }
     let first = &keys[0];
     let path = format!("/v1/assessments/{assessment}/keys/{}", first["id"].as_str().unwrap());
@@ -262,10 +330,19 @@ async fn a_rejected_candidate_is_in_the_cohort_and_cannot_redeem_again(backend: 
     assert_eq!(rejected["key"]["status"], "rejected");
     let second = format!("/v1/assessments/{assessment}/keys/{}", keys[1]["id"].as_str().unwrap());
     app.patch(&second, &org.key, &json!({"status": "hired"})).await.expect(200);
-    let cohort = app.get(&format!("/v1/assessments/{assessment}/cohort-stats"), &org.key).await.expect(200);
-    assert_eq!(cohort["cohortStats"]["sessionCount"], 2, "hired and rejected are both in the cohort");
+    let cohort =
+        app.get(&format!("/v1/assessments/{assessment}/cohort-stats"), &org.key).await.expect(200);
+    assert_eq!(
+        cohort["cohortStats"]["sessionCount"], 2,
+        "hired and rejected are both in the cohort"
+    );
     let again = app
-        .send(Method::POST, "/v1/candidate/redeem", None, Some(json!({"key": first["key"]}).to_string().into_bytes()))
+        .send(
+            Method::POST,
+            "/v1/candidate/redeem",
+            None,
+            Some(json!({"key": first["key"]}).to_string().into_bytes()),
+        )
         .await;
     again.expect(409);
     // A decision can be changed.

@@ -18,7 +18,10 @@ async fn unknown_routes_and_methods_answer_json(backend: TestBackend) {
     for path in ["/v2/sessions", "/nope"] {
         let page = app.page(path, None).await;
         assert_eq!(page.status.as_u16(), 404, "{path}");
-        assert!(page.header("content-type").is_some_and(|value| value.starts_with("text/html")), "{path}");
+        assert!(
+            page.header("content-type").is_some_and(|value| value.starts_with("text/html")),
+            "{path}"
+        );
     }
     let unauthenticated = app.send(Method::GET, "/v1/nope", None, None).await;
     assert_eq!(unauthenticated.code(), "not_found");

@@ -16,6 +16,7 @@ mod assessments;
 mod auth;
 mod candidate_access;
 mod candidate_keys;
+mod client_address;
 mod errors;
 mod ingest;
 mod metrics;

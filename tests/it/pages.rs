@@ -14,11 +14,26 @@ const HOSTILE: &str = "<script>alert(1)</script><img src=x onerror=alert(2)>\"'&
 async fn hostile_session(app: &TestApp, key: &str, events: usize) -> Vec<Value> {
     let mut sent = vec![
         envelope("s", "prompt", "2026-04-01T10:00:00Z", json!({"text": HOSTILE})),
-        envelope("s", "command", "2026-04-01T10:00:01Z", json!({"command": HOSTILE, "exitCode": 1,
-            "stdout": format!("\u{1b}[31m{HOSTILE}\u{1b}[0m"), "cwd": HOSTILE})),
-        envelope("s", "file_diff", "2026-04-01T10:00:02Z", json!({"path": HOSTILE,
-            "diff": format!("--- a\n+++ b\n@@ -1 +1 @@\n-{HOSTILE}\n+{HOSTILE}\n {HOSTILE}")})),
-        envelope("s", "decision_event", "2026-04-01T10:00:03Z", json!({"title": HOSTILE, "rationale": HOSTILE})),
+        envelope(
+            "s",
+            "command",
+            "2026-04-01T10:00:01Z",
+            json!({"command": HOSTILE, "exitCode": 1,
+            "stdout": format!("\u{1b}[31m{HOSTILE}\u{1b}[0m"), "cwd": HOSTILE}),
+        ),
+        envelope(
+            "s",
+            "file_diff",
+            "2026-04-01T10:00:02Z",
+            json!({"path": HOSTILE,
+            "diff": format!("--- a\n+++ b\n@@ -1 +1 @@\n-{HOSTILE}\n+{HOSTILE}\n {HOSTILE}")}),
+        ),
+        envelope(
+            "s",
+            "decision_event",
+            "2026-04-01T10:00:03Z",
+            json!({"title": HOSTILE, "rationale": HOSTILE}),
+        ),
         envelope("s", "custom_thing", "2026-04-01T10:00:04Z", json!({HOSTILE: HOSTILE, "n": 3})),
     ];
     for n in sent.len()..events {
@@ -43,9 +58,16 @@ async fn signed_out_visitors_are_sent_to_sign_in_and_candidates_are_refused(back
     let login = app.page("/login", None).await;
     assert_eq!(login.status, StatusCode::OK);
     assert!(login.text.contains("name=\"email\"") && login.text.contains("name=\"password\""));
-    let as_candidate = app.raw(actix_web::test::TestRequest::get().uri("/").insert_header(("X-API-Key", key.as_str()))).await;
+    let as_candidate = app
+        .raw(
+            actix_web::test::TestRequest::get().uri("/").insert_header(("X-API-Key", key.as_str())),
+        )
+        .await;
     assert_eq!(as_candidate.status, StatusCode::FORBIDDEN);
-    assert!(as_candidate.header("content-type").unwrap().starts_with("text/html"), "pages answer with a page");
+    assert!(
+        as_candidate.header("content-type").unwrap().starts_with("text/html"),
+        "pages answer with a page"
+    );
 }
 
 async fn every_page_escapes_what_the_candidate_sent_and_carries_the_hooks(backend: TestBackend) {
@@ -56,13 +78,19 @@ async fn every_page_escapes_what_the_candidate_sent_and_carries_the_hooks(backen
     let cookie = app.sign_in("ada@acme.test").await;
     let page = app.page("/sessions/s", Some(&cookie)).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.text);
-    assert_eq!(page.header("content-security-policy").unwrap().split(';').next(), Some("default-src 'self'"));
+    assert_eq!(
+        page.header("content-security-policy").unwrap().split(';').next(),
+        Some("default-src 'self'")
+    );
     assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
     assert_eq!(page.header("cache-control"), Some("no-store"));
     assert!(!page.text.contains("<script>alert"), "a script tag from the candidate");
     assert!(!page.text.contains("<img src=x"), "an img tag from the candidate");
     assert!(!page.text.contains("onerror=alert(2)>"), "an attribute could break out");
-    assert!(page.text.contains("&#60;script&#62;alert(1)&#60;/script&#62;"), "shown as text, escaped");
+    assert!(
+        page.text.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
+        "shown as text, escaped"
+    );
     assert!(!page.text.contains("style="), "the CSP forbids inline styles, so colours are classes");
     assert!(page.text.contains("class=\"ansi-fg-1\""));
     assert!(!page.text.contains('\u{1b}'));
@@ -80,7 +108,12 @@ async fn every_page_escapes_what_the_candidate_sent_and_carries_the_hooks(backen
     }
     assert!(page.text.contains(&format!("data-decision=\"{}\"", sent[3]["id"].as_str().unwrap())));
 
-    for path in ["/", "/sessions?q=%3Cscript%3E", "/settings", &format!("/assessments/{}", first_assessment(&app, &org).await)] {
+    for path in [
+        "/",
+        "/sessions?q=%3Cscript%3E",
+        "/settings",
+        &format!("/assessments/{}", first_assessment(&app, &org).await),
+    ] {
         let page = app.page(path, Some(&cookie)).await;
         assert_eq!(page.status, StatusCode::OK, "{path}");
         assert!(!page.text.contains("<script>"), "{path}");
@@ -92,7 +125,9 @@ async fn first_assessment(app: &TestApp, org: &crate::harness::TestOrg) -> Strin
     listed["assessments"][0]["id"].as_str().unwrap().to_owned()
 }
 
-async fn the_first_page_of_a_long_timeline_is_in_the_html_and_the_rest_follows_the_cursor(backend: TestBackend) {
+async fn the_first_page_of_a_long_timeline_is_in_the_html_and_the_rest_follows_the_cursor(
+    backend: TestBackend,
+) {
     let app = TestApp::with_settings(backend, |settings| settings.ingest_rate_per_min = 0);
     let (org, key) = candidate(&app).await;
     let sent = hostile_session(&app, &key, 450).await;
@@ -102,7 +137,9 @@ async fn the_first_page_of_a_long_timeline_is_in_the_html_and_the_rest_follows_t
     let first = app.page("/sessions/s", Some(&cookie)).await;
     let mut text = first.text;
     loop {
-        seen.extend(text.match_indices("id=\"evt-").map(|(at, _)| text[at + 8..at + 44].to_owned()));
+        seen.extend(
+            text.match_indices("id=\"evt-").map(|(at, _)| text[at + 8..at + 44].to_owned()),
+        );
         let Some(at) = text.find("data-more-link") else { break };
         let href_start = text[..at].rfind("href=\"").unwrap() + 6;
         let href = &text[href_start..href_start + text[href_start..].find('"').unwrap()];
@@ -112,9 +149,12 @@ async fn the_first_page_of_a_long_timeline_is_in_the_html_and_the_rest_follows_t
         assert!(!next.text.contains("<html"), "a fragment, not a page");
         text = next.text;
     }
-    let expected: Vec<String> = sent.iter().map(|event| event["id"].as_str().unwrap().to_owned()).collect();
+    let expected: Vec<String> =
+        sent.iter().map(|event| event["id"].as_str().unwrap().to_owned()).collect();
     assert_eq!(seen, expected, "every event once, in timeline order");
-    let unknown = app.page("/sessions/s/timeline?after=00000000-0000-4000-8000-000000000000", Some(&cookie)).await;
+    let unknown = app
+        .page("/sessions/s/timeline?after=00000000-0000-4000-8000-000000000000", Some(&cookie))
+        .await;
     assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
 }
 

@@ -126,7 +126,8 @@ async fn world(app: &TestApp, n: usize) -> World {
     let admin = app.user(&org_a, &format!("admin{n}@acme.test"), "admin");
     let colleague = app.user(&org_a, &format!("colleague{n}@acme.test"), "reviewer");
     let cookie = app.sign_in(&format!("admin{n}@acme.test")).await;
-    let spare = app.post("/v1/api-keys", &org_a.key, &json!({"scopes": ["read"]})).await.expect(201);
+    let spare =
+        app.post("/v1/api-keys", &org_a.key, &json!({"scopes": ["read"]})).await.expect(201);
     let credentials = vec![
         (Caller::Nobody, None),
         (Caller::Garbage, Some("psk_live_not0a0real0key0at0all0000000000".to_owned())),
@@ -143,7 +144,13 @@ async fn world(app: &TestApp, n: usize) -> World {
         (Caller::OwnerUser, Some(cookie)),
     ];
     World {
-        org_secrets: vec![org_a.id.clone(), assessment.clone(), other_assessment, admin, colleague.clone()],
+        org_secrets: vec![
+            org_a.id.clone(),
+            assessment.clone(),
+            other_assessment,
+            admin,
+            colleague.clone(),
+        ],
         owner_secrets: vec![session.clone(), owner_key_id.clone(), owner_key, owner_token],
         assessment,
         session,
@@ -190,7 +197,9 @@ fn body_of(operation: &Value, world: &World, caller: Caller) -> Option<Value> {
                 for (key, field) in object.iter_mut() {
                     match key.as_str() {
                         "sessionId" => *field = json!(world.session),
-                        "email" => *field = json!(format!("{caller:?}-{}@example.test", world.event_id)),
+                        "email" => {
+                            *field = json!(format!("{caller:?}-{}@example.test", world.event_id))
+                        }
                         "currentPassword" => *field = json!(crate::harness::PASSWORD),
                         _ => aim(field, world, caller),
                     }
@@ -239,7 +248,9 @@ fn expected(access: &str, caller: Caller, names_a_resource: bool, documents_404:
         }
         ReadOnlyReviewer => match access {
             "reviewer:read" | "shared:read" => Expected::Success,
-            "reviewer:write" | "shared:write" | "candidate" | "admin" | "user" => Expected::Status(403),
+            "reviewer:write" | "shared:write" | "candidate" | "admin" | "user" => {
+                Expected::Status(403)
+            }
             other => panic!("unknown access rule {other}"),
         },
         OtherOrgReviewer => match access {
@@ -258,9 +269,8 @@ fn expected(access: &str, caller: Caller, names_a_resource: bool, documents_404:
         },
         // A signed-in admin may do what a read+write key may, and what only users may.
         OwnerUser => match access {
-            "reviewer:read" | "reviewer:write" | "shared:read" | "shared:write" | "admin" | "user" => {
-                Expected::Success
-            }
+            "reviewer:read" | "reviewer:write" | "shared:read" | "shared:write" | "admin"
+            | "user" => Expected::Success,
             "candidate" => Expected::Status(403),
             other => panic!("unknown access rule {other}"),
         },
@@ -302,7 +312,10 @@ async fn every_operation_answers_every_caller_as_the_spec_says(backend: TestBack
         let method = Method::from_bytes(method.as_bytes()).unwrap();
         let mut public_status = None;
         let user_world = world_for_the_user(&app, n).await;
-        let calls = CALLERS.iter().map(|caller| (*caller, &world)).chain([(Caller::OwnerUser, &user_world)]);
+        let calls = CALLERS
+            .iter()
+            .map(|caller| (*caller, &world))
+            .chain([(Caller::OwnerUser, &user_world)]);
         for (caller, world) in calls {
             let uri = format!("{}{}", concrete_path(&path, world), query_of(&operation, world));
             let body = body_of(&operation, world, caller);
@@ -360,9 +373,10 @@ async fn world_for_the_user(app: &TestApp, n: usize) -> World {
 fn assert_nothing_leaks(caller: Caller, world: &World, body: &Value, context: &str) {
     let text = body.to_string();
     let hidden: Vec<&String> = match caller {
-        Caller::OwnerCandidate | Caller::OwnerReviewer | Caller::OwnerUser | Caller::ReadOnlyReviewer => {
-            Vec::new()
-        }
+        Caller::OwnerCandidate
+        | Caller::OwnerReviewer
+        | Caller::OwnerUser
+        | Caller::ReadOnlyReviewer => Vec::new(),
         Caller::OtherCandidate => world.owner_secrets.iter().collect(),
         _ => world.owner_secrets.iter().chain(&world.org_secrets).collect(),
     };

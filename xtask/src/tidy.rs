@@ -279,7 +279,9 @@ fn routes_are_registered_by_the_table() {
     let mut problems = Vec::new();
     for path in rust_files(&root) {
         let relative_path = relative(&root, &path);
-        if !relative_path.starts_with("crates/api/src") || ROUTE_TABLES.contains(&relative_path.as_str()) {
+        if !relative_path.starts_with("crates/api/src")
+            || ROUTE_TABLES.contains(&relative_path.as_str())
+        {
             continue;
         }
         let text = fs::read_to_string(&path).unwrap();

@@ -21,7 +21,8 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// Builds the binary, makes the venv if needed, and runs `pytest tests/ui` with `pytest_args`.
 pub(crate) fn test(root: &Path, pytest_args: &[OsString]) -> Result<()> {
-    let chromium = env::var_os("TRACELINE_CHROMIUM").map_or_else(|| PathBuf::from(CHROMIUM), PathBuf::from);
+    let chromium =
+        env::var_os("TRACELINE_CHROMIUM").map_or_else(|| PathBuf::from(CHROMIUM), PathBuf::from);
     if !chromium.is_file() {
         bail!(
             "the browser suite needs Chromium at {}, and there is none: install Debian's package with \

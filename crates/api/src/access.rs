@@ -132,7 +132,7 @@ impl FromRequest for Principal {
     type Error = ApiError;
     type Future = Ready<Result<Self, ApiError>>;
 
-    /// The principal [`enforce`] admitted. A handler on a route without a rule has none: that is a fault of
+    /// The principal `enforce` admitted. A handler on a route without a rule has none: that is a fault of
     /// the route table, answered 500 rather than served unchecked.
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(request.extensions().get::<Principal>().cloned().ok_or_else(|| {

@@ -10,6 +10,7 @@ use actix_web::middleware::{from_fn, ErrorHandlerResponse, ErrorHandlers, Logger
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use serde_json::json;
 
+use crate::client_address::ClientAddress;
 use crate::error::ApiError;
 use crate::ip_limit;
 use crate::pages;
@@ -32,7 +33,9 @@ pub fn create_app(
 > {
     let body_limit = state.settings.body_limit_bytes;
     let batch_body_limit = state.settings.batch_body_limit_bytes;
+    let trusted_proxies = web::Data::new(state.settings.trusted_proxies.clone());
     App::new()
+        .app_data(trusted_proxies)
         .app_data(web::Data::new(state))
         .app_data(web::PayloadConfig::new(body_limit))
         .configure(|config| routes::configure(config, batch_body_limit))
@@ -44,7 +47,13 @@ pub fn create_app(
         // Outside the error handlers, whose rewritten bodies would drop the x-ratelimit-* headers.
         .wrap(from_fn(ip_limit::limit_by_ip))
         // Outermost, so the log line shows the response the client really got.
-        .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
+        .wrap(Logger::new("%{client}xi \"%r\" %s %b %Dms").custom_request_replace(
+            "client",
+            |request| {
+                ClientAddress::of(request.request())
+                    .map_or_else(|| "-".to_owned(), |client| client.to_string())
+            },
+        ))
 }
 
 /// How long in-flight requests may take to finish after a stop signal before their connections are dropped. A
@@ -53,7 +62,8 @@ const SHUTDOWN_TIMEOUT_SECS: u64 = 30;
 
 /// Serves the app on an already bound listener (tests bind port 0). Stops gracefully on SIGTERM or SIGINT:
 /// the listener closes at once, in-flight requests finish (their connections are closed after the answer),
-/// then the process exits.
+/// then the process exits. Call it inside the actix runtime (`actix_web::rt::System`): it installs the signal
+/// handlers there before returning.
 pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     // Blocking threads only ever wait on a database connection, so many more of them than connections buy
     // nothing but memory: each brings a stack and, under glibc, a malloc arena of its own. actix's default is
@@ -70,14 +80,17 @@ pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     Ok(server)
 }
 
-/// Resolves on the first SIGTERM or SIGINT.
+/// Resolves on the first SIGTERM or SIGINT. The handlers are installed when this is called, not when the future
+/// is first polled, so a signal sent as soon as [`run`] has returned (by a script that waited for the listening
+/// line) is already caught rather than killing the process.
 #[cfg(unix)]
-async fn stop_signal() {
+fn stop_signal() -> impl std::future::Future<Output = ()> {
     use actix_web::rt::signal::unix::{signal, SignalKind};
     use std::task::Poll;
 
-    let (mut terminate, mut interrupt) =
-        match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+    let handlers = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()));
+    async move {
+        let (mut terminate, mut interrupt) = match handlers {
             (Ok(terminate), Ok(interrupt)) => (terminate, interrupt),
             (Err(error), _) | (_, Err(error)) => {
                 // Without handlers the signals keep their default action: the process ends at once.
@@ -87,15 +100,16 @@ async fn stop_signal() {
                 return std::future::pending().await;
             }
         };
-    std::future::poll_fn(|cx| {
-        if terminate.poll_recv(cx).is_ready() || interrupt.poll_recv(cx).is_ready() {
-            Poll::Ready(())
-        } else {
-            Poll::Pending
-        }
-    })
-    .await;
-    log::info!("stop signal received: closing the listener, finishing in-flight requests");
+        std::future::poll_fn(|cx| {
+            if terminate.poll_recv(cx).is_ready() || interrupt.poll_recv(cx).is_ready() {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        })
+        .await;
+        log::info!("stop signal received: closing the listener, finishing in-flight requests");
+    }
 }
 
 /// Resolves on Ctrl-C.

@@ -92,9 +92,8 @@ fn look_up(
                 (reviewer_of(grant), touch)
             })
         }
-        Presented::CandidateKey(key) => {
-            candidate_keys::find_by_key(connection, &key)?.map(|key| (Principal::Candidate(key), None))
-        }
+        Presented::CandidateKey(key) => candidate_keys::find_by_key(connection, &key)?
+            .map(|key| (Principal::Candidate(key), None)),
         Presented::SessionToken(token) => {
             candidate_keys::find_by_token_hash(connection, &hash_secret(&token))?
                 .map(|key| (Principal::Candidate(key), None))
@@ -114,7 +113,8 @@ fn reviewer_of(grant: ApiKeyGrant) -> Principal {
 /// Writes a key's `lastUsedAt`. A failure is logged, not answered: the request itself is authenticated.
 async fn record_use(state: &AppState, key_id: String) {
     let now = to_storage_precision(Utc::now());
-    if let Err(error) = state.write(move |connection| api_keys::touch(connection, &key_id, now)).await
+    if let Err(error) =
+        state.write(move |connection| api_keys::touch(connection, &key_id, now)).await
     {
         log::warn!("could not record the use of an API key: {error}");
     }

@@ -2,6 +2,8 @@
 
 use traceline_storage::{DatabaseUrl, PoolSettings};
 
+use crate::client_address::TrustedProxies;
+
 /// Default request body limit: 1 MiB (spec §1).
 pub const DEFAULT_BODY_LIMIT_BYTES: usize = 1024 * 1024;
 /// Default body limit of the batch ingest route: 8 MiB (spec §4).
@@ -32,6 +34,8 @@ pub struct Settings {
     /// cookie requests must come from, and, when it is `https://`, the sign-in cookie is `Secure`. Without it the
     /// origin must match the request's `Host`.
     pub public_url: Option<String>,
+    /// Reverse proxies whose `X-Forwarded-For` / `Forwarded` headers name the client; none by default.
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl Settings {
@@ -45,6 +49,7 @@ impl Settings {
             ip_rate_per_min: DEFAULT_IP_RATE_PER_MIN,
             ingest_rate_per_min: DEFAULT_INGEST_RATE_PER_MIN,
             public_url: None,
+            trusted_proxies: TrustedProxies::default(),
         }
     }
 }
@@ -52,6 +57,8 @@ impl Settings {
 impl Settings {
     /// Whether browsers reach the server over HTTPS, so cookies may be marked `Secure`.
     pub fn served_over_https(&self) -> bool {
-        self.public_url.as_deref().is_some_and(|url| url.to_ascii_lowercase().starts_with("https://"))
+        self.public_url
+            .as_deref()
+            .is_some_and(|url| url.to_ascii_lowercase().starts_with("https://"))
     }
 }

@@ -8,6 +8,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::web;
 
+use crate::client_address::ClientAddress;
 use crate::error::ApiError;
 use crate::rate_limit::{write_headers, RateDecision, Refused};
 use crate::state::AppState;
@@ -21,8 +22,9 @@ pub(crate) async fn limit_by_ip<B: MessageBody>(
     request: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
-    let ip_decision = match (request.app_data::<web::Data<AppState>>(), request.peer_addr()) {
-        (Some(state), Some(peer)) => state.rate_limits.check_ip(peer.ip(), SystemTime::now()),
+    let client = ClientAddress::of(request.request());
+    let ip_decision = match (request.app_data::<web::Data<AppState>>(), client) {
+        (Some(state), Some(client)) => state.rate_limits.check_ip(client.ip(), SystemTime::now()),
         _ => None,
     };
     let mut response = match ip_decision {

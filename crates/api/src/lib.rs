@@ -7,6 +7,7 @@
 mod access;
 mod app;
 mod auth;
+pub mod client_address;
 pub mod commands;
 pub mod config;
 pub mod credentials;

@@ -87,19 +87,24 @@ mod tests {
         assert!(is_same_origin(&same, None));
         let other = request(&[("host", "127.0.0.1:8080"), ("origin", "http://evil.test")]);
         assert!(!is_same_origin(&other, None));
-        let other_port = request(&[("host", "127.0.0.1:8080"), ("origin", "http://127.0.0.1:9090")]);
+        let other_port =
+            request(&[("host", "127.0.0.1:8080"), ("origin", "http://127.0.0.1:9090")]);
         assert!(!is_same_origin(&other_port, None));
         let null = request(&[("host", "127.0.0.1:8080"), ("origin", "null")]);
         assert!(!is_same_origin(&null, None));
         let nothing = request(&[("host", "127.0.0.1:8080")]);
         assert!(!is_same_origin(&nothing, None), "no Origin and no Referer");
-        let referer =
-            request(&[("host", "review.example"), ("referer", "https://review.example/sessions?x")]);
+        let referer = request(&[
+            ("host", "review.example"),
+            ("referer", "https://review.example/sessions?x"),
+        ]);
         assert!(is_same_origin(&referer, None));
-        let behind_proxy = request(&[("host", "10.0.0.5:8080"), ("origin", "https://review.example")]);
+        let behind_proxy =
+            request(&[("host", "10.0.0.5:8080"), ("origin", "https://review.example")]);
         assert!(is_same_origin(&behind_proxy, Some("https://review.example/")));
         assert!(!is_same_origin(&behind_proxy, Some("https://other.example")));
-        let default_port = request(&[("host", "review.example"), ("origin", "https://Review.Example:443")]);
+        let default_port =
+            request(&[("host", "review.example"), ("origin", "https://Review.Example:443")]);
         assert!(is_same_origin(&default_port, Some("https://review.example")));
         let credentials = request(&[("host", "a.test"), ("origin", "http://a.test@evil.test")]);
         assert!(!is_same_origin(&credentials, None));

@@ -69,7 +69,8 @@ pub(crate) async fn current_user(
     }
     let token_hash = hash_secret(&token);
     let lookup = token_hash.clone();
-    let Some((user, span)) = state.read(move |connection| sign_ins::find(connection, &lookup)).await?
+    let Some((user, span)) =
+        state.read(move |connection| sign_ins::find(connection, &lookup)).await?
     else {
         return Ok(None);
     };

@@ -6,9 +6,10 @@ use std::io::{IsTerminal as _, Read as _};
 use anyhow::Context as _;
 use clap::Subcommand;
 use traceline_api::commands::{self, UserCommand};
-use traceline_storage::Database;
 
-use crate::DatabaseArgs;
+use crate::args::DatabaseArgs;
+use crate::database::open_migrated;
+use crate::operator::print_json;
 
 /// `traceline user …`.
 #[derive(Subcommand)]
@@ -33,24 +34,17 @@ pub(crate) enum UserAction {
     },
 }
 
-impl UserAction {
-    /// The database the action works on.
-    pub(crate) fn database(&self) -> &DatabaseArgs {
-        match self {
-            UserAction::Create { database, .. } => database,
-        }
-    }
-}
-
-/// Runs the action against a migrated database; returns the JSON to print.
-pub(crate) fn run(action: UserAction, database: &Database) -> anyhow::Result<serde_json::Value> {
+/// Runs the action against the migrated database and prints its JSON.
+pub(crate) fn run(action: UserAction) -> anyhow::Result<()> {
     match action {
-        UserAction::Create { org, email, name, role, database: _ } => {
+        UserAction::Create { org, email, name, role, database } => {
             let password = password_from_stdin()?;
-            commands::create_user(
-                database,
+            let (database, _in_use) = open_migrated(&database.url())?;
+            let created = commands::create_user(
+                &database,
                 UserCommand { org_id: org, email, name, role, password },
-            )
+            )?;
+            print_json(&created)
         }
     }
 }

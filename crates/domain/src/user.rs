@@ -152,7 +152,8 @@ impl NewUser {
                 role
             }
         };
-        let password = string_field(object, "password", MAX_PASSWORD_CHARS, &mut errors, "").value();
+        let password =
+            string_field(object, "password", MAX_PASSWORD_CHARS, &mut errors, "").value();
         if let Some(Err(problem)) = password.as_deref().map(check_password) {
             errors.push("password", problem);
         }
@@ -309,7 +310,9 @@ mod tests {
             "a new passphrase"
         );
         assert_eq!(
-            paths(PasswordChange::parse(&json!({"currentPassword": "old", "newPassword": "short"}))),
+            paths(PasswordChange::parse(
+                &json!({"currentPassword": "old", "newPassword": "short"})
+            )),
             ["newPassword"]
         );
     }

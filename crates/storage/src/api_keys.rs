@@ -141,7 +141,11 @@ pub fn find_active_by_hash(
 }
 
 /// Records that the key authenticated a request at `now`.
-pub fn touch(connection: &mut AnyConnection, id: &str, now: DateTime<Utc>) -> Result<(), StorageError> {
+pub fn touch(
+    connection: &mut AnyConnection,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StorageError> {
     diesel::update(api_keys::table.find(id))
         .set(api_keys::last_used_at.eq(Some(to_stored_time(now))))
         .execute(connection)?;

@@ -32,9 +32,8 @@ impl TryFrom<ScoreRow> for Score {
     fn try_from(row: ScoreRow) -> Result<Self, StorageError> {
         let scored_by = match (row.scorer_type, row.scorer_id) {
             (Some(kind), Some(id)) => Some(ActorRef {
-                kind: ActorKind::parse(&kind).ok_or_else(|| {
-                    StorageError::Corrupt(format!("scores.scorer_type '{kind}'"))
-                })?,
+                kind: ActorKind::parse(&kind)
+                    .ok_or_else(|| StorageError::Corrupt(format!("scores.scorer_type '{kind}'")))?,
                 id,
                 name: row.scorer_name.unwrap_or_default(),
             }),

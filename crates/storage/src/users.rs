@@ -119,7 +119,9 @@ pub fn update(
 ) -> Result<User, StorageError> {
     let user = get(connection, org_id, id)?;
     if let Some(role) = patch.role {
-        diesel::update(users::table.find(id)).set(users::role.eq(role.as_str())).execute(connection)?;
+        diesel::update(users::table.find(id))
+            .set(users::role.eq(role.as_str()))
+            .execute(connection)?;
     }
     match patch.disabled {
         Some(true) if user.is_enabled() => {

@@ -17,7 +17,9 @@ pub(crate) const PASSWORD: &str = "correct horse battery staple";
 
 /// Headers of a request sent from one of the server's own pages.
 pub(crate) fn same_origin(request: test::TestRequest) -> test::TestRequest {
-    request.insert_header((header::HOST, HOST)).insert_header((header::ORIGIN, format!("http://{HOST}")))
+    request
+        .insert_header((header::HOST, HOST))
+        .insert_header((header::ORIGIN, format!("http://{HOST}")))
 }
 
 /// A response of any kind (a page, an asset), its body as text.
@@ -150,7 +152,8 @@ impl TestApp {
 
     /// Signs in through `POST /login`; returns the `Cookie` header value that carries the sign-in.
     pub(crate) async fn sign_in(&self, email: &str) -> String {
-        let response = self.form("/login", &format!("email={email}&password={PASSWORD}&next=/")).await;
+        let response =
+            self.form("/login", &format!("email={email}&password={PASSWORD}&next=/")).await;
         assert_eq!(response.status, StatusCode::SEE_OTHER, "sign-in failed: {}", response.text);
         let set_cookie = response.header("set-cookie").expect("a cookie is set");
         set_cookie.split(';').next().expect("name=value").to_owned()

@@ -133,7 +133,9 @@ pub(crate) fn segments(output: &str) -> Vec<Segment> {
                 // An OSC (window titles, hyperlinks) runs to BEL or ESC \.
                 Some(']') => {
                     while let Some(next) = chars.next() {
-                        if next == '\u{7}' || (next == '\u{1b}' && chars.next_if_eq(&'\\').is_some()) {
+                        if next == '\u{7}'
+                            || (next == '\u{1b}' && chars.next_if_eq(&'\\').is_some())
+                        {
                             break;
                         }
                     }
@@ -166,7 +168,10 @@ mod tests {
             [seg("", "ok "), seg("ansi-fg-1 ansi-bold", "error"), seg("", " done")]
         );
         assert_eq!(segments("\u{1b}[92mpass\u{1b}[39m"), [seg("ansi-fg-10", "pass")]);
-        assert_eq!(segments("\u{1b}[38;5;3my\u{1b}[38;5;208mz"), [seg("ansi-fg-3", "y"), seg("", "z")]);
+        assert_eq!(
+            segments("\u{1b}[38;5;3my\u{1b}[38;5;208mz"),
+            [seg("ansi-fg-3", "y"), seg("", "z")]
+        );
         assert_eq!(segments("\u{1b}[38;2;1;2;3;1mb"), [seg("ansi-bold", "b")]);
     }
 
@@ -174,7 +179,11 @@ mod tests {
     fn other_sequences_and_controls_are_dropped() {
         assert_eq!(segments("a\u{1b}[2Kb\u{1b}]0;title\u{7}c\u{7}\u{0}d"), [seg("", "abcd")]);
         assert_eq!(segments("10%\r50%\r\n"), [seg("", "10%\n50%\n")]);
-        assert_eq!(segments("\u{1b}[31m<script>"), [seg("ansi-fg-1", "<script>")], "text stays text");
+        assert_eq!(
+            segments("\u{1b}[31m<script>"),
+            [seg("ansi-fg-1", "<script>")],
+            "text stays text"
+        );
         assert_eq!(segments("\u{1b}["), [], "a cut-off sequence prints nothing");
         assert_eq!(segments(""), []);
     }

@@ -209,7 +209,9 @@ fn count_by_status(keys: &[&CandidateKey], now: DateTime<Utc>) -> Vec<(&'static 
     ];
     ORDER
         .iter()
-        .map(|status| (status.as_str(), keys.iter().filter(|key| key.status_at(now) == *status).count()))
+        .map(|status| {
+            (status.as_str(), keys.iter().filter(|key| key.status_at(now) == *status).count())
+        })
         .filter(|(_, count)| *count > 0)
         .collect()
 }

@@ -97,7 +97,11 @@ pub(crate) struct Output {
 impl Output {
     fn of(text: Option<&str>) -> Output {
         let clipped = clip(text.unwrap_or_default(), MAX_OUTPUT_CHARS);
-        Output { head: segments(&clipped.head), omitted: clipped.omitted, tail: segments(&clipped.tail) }
+        Output {
+            head: segments(&clipped.head),
+            omitted: clipped.omitted,
+            tail: segments(&clipped.tail),
+        }
     }
 
     /// Whether there is anything to show.
@@ -118,7 +122,10 @@ impl EventView {
         };
         let body = match event.kind.as_str() {
             kind if kind == EventKind::PROMPT.as_str() => Body::Prompt {
-                text: clip(event.text("text").or(event.text("prompt")).unwrap_or_default(), MAX_PROSE_CHARS),
+                text: clip(
+                    event.text("text").or(event.text("prompt")).unwrap_or_default(),
+                    MAX_PROSE_CHARS,
+                ),
             },
             kind if kind == EventKind::COMMAND.as_str() => Body::Command {
                 command: text("command").unwrap_or_default(),
@@ -128,7 +135,9 @@ impl EventView {
                 stdout: Output::of(event.text("stdout")),
                 stderr: Output::of(event.text("stderr")),
             },
-            kind if kind == EventKind::FILE_DIFF.as_str() || kind == EventKind::FILE_CREATE.as_str() => {
+            kind if kind == EventKind::FILE_DIFF.as_str()
+                || kind == EventKind::FILE_CREATE.as_str() =>
+            {
                 let is_new = kind == EventKind::FILE_CREATE.as_str();
                 let diff = match (event.text("diff"), event.text("content")) {
                     (Some(diff), _) => unified(diff),
@@ -159,7 +168,11 @@ impl EventView {
                 impact: integer("impactScore"),
             },
             "ai_response" | "ai_thought" if event.text("text").is_some() => Body::AiText {
-                label: if event.kind.as_str() == "ai_thought" { "AI reasoning" } else { "AI response" },
+                label: if event.kind.as_str() == "ai_thought" {
+                    "AI reasoning"
+                } else {
+                    "AI response"
+                },
                 text: clip(event.text("text").unwrap_or_default(), MAX_PROSE_CHARS),
             },
             _ => {
@@ -192,20 +205,33 @@ impl Body {
     fn weight(&self) -> usize {
         let clipped = |text: &Clipped| text.head.len() + text.tail.len();
         let output = |output: &Output| {
-            output.head.iter().chain(&output.tail).map(|segment| segment.text.len() + 24).sum::<usize>()
+            output
+                .head
+                .iter()
+                .chain(&output.tail)
+                .map(|segment| segment.text.len() + 24)
+                .sum::<usize>()
         };
         let optional = |text: &Option<String>| text.as_ref().map_or(0, String::len);
         match self {
             Body::Prompt { text } | Body::AiText { text, .. } => clipped(text),
-            Body::Command { command, stdout, stderr, .. } => command.len() + output(stdout) + output(stderr),
+            Body::Command { command, stdout, stderr, .. } => {
+                command.len() + output(stdout) + output(stderr)
+            }
             Body::FileChange { path, diff, .. } => {
                 path.len() + diff.lines.iter().map(|line| line.text.len() + 24).sum::<usize>()
             }
             Body::TestRun { suite, .. } => optional(suite),
             Body::Decision { title, chosen, context, tradeoffs, rationale, .. } => {
-                title.len() + optional(chosen) + optional(context) + optional(tradeoffs) + optional(rationale)
+                title.len()
+                    + optional(chosen)
+                    + optional(context)
+                    + optional(tradeoffs)
+                    + optional(rationale)
             }
-            Body::Fields { rows, .. } => rows.iter().map(|(key, value)| key.len() + value.len()).sum(),
+            Body::Fields { rows, .. } => {
+                rows.iter().map(|(key, value)| key.len() + value.len()).sum()
+            }
         }
     }
 }

@@ -31,7 +31,8 @@ impl Layout {
     /// The frame of the page registered at `path`, titled as the page table says.
     pub(crate) fn new(path: &str, principal: Option<&Principal>) -> Layout {
         let table = pages();
-        let title = table.iter().find(|page| page.path == path).map_or("Traceline", |page| page.title);
+        let title =
+            table.iter().find(|page| page.path == path).map_or("Traceline", |page| page.title);
         let nav = match principal {
             Some(_) => table
                 .iter()

@@ -10,10 +10,14 @@ use askama::Template;
 
 use super::layout::Layout;
 use super::render::{html, see_other, PageError};
+use crate::client_address::ClientAddress;
 use crate::error::ApiError;
 use crate::origin::is_same_origin;
 use crate::request::query_params;
-use crate::sign_in::{cleared_cookie, cookie_token, current_user, session_cookie, sign_in, sign_out as end, SignInRefused};
+use crate::sign_in::{
+    cleared_cookie, cookie_token, current_user, session_cookie, sign_in, sign_out as end,
+    SignInRefused,
+};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -55,7 +59,8 @@ pub(super) async fn submit(
         .map_err(|_| PageError(ApiError::invalid_body(Default::default())))
         .and_then(|text| query_params(text).map_err(PageError))?;
     let field = |name: &str| form.get(name).cloned().unwrap_or_default();
-    let (email, password, next) = (field("email"), field("password"), safe_next(form.get("next").map(String::as_str)));
+    let (email, password, next) =
+        (field("email"), field("password"), safe_next(form.get("next").map(String::as_str)));
     match sign_in(&state, client_address(&request), &email, password).await {
         Ok(signed_in) => {
             let mut response = see_other(&next);
@@ -71,7 +76,10 @@ pub(super) async fn submit(
             StatusCode::FORBIDDEN,
             next,
             email,
-            Some("This account is disabled. An admin of your organisation can enable it again.".to_owned()),
+            Some(
+                "This account is disabled. An admin of your organisation can enable it again."
+                    .to_owned(),
+            ),
         ),
         Err(SignInRefused::TooManyFailures(decision)) => {
             let minutes = decision.retry_after_secs.div_ceil(60);
@@ -84,7 +92,9 @@ pub(super) async fn submit(
                     if minutes == 1 { "" } else { "s" }
                 )),
             )?;
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(decision.retry_after_secs));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(decision.retry_after_secs));
             Ok(response)
         }
         Err(SignInRefused::Failed(error)) => Err(error.into()),
@@ -133,9 +143,10 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-/// The address failed sign-ins are counted against: the TCP peer (see `crate::rate_limit`).
+/// The address failed sign-ins are counted against: the client's, as `TRACELINE_TRUSTED_PROXIES` lets the
+/// forwarding headers name it (the TCP peer otherwise).
 fn client_address(request: &HttpRequest) -> Option<IpAddr> {
-    request.peer_addr().map(|peer| peer.ip())
+    ClientAddress::of(request).map(ClientAddress::ip)
 }
 
 #[cfg(test)]
@@ -145,7 +156,13 @@ mod tests {
     #[test]
     fn next_stays_on_this_server() {
         assert_eq!(safe_next(Some("/sessions/1?x=2#evt-3")), "/sessions/1?x=2#evt-3");
-        for hostile in ["//evil.example", "/\\evil.example", "https://evil.example", "javascript:alert(1)", "/a\nb"] {
+        for hostile in [
+            "//evil.example",
+            "/\\evil.example",
+            "https://evil.example",
+            "javascript:alert(1)",
+            "/a\nb",
+        ] {
             assert_eq!(safe_next(Some(hostile)), "/", "{hostile}");
         }
         assert_eq!(safe_next(None), "/");

@@ -2,7 +2,9 @@
 //! metric's label, value in its unit, which way is better, and its cohort percentile. No page lists metric names
 //! itself.
 
-use traceline_domain::metrics::{Better, Metric, MetricValue, NamedValues, SessionMetrics, Unit, METRICS};
+use traceline_domain::metrics::{
+    Better, Metric, MetricValue, NamedValues, SessionMetrics, Unit, METRICS,
+};
 
 use super::format;
 
@@ -27,7 +29,10 @@ pub(crate) struct MetricCell {
 }
 
 /// Every metric of a session in table order, with its percentiles when a cohort ranks it.
-pub(crate) fn cells(metrics: &SessionMetrics, percentiles: Option<&NamedValues<f64>>) -> Vec<MetricCell> {
+pub(crate) fn cells(
+    metrics: &SessionMetrics,
+    percentiles: Option<&NamedValues<f64>>,
+) -> Vec<MetricCell> {
     metrics
         .iter()
         .map(|(metric, value)| {
@@ -59,7 +64,9 @@ pub(crate) fn headings() -> impl Iterator<Item = &'static Metric> {
 pub(crate) fn display(metric: &Metric, value: MetricValue) -> String {
     match (metric.unit, value) {
         (Unit::Milliseconds, MetricValue::Integer(ms)) => format::duration(ms),
-        (Unit::Percent, value) => value.as_f64().map_or_else(String::new, |pct| format!("{pct:.1} %")),
+        (Unit::Percent, value) => {
+            value.as_f64().map_or_else(String::new, |pct| format!("{pct:.1} %"))
+        }
         (Unit::Ratio, value) => value.as_f64().map_or_else(String::new, trimmed),
         (_, MetricValue::Flag(true)) => "passed".to_owned(),
         (_, MetricValue::Flag(false)) => "failed".to_owned(),

@@ -67,10 +67,8 @@ const REVIEWERS: Access = Access::Reviewer(Scope::Read);
 /// Every page, in navigation order.
 pub(crate) fn pages() -> Vec<Page> {
     vec![
-        Page::new(Method::GET, "/", "Assessments", REVIEWERS, |route| {
-            route.to(assessments::list)
-        })
-        .in_nav(),
+        Page::new(Method::GET, "/", "Assessments", REVIEWERS, |route| route.to(assessments::list))
+            .in_nav(),
         Page::new(Method::GET, "/sessions", "Sessions", REVIEWERS, |route| {
             route.to(sessions::list)
         })
@@ -114,8 +112,8 @@ pub(crate) fn configure(config: &mut web::ServiceConfig) {
         let mut resource = web::resource(path);
         for page in group {
             let access = page.access;
-            let route = (page.to)(web::route().method(page.method))
-                .wrap(from_fn(move |request, next| {
+            let route =
+                (page.to)(web::route().method(page.method)).wrap(from_fn(move |request, next| {
                     enforce(access, render::refuse_with_page, request, next)
                 }));
             resource = resource.route(route);

@@ -10,10 +10,13 @@ use super::layout::Layout;
 use crate::error::ApiError;
 
 /// Renders a template as a page that is never cached (it shows an org's data).
-pub(crate) fn html(status: StatusCode, template: &impl Template) -> Result<HttpResponse, PageError> {
-    let body = template
-        .render()
-        .map_err(|error| PageError(ApiError::Internal(anyhow::anyhow!("rendering a page: {error}"))))?;
+pub(crate) fn html(
+    status: StatusCode,
+    template: &impl Template,
+) -> Result<HttpResponse, PageError> {
+    let body = template.render().map_err(|error| {
+        PageError(ApiError::Internal(anyhow::anyhow!("rendering a page: {error}")))
+    })?;
     let mut response = HttpResponse::build(status).body(body);
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
@@ -78,15 +81,18 @@ impl ResponseError for PageError {
 /// An error page for `status`. 5xx pages say nothing of the cause, like the API's bodies.
 pub(crate) fn error_page(status: StatusCode, message: &str) -> HttpResponse {
     let (heading, message) = match status {
-        StatusCode::NOT_FOUND => ("Not found", "There is nothing here, or nothing you may see.".to_owned()),
+        StatusCode::NOT_FOUND => {
+            ("Not found", "There is nothing here, or nothing you may see.".to_owned())
+        }
         StatusCode::FORBIDDEN => ("Not allowed", sentence(message)),
         StatusCode::TOO_MANY_REQUESTS => ("Too many attempts", sentence(message)),
         StatusCode::SERVICE_UNAVAILABLE => {
             ("Unavailable", "The database is not answering. Try again in a moment.".to_owned())
         }
-        status if status.is_server_error() => {
-            ("Something went wrong", "The server could not show this page. It has been logged.".to_owned())
-        }
+        status if status.is_server_error() => (
+            "Something went wrong",
+            "The server could not show this page. It has been logged.".to_owned(),
+        ),
         _ => ("Cannot show this page", sentence(message)),
     };
     let template = ErrorPage {

@@ -145,7 +145,8 @@ pub(super) async fn show(
         };
         let key = match &session.candidate_key_id {
             Some(key_id) => {
-                candidate_keys::find_by_ids(connection, &org_id, std::slice::from_ref(key_id))?.pop()
+                candidate_keys::find_by_ids(connection, &org_id, std::slice::from_ref(key_id))?
+                    .pop()
             }
             None => None,
         };
@@ -156,7 +157,11 @@ pub(super) async fn show(
             metrics,
             cohort,
             scores: scores::list(connection, session.id.as_str())?,
-            assessment_title: assessment_title(connection, &org_id, session.assessment_id.as_deref())?,
+            assessment_title: assessment_title(
+                connection,
+                &org_id,
+                session.assessment_id.as_deref(),
+            )?,
             key,
             session: session.clone(),
         })
@@ -178,7 +183,10 @@ pub(super) async fn show(
                 impact: event.data.get("impactScore").and_then(serde_json::Value::as_i64),
             })
             .collect(),
-        metrics: cells(&loaded.metrics, loaded.cohort.as_ref().and_then(|c| c.percentiles.as_ref())),
+        metrics: cells(
+            &loaded.metrics,
+            loaded.cohort.as_ref().and_then(|c| c.percentiles.as_ref()),
+        ),
         cohort_size: loaded.cohort.as_ref().map(|cohort| cohort.session_count),
         scores: score_sheet(session.id.as_str(), &loaded.scores, viewer.as_ref()),
         may_write: may_write(&principal),
@@ -195,11 +203,14 @@ pub(super) async fn timeline_fragment(
     request: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
     let params = query_params(request.query_string())?;
-    let after = params.get("after").map(|after| EventId::parse(after).map(|id| id.as_str().to_owned()));
+    let after =
+        params.get("after").map(|after| EventId::parse(after).map(|id| id.as_str().to_owned()));
     let read = read_visible_session(&principal, &state, &path, move |connection, session| {
         let page = match after {
             Some(Err(_)) => Err(CursorError::UnknownCursor),
-            Some(Ok(after)) => timeline::page(connection, session.id.as_str(), Some(&after), PAGE_EVENTS),
+            Some(Ok(after)) => {
+                timeline::page(connection, session.id.as_str(), Some(&after), PAGE_EVENTS)
+            }
             None => timeline::page(connection, session.id.as_str(), None, PAGE_EVENTS),
         };
         Ok((page, session.started_at, session.id.as_str().to_owned()))
@@ -208,11 +219,16 @@ pub(super) async fn timeline_fragment(
     let page = match page {
         Ok(page) => page,
         Err(CursorError::UnknownCursor) => {
-            return Err(ApiError::InvalidQuery(ValidationErrors::one("after", "names no event of this session")).into())
+            return Err(ApiError::InvalidQuery(ValidationErrors::one(
+                "after",
+                "names no event of this session",
+            ))
+            .into())
         }
         Err(CursorError::Storage(error)) => return Err(ApiError::from(error).into()),
     };
-    let fragment = TimelineFragment { slice: slice(&session_id, &page.events, page.has_more, started_at) };
+    let fragment =
+        TimelineFragment { slice: slice(&session_id, &page.events, page.has_more, started_at) };
     html(StatusCode::OK, &fragment)
 }
 
@@ -252,16 +268,14 @@ fn header(loaded: &Loaded, now: DateTime<Utc>) -> Header {
     Header {
         session_id: session.id.as_str().to_owned(),
         candidate: loaded.key.as_ref().map_or_else(|| "Session".to_owned(), candidate_name),
-        assessment: session
-            .assessment_id
-            .clone()
-            .zip(loaded.assessment_title.clone()),
+        assessment: session.assessment_id.clone().zip(loaded.assessment_title.clone()),
         source: session.source_service.clone(),
         status: if session.ended_at.is_some() { "ended" } else { "in progress" },
         started: format::moment(session.started_at),
         ended: session.ended_at.map(format::moment),
         duration: format::duration(
-            (session.ended_at.unwrap_or(session.last_activity_at) - session.started_at).num_milliseconds(),
+            (session.ended_at.unwrap_or(session.last_activity_at) - session.started_at)
+                .num_milliseconds(),
         ),
         events: session.event_count,
         key,
@@ -287,22 +301,30 @@ fn score_sheet(session_id: &str, stored: &[Score], viewer: Option<&ActorRef>) ->
     let scorer = |score: &Score| score.scored_by.as_ref().map(|by| (by.kind, by.id.clone()));
     let viewer_key = viewer.map(|who| (who.kind, who.id.clone()));
     let own = rubric(|dimension| {
-        stored.iter().find(|s| s.dimension == dimension && viewer_key.is_some() && scorer(s) == viewer_key)
+        stored
+            .iter()
+            .find(|s| s.dimension == dimension && viewer_key.is_some() && scorer(s) == viewer_key)
     });
     let mut reviewers: Vec<(Option<(ActorKind, String)>, String)> = Vec::new();
     for score in stored {
         let key = scorer(score);
-        if (viewer_key.is_some() && key == viewer_key) || reviewers.iter().any(|(known, _)| *known == key) {
+        if (viewer_key.is_some() && key == viewer_key)
+            || reviewers.iter().any(|(known, _)| *known == key)
+        {
             continue;
         }
-        let name = score.scored_by.as_ref().map_or_else(|| "Earlier reviewer".to_owned(), |by| by.name.clone());
+        let name = score
+            .scored_by
+            .as_ref()
+            .map_or_else(|| "Earlier reviewer".to_owned(), |by| by.name.clone());
         reviewers.push((key, name));
     }
     let others = reviewers
         .into_iter()
         .map(|(key, name)| {
-            let dimensions =
-                rubric(|dimension| stored.iter().find(|s| s.dimension == dimension && scorer(s) == key));
+            let dimensions = rubric(|dimension| {
+                stored.iter().find(|s| s.dimension == dimension && scorer(s) == key)
+            });
             (name, dimensions.into_iter().filter(|d| d.score.is_some()).collect())
         })
         .collect();

@@ -69,15 +69,19 @@ pub(super) async fn list(
     let (found, all_assessments, keys) = state
         .read(move |connection| {
             let found = sessions::list(connection, &scope, &query, page)?;
-            let key_ids: Vec<String> =
-                found.sessions.iter().filter_map(|session| session.candidate_key_id.clone()).collect();
+            let key_ids: Vec<String> = found
+                .sessions
+                .iter()
+                .filter_map(|session| session.candidate_key_id.clone())
+                .collect();
             let keys = candidate_keys::find_by_ids(connection, &org_id, &key_ids)?;
             Ok((found, assessments::list(connection, &org_id)?, keys))
         })
         .await?;
     let titles: HashMap<&str, &str> =
         all_assessments.iter().map(|a| (a.id.as_str(), a.spec.title.as_str())).collect();
-    let names: HashMap<&str, String> = keys.iter().map(|key| (key.id.as_str(), candidate_name(key))).collect();
+    let names: HashMap<&str, String> =
+        keys.iter().map(|key| (key.id.as_str(), candidate_name(key))).collect();
     let rows = found
         .sessions
         .iter()

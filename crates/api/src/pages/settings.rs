@@ -54,7 +54,9 @@ pub(super) async fn show(
 ) -> Result<HttpResponse, PageError> {
     let org_id = principal.org_id().clone();
     let (found_users, found_keys) = state
-        .read(move |connection| Ok((users::list(connection, &org_id)?, api_keys::list(connection, &org_id)?)))
+        .read(move |connection| {
+            Ok((users::list(connection, &org_id)?, api_keys::list(connection, &org_id)?))
+        })
         .await?;
     let reviewer = principal.reviewer();
     let viewer_id = reviewer.and_then(|reviewer| reviewer.user_id()).map(str::to_owned);
@@ -76,7 +78,11 @@ pub(super) async fn show(
             .into_iter()
             .map(|key| KeyRow {
                 name: key.name.clone().unwrap_or_else(|| "Unnamed key".to_owned()),
-                prefix: key.prefix.clone().map(|prefix| format!("{prefix}…")).unwrap_or_else(|| "—".to_owned()),
+                prefix: key
+                    .prefix
+                    .clone()
+                    .map(|prefix| format!("{prefix}…"))
+                    .unwrap_or_else(|| "—".to_owned()),
                 scopes: key.scopes.names().join(", "),
                 created: format::moment(key.created_at),
                 last_used: key.last_used_at.map_or_else(|| "never".to_owned(), format::moment),

@@ -59,9 +59,15 @@ mod tests {
 
     #[test]
     fn long_text_keeps_its_start_and_end() {
-        assert_eq!(clip("short", 10), Clipped { head: "short".into(), omitted: 0, tail: String::new() });
+        assert_eq!(
+            clip("short", 10),
+            Clipped { head: "short".into(), omitted: 0, tail: String::new() }
+        );
         let clipped = clip("abcdefghij", 4);
-        assert_eq!((clipped.head.as_str(), clipped.omitted, clipped.tail.as_str()), ("ab", 6, "ij"));
+        assert_eq!(
+            (clipped.head.as_str(), clipped.omitted, clipped.tail.as_str()),
+            ("ab", 6, "ij")
+        );
         assert!(clipped.is_clipped());
         assert_eq!(clip("ééééé", 2).head, "é", "cut on characters, not bytes");
         assert_eq!(shorten("abcdef", 4), "abc…");

@@ -9,11 +9,12 @@
 //! spend up to twice the limit across a window boundary; the spec asks for a per-minute budget, and a window
 //! that starts at first use is easy to explain in `x-ratelimit-reset`.
 //!
-//! - **IP limit** (`Settings::ip_rate_per_min`, default 300, 0 = off): every request costs 1, keyed by the TCP
-//!   peer address, never by `X-Forwarded-For` or `Forwarded`, which any client can set to whatever it likes to
-//!   get a fresh budget per request. Behind a reverse proxy every client shares the proxy's address, so the limit
-//!   then applies per proxy: raise it, or turn it off and limit at the proxy. IPv4-mapped IPv6 peers count as
-//!   their IPv4 address. A request without a peer address (only in-process tests) is not IP-limited.
+//! - **IP limit** (`Settings::ip_rate_per_min`, default 300, 0 = off): every request costs 1, keyed by the
+//!   client's address ([`crate::client_address`]): the TCP peer, or, when the peer is one of
+//!   `Settings::trusted_proxies`, the client its `X-Forwarded-For` / `Forwarded` header names. From any other
+//!   peer those headers are ignored, since a client could set them to get a fresh budget per request.
+//!   IPv4-mapped IPv6 peers count as their IPv4 address. A request without a peer address (only in-process
+//!   tests) is not IP-limited.
 //! - **Ingest limit** (`Settings::ingest_rate_per_min`, default 100, 0 = off): per candidate credential, a batch
 //!   costing its number of events. The IP limit is checked first, so a request refused by the ingest limit has
 //!   still spent one unit of its IP budget.

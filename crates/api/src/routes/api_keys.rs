@@ -8,7 +8,9 @@ use chrono::Utc;
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::json;
-use traceline_domain::api_key_record::{parse_api_key_request, ApiKeyRecord, MAX_API_KEY_NAME_CHARS};
+use traceline_domain::api_key_record::{
+    parse_api_key_request, ApiKeyRecord, MAX_API_KEY_NAME_CHARS,
+};
 use traceline_domain::time::to_storage_precision;
 use traceline_domain::Scope;
 use traceline_storage::api_keys;

@@ -25,12 +25,12 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde_json::{json, Value};
 use traceline_domain::PageRule;
 
+pub(crate) use crate::access::Access;
 use crate::access::{enforce, refuse_with_json};
 pub(crate) use assessments::assessment_not_found;
 pub(crate) use metrics::cohort_of;
 pub(crate) use sessions::session_filter;
 pub(crate) use timeline::read_visible_session;
-pub(crate) use crate::access::Access;
 
 /// A query parameter an endpoint reads.
 pub(crate) struct QueryParam {
@@ -218,8 +218,9 @@ pub(crate) fn configure(config: &mut web::ServiceConfig, batch_body_limit: usize
         }
         for endpoint in group {
             let access = endpoint.access;
-            let route = (endpoint.to)(web::route().method(endpoint.method))
-                .wrap(from_fn(move |request, next| enforce(access, refuse_with_json, request, next)));
+            let route = (endpoint.to)(web::route().method(endpoint.method)).wrap(from_fn(
+                move |request, next| enforce(access, refuse_with_json, request, next),
+            ));
             resource = resource.route(route);
         }
         config.service(resource);

@@ -190,7 +190,9 @@ fn security(access: Access) -> Value {
     match access {
         Access::Public => json!([]),
         Access::Reviewer(_) | Access::Admin => json!([{"reviewerKey": []}, {"signInCookie": []}]),
-        Access::Shared(_) => json!([{"reviewerKey": []}, {"signInCookie": []}, {"candidateKey": []}]),
+        Access::Shared(_) => {
+            json!([{"reviewerKey": []}, {"signInCookie": []}, {"candidateKey": []}])
+        }
         Access::Candidate => json!([{"reviewerKey": []}, {"candidateKey": []}]),
         Access::SignedIn => json!([{"signInCookie": []}]),
     }
@@ -226,7 +228,10 @@ fn error_statuses(endpoint: &Endpoint) -> Vec<(u16, &'static str)> {
         }
         Access::SignedIn => {
             statuses.push((401, "No sign-in cookie, or one whose sign-in has ended."));
-            statuses.push((403, "An API key or a candidate credential: this route is for signed-in users."));
+            statuses.push((
+                403,
+                "An API key or a candidate credential: this route is for signed-in users.",
+            ));
         }
     }
     if path_parameters(endpoint.path).next().is_some() {

@@ -4,9 +4,9 @@ use actix_web::http::Method;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
 use serde_json::{json, Value};
+use std::collections::HashMap;
 use traceline_domain::session::MAX_SOURCE_SERVICE_CHARS;
 use traceline_domain::time::to_storage_precision;
-use std::collections::HashMap;
 
 use traceline_domain::{
     MetadataMerge, NewSession, PageRule, Scope, SessionId, SessionPatch, SessionStatus,

@@ -3,12 +3,17 @@
 //! process (`tests/it`).
 
 #![expect(
+    clippy::unwrap_used,
     clippy::expect_used,
     reason = "a test fails by panicking, with the expectation as its message"
 )]
 
+mod backup;
 mod capture;
+mod instances;
 mod operator;
+mod proxy;
+mod startup;
 #[path = "../support/mod.rs"]
 #[expect(dead_code, reason = "the reliability tests use the rest of the shared support")]
 mod support;
