@@ -138,7 +138,7 @@ pub(crate) struct ServeArgs {
     /// name the client; empty trusts none.
     #[arg(long, env = "TRACELINE_TRUSTED_PROXIES", default_value = "")]
     trusted_proxies: TrustedProxies,
-    /// Where browsers reach the server, e.g. https://review.example.com: the origin the web UI's requests must
+    /// Where browsers reach the server, e.g. `https://review.example.com`: the origin the web UI's requests must
     /// come from; https:// also marks the sign-in cookie Secure.
     #[arg(long, env = "TRACELINE_PUBLIC_URL", value_parser = parse_public_url)]
     public_url: Option<String>,
