@@ -301,3 +301,52 @@ fn routes_are_registered_by_the_table() {
         problems.join("\n  ")
     );
 }
+
+/// Where the web UI's templates are.
+const TEMPLATES: &str = "crates/api/templates";
+
+#[test]
+fn templates_escape_everything_and_carry_no_inline_code() {
+    // Anything a candidate sent reaches a template; askama escapes every value unless told not to, and the
+    // Content-Security-Policy refuses inline script and style, so none may be written. Built with `concat!` so
+    // this file does not match its own needles.
+    let needles = [
+        concat!("|", "safe"),
+        concat!("| ", "safe"),
+        concat!("escape", "(\"none\")"),
+        concat!("sty", "le="),
+        concat!("<scr", "ipt>"),
+        concat!(" on", "click="),
+        concat!(" on", "load="),
+        concat!(" on", "error="),
+        concat!(" on", "submit="),
+        concat!("javascript", ":"),
+    ];
+    let root = root();
+    let mut problems = Vec::new();
+    let mut pending = vec![root.join(TEMPLATES)];
+    let mut seen = 0;
+    while let Some(dir) = pending.pop() {
+        for entry in fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+                continue;
+            }
+            seen += 1;
+            let text = fs::read_to_string(&path).unwrap();
+            for (line_idx, line) in text.lines().enumerate() {
+                for needle in needles.iter().filter(|needle| line.contains(*needle)) {
+                    problems.push(format!("{}:{}: {needle}", relative(&root, &path), line_idx + 1));
+                }
+            }
+        }
+    }
+    assert!(seen > 0, "found no templates under {TEMPLATES}");
+    assert!(
+        problems.is_empty(),
+        "templates must let askama escape every value and hold no inline script, style or event handler \
+         (the CSP forbids them; put behaviour in assets/app.js and looks in assets/app.css):\n  {}",
+        problems.join("\n  ")
+    );
+}

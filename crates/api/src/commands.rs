@@ -14,11 +14,7 @@ use traceline_storage::{migrations, orgs, users, Database, StorageError};
 use uuid::Uuid;
 
 use crate::password::hash_password;
-
-/// Fills a buffer from the operating system's CSPRNG.
-pub fn os_random(buffer: &mut [u8]) -> Result<(), getrandom::Error> {
-    getrandom::fill(buffer)
-}
+pub use crate::random::os_random;
 
 /// Applies pending migrations; returns the versions applied.
 pub fn migrate(database: &Database) -> anyhow::Result<Vec<String>> {

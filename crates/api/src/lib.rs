@@ -18,6 +18,7 @@ mod origin;
 mod pages;
 pub mod password;
 pub mod principal;
+pub mod random;
 pub mod rate_limit;
 mod request;
 mod routes;

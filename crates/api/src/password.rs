@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::Argon2;
 
-use crate::commands::os_random;
+use crate::random::os_random;
 
 /// Bytes of salt per hash (the PHC string format's recommendation).
 const SALT_BYTES: usize = 16;

@@ -15,11 +15,11 @@ use traceline_domain::user::{normalize_email, User, MAX_PASSWORD_CHARS};
 use traceline_domain::Scopes;
 use traceline_storage::{sign_ins, users};
 
-use crate::commands::os_random;
 use crate::error::ApiError;
 use crate::origin::{changes_state, is_same_origin};
 use crate::password::{verify_decoy, verify_password};
 use crate::principal::{Principal, Reviewer};
+use crate::random::os_random;
 use crate::rate_limit::{RateDecision, Refused};
 use crate::state::AppState;
 

@@ -39,7 +39,7 @@ pub(crate) enum Command {
     /// Manage reviewer accounts of the web UI.
     User {
         #[command(subcommand)]
-        action: crate::user::UserAction,
+        action: UserAction,
     },
     /// Write a consistent copy of the SQLite database to a file, while the server runs (PostgreSQL: use
     /// pg_dump).
@@ -73,6 +73,29 @@ pub(crate) enum ApiKeyCommand {
         /// Comma-separated scopes: read, write.
         #[arg(long, default_value = "read,write")]
         scopes: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+/// `traceline user …`.
+#[derive(Subcommand)]
+pub(crate) enum UserAction {
+    /// Create a user; the password is read from stdin, or generated and printed once when stdin is a terminal
+    /// or empty. Prints the user as JSON.
+    Create {
+        /// The org's id.
+        #[arg(long)]
+        org: String,
+        /// The sign-in address.
+        #[arg(long)]
+        email: String,
+        /// The display name (default: the part of the address before the @).
+        #[arg(long)]
+        name: Option<String>,
+        /// admin (also manages users and API keys) or reviewer.
+        #[arg(long, default_value = "reviewer")]
+        role: String,
         #[command(flatten)]
         database: DatabaseArgs,
     },

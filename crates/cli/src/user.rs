@@ -4,35 +4,11 @@
 use std::io::{IsTerminal as _, Read as _};
 
 use anyhow::Context as _;
-use clap::Subcommand;
 use traceline_api::commands::{self, UserCommand};
 
-use crate::args::DatabaseArgs;
+use crate::args::UserAction;
 use crate::database::open_migrated;
 use crate::operator::print_json;
-
-/// `traceline user …`.
-#[derive(Subcommand)]
-pub(crate) enum UserAction {
-    /// Create a user; the password is read from stdin, or generated and printed once when stdin is a terminal
-    /// or empty. Prints the user as JSON.
-    Create {
-        /// The org's id.
-        #[arg(long)]
-        org: String,
-        /// The sign-in address.
-        #[arg(long)]
-        email: String,
-        /// The display name (default: the part of the address before the @).
-        #[arg(long)]
-        name: Option<String>,
-        /// admin (also manages users and API keys) or reviewer.
-        #[arg(long, default_value = "reviewer")]
-        role: String,
-        #[command(flatten)]
-        database: DatabaseArgs,
-    },
-}
 
 /// Runs the action against the migrated database and prints its JSON.
 pub(crate) fn run(action: UserAction) -> anyhow::Result<()> {

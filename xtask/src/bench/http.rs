@@ -52,7 +52,9 @@ impl Client {
             self.request.extend_from_slice(b"\r\n");
         }
         if !body.is_empty() || method != "GET" {
-            let typed = headers.iter().any(|header| header.to_ascii_lowercase().starts_with("content-type:"));
+            let typed = headers
+                .iter()
+                .any(|header| header.to_ascii_lowercase().starts_with("content-type:"));
             if !typed {
                 self.request.extend_from_slice(b"Content-Type: application/json\r\n");
             }

@@ -201,7 +201,11 @@ fn targets(out: &mut String, results: &[BackendResult]) {
             result.map(|r| {
                 let view = &r.session_view;
                 (
-                    format!("p50 {:.2} ms, {:.0} KB", view.percentile_ms(50.0), view.bytes as f64 / 1000.0),
+                    format!(
+                        "p50 {:.2} ms, {:.0} KB",
+                        view.percentile_ms(50.0),
+                        view.bytes as f64 / 1000.0
+                    ),
                     view.percentile_ms(50.0) <= session_view::TARGET_P50_MS
                         && view.bytes <= session_view::TARGET_BYTES,
                 )

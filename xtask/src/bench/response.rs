@@ -257,7 +257,13 @@ mod tests {
         let head = parse_head(bytes).unwrap().unwrap();
         assert_eq!(
             head,
-            Head { status: 201, length: BodyLength::Fixed(12), close: false, size: bytes.len() }
+            Head {
+                status: 201,
+                length: BodyLength::Fixed(12),
+                close: false,
+                size: bytes.len(),
+                cookie: None
+            }
         );
     }
 

@@ -7,9 +7,6 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{web, HttpResponse};
 use sha2::{Digest, Sha256};
 
-use super::render::PageError;
-use crate::error::ApiError;
-
 const STYLESHEET: &str = include_str!("../../assets/app.css");
 const SCRIPT: &str = include_str!("../../assets/app.js");
 
@@ -52,12 +49,12 @@ pub(crate) fn script_url() -> &'static str {
     &URLS.1
 }
 
-/// `GET /assets/{file}`: an embedded file under its current name; any other name is 404.
-pub(super) async fn serve(file: web::Path<String>) -> Result<HttpResponse, PageError> {
-    let asset = ASSETS
-        .iter()
-        .find(|asset| asset.name == *file)
-        .ok_or_else(|| PageError::from(ApiError::not_found("file")))?;
+/// `GET /assets/{file}`: an embedded file under its current name; any other name is 404 (which the error
+/// handlers turn into the 404 page).
+pub(super) async fn serve(file: web::Path<String>) -> HttpResponse {
+    let Some(asset) = ASSETS.iter().find(|asset| asset.name == *file) else {
+        return HttpResponse::NotFound().finish();
+    };
     let mut response = HttpResponse::Ok().body(asset.body);
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type));
@@ -65,5 +62,5 @@ pub(super) async fn serve(file: web::Path<String>) -> Result<HttpResponse, PageE
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=31536000, immutable"),
     );
-    Ok(response)
+    response
 }

@@ -18,10 +18,10 @@ use traceline_storage::{artifacts, assessments, candidate_keys, AnyConnection, S
 use uuid::Uuid;
 
 use crate::access::Candidate;
-use crate::commands::os_random;
 use crate::dto::ApiTime;
 use crate::error::ApiError;
 use crate::principal::Principal;
+use crate::random::os_random;
 use crate::request::json_body;
 use crate::routes::{Access, Endpoint};
 use crate::state::AppState;

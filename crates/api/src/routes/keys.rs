@@ -15,10 +15,10 @@ use traceline_domain::{PageRule, Scope, ValidationErrors};
 use traceline_storage::{assessments, candidate_keys, StorageError};
 use uuid::Uuid;
 
-use crate::commands::os_random;
 use crate::dto::{KeyList, KeyListBody, OkIdBody};
 use crate::error::ApiError;
 use crate::principal::Principal;
+use crate::random::os_random;
 use crate::request::{json_body, query_params};
 use crate::routes::assessments::assessment_not_found;
 use crate::routes::{Access, Endpoint};

@@ -17,10 +17,10 @@ use traceline_domain::{Scope, ValidationErrors};
 use traceline_storage::{sign_ins, users, StorageError};
 use uuid::Uuid;
 
-use crate::commands::os_random;
 use crate::error::ApiError;
 use crate::password::{hash_password, verify_password};
 use crate::principal::Principal;
+use crate::random::os_random;
 use crate::request::json_body;
 use crate::routes::{Access, Endpoint};
 use crate::sign_in::cookie_token;
