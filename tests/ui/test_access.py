@@ -177,4 +177,5 @@ def test_every_page_is_interactive_within_a_second(context, world):
     for path in ["/login", "/", "/sessions", f"/sessions/{session}", "/settings"]:
         page.goto(base + path)
         interactive = page.evaluate("performance.getEntriesByType('navigation')[0].domInteractive")
+        print(f"{path}: interactive after {interactive:.0f} ms")
         assert interactive < 1000, f"{path} became interactive after {interactive:.0f} ms"

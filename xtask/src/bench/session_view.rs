@@ -14,7 +14,7 @@ use anyhow::{ensure, Context as _, Result};
 
 use super::http::Client;
 use super::load::{describe, micros, percentile_ms};
-use super::response::field_value;
+use super::response::string_fields;
 
 /// Requests left out of the figures while caches warm up.
 const WARMUP: usize = 5;
@@ -94,9 +94,10 @@ fn sign_in(
     let found = client.send("GET", &format!("/v1/sessions/{session}"), &[&auth], b"")?;
     ensure!(found.status == 200, "reading the session: {}", describe(&found));
     let text = found.text();
-    let org = field_value(&text, "orgId").context("the session names no orgId")?.trim_matches('"');
+    let org =
+        string_fields(&text, "orgId").into_iter().next().context("the session names no orgId")?;
     let mut create = Command::new(binary)
-        .args(["user", "create", "--org", org, "--email", EMAIL, "--role", "admin"])
+        .args(["user", "create", "--org", &org, "--email", EMAIL, "--role", "admin"])
         .args(["--database-url", database_url])
         .env("RUST_LOG", "warn")
         .stdin(Stdio::piped())
