@@ -347,9 +347,13 @@ fn rubric<'a>(of: impl Fn(&str) -> Option<&'a Score>) -> Vec<DimensionScore> {
         .collect()
 }
 
-/// `problem_decomposition` → `Problem decomposition`.
+/// `problem_decomposition` → `Problem decomposition`, `ai_orchestration` → `AI orchestration`.
 fn dimension_label(dimension: &str) -> String {
-    let words = dimension.replace('_', " ");
+    let words = dimension
+        .split('_')
+        .map(|word| if word == "ai" { "AI" } else { word })
+        .collect::<Vec<_>>()
+        .join(" ");
     let mut chars = words.chars();
     chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
