@@ -134,8 +134,12 @@ def test_a_reviewer_hires_after_reading_a_session(context, world, backend):
     rubric.get_by_text("4", exact=True).click()
     page.get_by_label("Notes on Problem decomposition").fill("Split it well <b>bold</b>")
     page.get_by_role("group", name="Debugging process").get_by_text("2", exact=True).click()
-    page.get_by_role("button", name="Save my scores").click()
+    with page.expect_navigation():
+        with page.expect_response(lambda r: r.url.endswith("/scores") and r.request.method == "POST") as saved:
+            page.get_by_role("button", name="Save my scores").click()
+    assert saved.value.status == 201
     expect(page.locator('input[name=score-problem_decomposition][value="4"]')).to_be_checked()
+    expect(page.get_by_label("Notes on Problem decomposition")).to_have_value("Split it well <b>bold</b>")
     status, body, _ = api.call("GET", f"/v1/sessions/{ada_session}/scores",
                                headers={"Authorization": "Bearer " + world["acme"]["apiKey"]})
     assert status == 200 and len(body["scores"]) == 2, body

@@ -10,7 +10,7 @@ use traceline_domain::actor_ref::{ActorKind, ActorRef};
 use traceline_domain::candidate_key::KeyStatus;
 use traceline_domain::metrics::CohortStats;
 use traceline_domain::score::{Score, DIMENSIONS};
-use traceline_domain::{EventId, Session, TimelineEvent, ValidationErrors};
+use traceline_domain::{Session, TimelineEvent};
 use traceline_storage::session_state::session_metrics;
 use traceline_storage::timeline::{self, PageError as CursorError};
 use traceline_storage::{assessments, candidate_keys, scores, AnyConnection, StorageError};
@@ -21,10 +21,9 @@ use super::format;
 use super::layout::Layout;
 use super::metrics::{cells, MetricCell};
 use super::render::{html, PageError};
-use crate::error::ApiError;
 use crate::principal::Principal;
 use crate::request::query_params;
-use crate::routes::{cohort_of, read_visible_session};
+use crate::routes::{cohort_of, read_timeline_page, read_visible_session};
 use crate::state::AppState;
 
 /// Events read for one page of the timeline.
@@ -203,30 +202,10 @@ pub(super) async fn timeline_fragment(
     request: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
     let params = query_params(request.query_string())?;
-    let after =
-        params.get("after").map(|after| EventId::parse(after).map(|id| id.as_str().to_owned()));
-    let read = read_visible_session(&principal, &state, &path, move |connection, session| {
-        let page = match after {
-            Some(Err(_)) => Err(CursorError::UnknownCursor),
-            Some(Ok(after)) => {
-                timeline::page(connection, session.id.as_str(), Some(&after), PAGE_EVENTS)
-            }
-            None => timeline::page(connection, session.id.as_str(), None, PAGE_EVENTS),
-        };
-        Ok((page, session.started_at, session.id.as_str().to_owned()))
-    });
-    let (page, started_at, session_id) = read.await?;
-    let page = match page {
-        Ok(page) => page,
-        Err(CursorError::UnknownCursor) => {
-            return Err(ApiError::InvalidQuery(ValidationErrors::one(
-                "after",
-                "names no event of this session",
-            ))
-            .into())
-        }
-        Err(CursorError::Storage(error)) => return Err(ApiError::from(error).into()),
-    };
+    let (session, page) =
+        read_timeline_page(&principal, &state, &path, params.get("after").cloned(), PAGE_EVENTS)
+            .await?;
+    let (session_id, started_at) = (session.id.as_str().to_owned(), session.started_at);
     let fragment =
         TimelineFragment { slice: slice(&session_id, &page.events, page.has_more, started_at) };
     html(StatusCode::OK, &fragment)

@@ -30,7 +30,7 @@ use crate::access::{enforce, refuse_with_json};
 pub(crate) use assessments::assessment_not_found;
 pub(crate) use metrics::cohort_of;
 pub(crate) use sessions::session_filter;
-pub(crate) use timeline::read_visible_session;
+pub(crate) use timeline::{read_timeline_page, read_visible_session};
 
 /// A query parameter an endpoint reads.
 pub(crate) struct QueryParam {
