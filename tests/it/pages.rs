@@ -158,6 +158,28 @@ async fn the_first_page_of_a_long_timeline_is_in_the_html_and_the_rest_follows_t
     assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
 }
 
+async fn the_first_page_stays_small_whatever_the_events_hold(backend: TestBackend) {
+    let app = TestApp::with_settings(backend, |settings| settings.ingest_rate_per_min = 0);
+    let (org, key) = candidate(&app).await;
+    // Lines of nothing but characters that escaping makes five times longer, in long diffs.
+    let line = format!("+{}", "<".repeat(300));
+    let diff = vec![line.as_str(); 500].join("\n");
+    let events: Vec<Value> = (0..40)
+        .map(|n| {
+            let ts = format!("2026-04-01T10:00:{n:02}Z");
+            envelope("s", "file_diff", &ts, json!({"path": "<".repeat(200), "diff": diff, "stdout": "&".repeat(9000)}))
+        })
+        .collect();
+    app.post("/v1/hooks/ingest/batch", &key, &json!({"events": events})).await.expect(207);
+    app.user(&org, "ada@acme.test", "reviewer");
+    let cookie = app.sign_in("ada@acme.test").await;
+    let page = app.page("/sessions/s", Some(&cookie)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text.len() <= 500_000, "{} bytes", page.text.len());
+    assert!(page.text.contains("data-more-link"), "the rest follows by the cursor");
+    assert!(page.text.contains("more lines not shown"));
+}
+
 async fn another_orgs_reviewer_finds_nothing(backend: TestBackend) {
     let app = TestApp::new(backend);
     let (org, key) = candidate(&app).await;
@@ -202,6 +224,7 @@ on_both_backends!(
     signed_out_visitors_are_sent_to_sign_in_and_candidates_are_refused,
     every_page_escapes_what_the_candidate_sent_and_carries_the_hooks,
     the_first_page_of_a_long_timeline_is_in_the_html_and_the_rest_follows_the_cursor,
+    the_first_page_stays_small_whatever_the_events_hold,
     another_orgs_reviewer_finds_nothing,
     unknown_pages_and_assets,
 );

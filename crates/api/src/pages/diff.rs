@@ -2,9 +2,9 @@
 //! `data-line` hook of UI.md), and a new file's content as all-added lines.
 
 /// Lines of one change shown at most; the rest is counted, not drawn.
-pub(crate) const MAX_DIFF_LINES: usize = 800;
+pub(crate) const MAX_DIFF_LINES: usize = 400;
 /// Characters of one line shown at most (minified files have very long lines).
-const MAX_LINE_CHARS: usize = 500;
+const MAX_LINE_CHARS: usize = 200;
 
 /// One line of a diff.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,7 +10,7 @@ use traceline_domain::{EventKind, TimelineEvent};
 use super::ansi::{segments, Segment};
 use super::diff::{created, unified, DiffView};
 use super::format;
-use super::text::{clip, shorten, Clipped};
+use super::text::{clip, escaped_len, shorten, Clipped};
 
 /// Characters of a prompt, a rationale or an AI message shown at most.
 const MAX_PROSE_CHARS: usize = 8_000;
@@ -38,7 +38,7 @@ pub(crate) struct EventView {
     /// A command that exited non-zero, or a test run with failures.
     pub(crate) failed: bool,
     pub(crate) body: Body,
-    /// Roughly how many characters of candidate text it draws, for the page's budget.
+    /// Roughly how many bytes of escaped candidate text it draws, for the page's budget.
     pub(crate) weight: usize,
 }
 
@@ -201,36 +201,36 @@ impl EventView {
 }
 
 impl Body {
-    /// Characters of candidate text it draws, roughly.
+    /// Bytes of escaped candidate text it draws, roughly.
     fn weight(&self) -> usize {
-        let clipped = |text: &Clipped| text.head.len() + text.tail.len();
+        // Markup around each run of output or line of a diff, roughly.
+        const PER_RUN: usize = 24;
+        const PER_LINE: usize = 40;
+        let clipped = |text: &Clipped| escaped_len(&text.head) + escaped_len(&text.tail);
         let output = |output: &Output| {
-            output
-                .head
-                .iter()
-                .chain(&output.tail)
-                .map(|segment| segment.text.len() + 24)
-                .sum::<usize>()
+            let runs = output.head.iter().chain(&output.tail);
+            runs.map(|segment| escaped_len(&segment.text) + PER_RUN).sum::<usize>()
         };
-        let optional = |text: &Option<String>| text.as_ref().map_or(0, String::len);
+        let optional = |text: &Option<String>| text.as_deref().map_or(0, escaped_len);
         match self {
             Body::Prompt { text } | Body::AiText { text, .. } => clipped(text),
             Body::Command { command, stdout, stderr, .. } => {
-                command.len() + output(stdout) + output(stderr)
+                escaped_len(command) + output(stdout) + output(stderr)
             }
             Body::FileChange { path, diff, .. } => {
-                path.len() + diff.lines.iter().map(|line| line.text.len() + 24).sum::<usize>()
+                let lines = diff.lines.iter().map(|line| escaped_len(&line.text) + PER_LINE);
+                escaped_len(path) + lines.sum::<usize>()
             }
             Body::TestRun { suite, .. } => optional(suite),
             Body::Decision { title, chosen, context, tradeoffs, rationale, .. } => {
-                title.len()
+                escaped_len(title)
                     + optional(chosen)
                     + optional(context)
                     + optional(tradeoffs)
                     + optional(rationale)
             }
             Body::Fields { rows, .. } => {
-                rows.iter().map(|(key, value)| key.len() + value.len()).sum()
+                rows.iter().map(|(key, value)| escaped_len(key) + escaped_len(value)).sum()
             }
         }
     }

@@ -26,11 +26,13 @@ use crate::request::query_params;
 use crate::routes::{cohort_of, read_timeline_page, read_visible_session};
 use crate::state::AppState;
 
+/// Decisions listed beside the timeline at most (the API lists them all).
+const MAX_DECISIONS: i64 = 200;
 /// Events read for one page of the timeline.
 const PAGE_EVENTS: i64 = 200;
-/// Characters of candidate text one page draws at most; a page of long outputs and diffs stops early and the
-/// rest loads on demand, which keeps the first answer small (UI.md: ≤ 500 KB for any session).
-const PAGE_BUDGET_CHARS: usize = 150_000;
+/// Bytes of escaped candidate text one page draws before it stops; a page of long outputs and diffs stops early
+/// and the rest loads on demand, which keeps the first answer small (UI.md: ≤ 500 KB).
+const PAGE_BUDGET_BYTES: usize = 150_000;
 
 /// A page of the timeline: its events and, when more follow, the cursor of the next page.
 struct TimelineSlice {
@@ -152,7 +154,7 @@ pub(super) async fn show(
         Ok(Loaded {
             events: page.events,
             has_more: page.has_more,
-            decisions: timeline::decisions(connection, session.id.as_str())?,
+            decisions: timeline::first_decisions(connection, session.id.as_str(), MAX_DECISIONS)?,
             metrics,
             cohort,
             scores: scores::list(connection, session.id.as_str())?,
@@ -221,7 +223,7 @@ fn slice(
     let mut shown = Vec::with_capacity(events.len());
     let mut spent = 0;
     for event in events {
-        if !shown.is_empty() && spent >= PAGE_BUDGET_CHARS {
+        if !shown.is_empty() && spent >= PAGE_BUDGET_BYTES {
             break;
         }
         let view = EventView::of(event, started_at);

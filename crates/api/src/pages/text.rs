@@ -40,6 +40,13 @@ pub(crate) fn shorten(text: &str, max_chars: usize) -> String {
     short
 }
 
+/// Bytes `text` takes once escaped for HTML: askama writes each of `<`, `>`, `&`, `"` and `'` as a five-byte
+/// numeric reference.
+pub(crate) fn escaped_len(text: &str) -> usize {
+    text.len()
+        + 4 * text.bytes().filter(|byte| matches!(byte, b'<' | b'>' | b'&' | b'"' | b'\'')).count()
+}
+
 /// Percent-encodes everything but RFC 3986's unreserved characters, for a value inside a query string.
 pub(crate) fn percent_encode(value: &str) -> String {
     let mut encoded = String::with_capacity(value.len());
@@ -72,6 +79,7 @@ mod tests {
         assert_eq!(clip("ééééé", 2).head, "é", "cut on characters, not bytes");
         assert_eq!(shorten("abcdef", 4), "abc…");
         assert_eq!(shorten("abc", 4), "abc");
+        assert_eq!(escaped_len("a<b"), 7);
     }
 
     #[test]
