@@ -167,7 +167,12 @@ async fn the_first_page_stays_small_whatever_the_events_hold(backend: TestBacken
     let events: Vec<Value> = (0..40)
         .map(|n| {
             let ts = format!("2026-04-01T10:00:{n:02}Z");
-            envelope("s", "file_diff", &ts, json!({"path": "<".repeat(200), "diff": diff, "stdout": "&".repeat(9000)}))
+            envelope(
+                "s",
+                "file_diff",
+                &ts,
+                json!({"path": "<".repeat(200), "diff": diff, "stdout": "&".repeat(9000)}),
+            )
         })
         .collect();
     app.post("/v1/hooks/ingest/batch", &key, &json!({"events": events})).await.expect(207);
