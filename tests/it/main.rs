@@ -11,14 +11,17 @@
 
 mod harness;
 
+mod accounts;
 mod assessments;
 mod auth;
 mod candidate_access;
 mod candidate_keys;
+mod client_address;
 mod errors;
 mod ingest;
 mod metrics;
 mod openapi;
+mod pages;
 mod rate_limits;
 mod review;
 mod sessions_api;

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::lockfile::{matches, Lockfile};
 use crate::migration::BACKENDS;
+use crate::modgraph;
 use crate::project_root;
 
 /// Crates `traceline_domain` must not reach: no database, no web framework, no async runtime, and no
@@ -126,6 +127,40 @@ fn migrations_are_paired() {
     assert!(problems.is_empty(), "migrations must come in pairs:\n  {}", problems.join("\n  "));
 }
 
+#[test]
+fn modules_of_a_crate_form_no_cycle() {
+    let root = root();
+    let mut crate_dirs: Vec<PathBuf> = subdirectories(&root.join("crates"))
+        .into_iter()
+        .map(|name| root.join("crates").join(name))
+        .collect();
+    crate_dirs.extend([root.join("xtask"), root.join("tests")]);
+    let mut problems = Vec::new();
+    for dir in crate_dirs {
+        let mut roots: Vec<PathBuf> = ["src", "it"].map(|sub| dir.join(sub)).into();
+        // Each folder of `tests/` with a `main.rs` is an integration-test crate of its own.
+        let tests = dir.join("tests");
+        if tests.is_dir() {
+            roots.extend(subdirectories(&tests).into_iter().map(|name| tests.join(name)));
+        }
+        for src in roots
+            .iter()
+            .filter(|root| root.join("main.rs").is_file() || root.join("lib.rs").is_file())
+        {
+            let modules = modgraph::modules(src);
+            for cycle in modgraph::cycles(&modgraph::sibling_edges(&modules)) {
+                problems.push(format!("{}: {cycle}", relative(&root, src)));
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "modules of one crate must not depend on each other in a circle; move what they share into a \
+         module of its own:\n  {}",
+        problems.join("\n  ")
+    );
+}
+
 fn subdirectories(dir: &Path) -> BTreeSet<String> {
     fs::read_dir(dir)
         .unwrap()
@@ -219,9 +254,9 @@ fn relative(root: &Path, path: &Path) -> String {
     path.strip_prefix(root).unwrap_or(path).display().to_string()
 }
 
-/// The one module of `crates/api/src` allowed to register routes: the table that the OpenAPI document is
-/// rendered from too.
-const ROUTE_TABLE: &str = "crates/api/src/routes/mod.rs";
+/// The modules of `crates/api/src` allowed to register routes: the API's route table, which the OpenAPI document
+/// is rendered from too, and the web UI's page table. Each wraps every route it registers in its access rule.
+const ROUTE_TABLES: [&str; 2] = ["crates/api/src/routes/mod.rs", "crates/api/src/pages/mod.rs"];
 
 #[test]
 fn routes_are_registered_by_the_table() {
@@ -244,7 +279,9 @@ fn routes_are_registered_by_the_table() {
     let mut problems = Vec::new();
     for path in rust_files(&root) {
         let relative_path = relative(&root, &path);
-        if !relative_path.starts_with("crates/api/src") || relative_path == ROUTE_TABLE {
+        if !relative_path.starts_with("crates/api/src")
+            || ROUTE_TABLES.contains(&relative_path.as_str())
+        {
             continue;
         }
         let text = fs::read_to_string(&path).unwrap();
@@ -258,8 +295,58 @@ fn routes_are_registered_by_the_table() {
     }
     assert!(
         problems.is_empty(),
-        "routes are registered only by the table in {ROUTE_TABLE} (an `Endpoint` in a routes module), so \
-         the OpenAPI document describes every one of them:\n  {}",
+        "routes are registered only by the tables in {} (an `Endpoint` in a routes module, or a `Page`), so \
+         the OpenAPI document describes every API route and every route has its access rule:\n  {}",
+        ROUTE_TABLES.join(" and "),
+        problems.join("\n  ")
+    );
+}
+
+/// Where the web UI's templates are.
+const TEMPLATES: &str = "crates/api/templates";
+
+#[test]
+fn templates_escape_everything_and_carry_no_inline_code() {
+    // Anything a candidate sent reaches a template; askama escapes every value unless told not to, and the
+    // Content-Security-Policy refuses inline script and style, so none may be written. Built with `concat!` so
+    // this file does not match its own needles.
+    let needles = [
+        concat!("|", "safe"),
+        concat!("| ", "safe"),
+        concat!("escape", "(\"none\")"),
+        concat!("sty", "le="),
+        concat!("<scr", "ipt>"),
+        concat!(" on", "click="),
+        concat!(" on", "load="),
+        concat!(" on", "error="),
+        concat!(" on", "submit="),
+        concat!("javascript", ":"),
+    ];
+    let root = root();
+    let mut problems = Vec::new();
+    let mut pending = vec![root.join(TEMPLATES)];
+    let mut seen = 0;
+    while let Some(dir) = pending.pop() {
+        for entry in fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+                continue;
+            }
+            seen += 1;
+            let text = fs::read_to_string(&path).unwrap();
+            for (line_idx, line) in text.lines().enumerate() {
+                for needle in needles.iter().filter(|needle| line.contains(*needle)) {
+                    problems.push(format!("{}:{}: {needle}", relative(&root, &path), line_idx + 1));
+                }
+            }
+        }
+    }
+    assert!(seen > 0, "found no templates under {TEMPLATES}");
+    assert!(
+        problems.is_empty(),
+        "templates must let askama escape every value and hold no inline script, style or event handler \
+         (the CSP forbids them; put behaviour in assets/app.js and looks in assets/app.css):\n  {}",
         problems.join("\n  ")
     );
 }

@@ -10,10 +10,13 @@ use actix_web::middleware::{from_fn, ErrorHandlerResponse, ErrorHandlers, Logger
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use serde_json::json;
 
+use crate::client_address::ClientAddress;
 use crate::error::ApiError;
-use crate::rate_limit;
+use crate::ip_limit;
+use crate::pages;
 use crate::request;
 use crate::routes;
+use crate::security_headers;
 use crate::state::AppState;
 
 /// The whole application: routes, shared state, limits, error bodies and request logging.
@@ -30,17 +33,27 @@ pub fn create_app(
 > {
     let body_limit = state.settings.body_limit_bytes;
     let batch_body_limit = state.settings.batch_body_limit_bytes;
+    let trusted_proxies = web::Data::new(state.settings.trusted_proxies.clone());
     App::new()
+        .app_data(trusted_proxies)
         .app_data(web::Data::new(state))
         .app_data(web::PayloadConfig::new(body_limit))
         .configure(|config| routes::configure(config, batch_body_limit))
+        .configure(pages::configure)
         .default_service(web::to(no_route))
         .wrap(from_fn(request::reject_nul_in_uri))
         .wrap(ErrorHandlers::new().default_handler(json_error_body))
+        .wrap(from_fn(security_headers::add))
         // Outside the error handlers, whose rewritten bodies would drop the x-ratelimit-* headers.
-        .wrap(from_fn(rate_limit::limit_by_ip))
+        .wrap(from_fn(ip_limit::limit_by_ip))
         // Outermost, so the log line shows the response the client really got.
-        .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
+        .wrap(Logger::new("%{client}xi \"%r\" %s %b %Dms").custom_request_replace(
+            "client",
+            |request| {
+                ClientAddress::of(request.request())
+                    .map_or_else(|| "-".to_owned(), |client| client.to_string())
+            },
+        ))
 }
 
 /// How long in-flight requests may take to finish after a stop signal before their connections are dropped. A
@@ -49,7 +62,8 @@ const SHUTDOWN_TIMEOUT_SECS: u64 = 30;
 
 /// Serves the app on an already bound listener (tests bind port 0). Stops gracefully on SIGTERM or SIGINT:
 /// the listener closes at once, in-flight requests finish (their connections are closed after the answer),
-/// then the process exits.
+/// then the process exits. Call it inside the actix runtime (`actix_web::rt::System`): it installs the signal
+/// handlers there before returning.
 pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     // Blocking threads only ever wait on a database connection, so many more of them than connections buy
     // nothing but memory: each brings a stack and, under glibc, a malloc arena of its own. actix's default is
@@ -66,14 +80,17 @@ pub fn run(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     Ok(server)
 }
 
-/// Resolves on the first SIGTERM or SIGINT.
+/// Resolves on the first SIGTERM or SIGINT. The handlers are installed when this is called, not when the future
+/// is first polled, so a signal sent as soon as [`run`] has returned (by a script that waited for the listening
+/// line) is already caught rather than killing the process.
 #[cfg(unix)]
-async fn stop_signal() {
+fn stop_signal() -> impl std::future::Future<Output = ()> {
     use actix_web::rt::signal::unix::{signal, SignalKind};
     use std::task::Poll;
 
-    let (mut terminate, mut interrupt) =
-        match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+    let handlers = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()));
+    async move {
+        let (mut terminate, mut interrupt) = match handlers {
             (Ok(terminate), Ok(interrupt)) => (terminate, interrupt),
             (Err(error), _) | (_, Err(error)) => {
                 // Without handlers the signals keep their default action: the process ends at once.
@@ -83,15 +100,16 @@ async fn stop_signal() {
                 return std::future::pending().await;
             }
         };
-    std::future::poll_fn(|cx| {
-        if terminate.poll_recv(cx).is_ready() || interrupt.poll_recv(cx).is_ready() {
-            Poll::Ready(())
-        } else {
-            Poll::Pending
-        }
-    })
-    .await;
-    log::info!("stop signal received: closing the listener, finishing in-flight requests");
+        std::future::poll_fn(|cx| {
+            if terminate.poll_recv(cx).is_ready() || interrupt.poll_recv(cx).is_ready() {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        })
+        .await;
+        log::info!("stop signal received: closing the listener, finishing in-flight requests");
+    }
 }
 
 /// Resolves on Ctrl-C.
@@ -103,22 +121,41 @@ async fn stop_signal() {
     }
 }
 
+/// An unknown path: the API's JSON 404, or a page saying so for paths outside the API.
 async fn no_route(request: HttpRequest) -> Result<HttpResponse, ApiError> {
+    if pages::is_page_path(request.path()) {
+        return Ok(pages::error_page_for(StatusCode::NOT_FOUND));
+    }
     Err(ApiError::NotFound(format!("no route for {} {}", request.method(), request.path())))
 }
 
 /// Gives a JSON body to error responses produced outside our handlers (a wrong method on a known path, a body
-/// over the limit, actix's own extractor errors), so no client ever sees a plain-text or empty error.
+/// over the limit, actix's own extractor errors), so no client ever sees a plain-text or empty error; on the web
+/// UI's paths the body is an error page instead, and pages our handlers rendered pass through.
 fn json_error_body<B>(response: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let is_json = response
-        .response()
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|value| value.as_bytes().starts_with(b"application/json"));
-    if is_json {
+    let content_type = |prefix: &[u8]| {
+        response
+            .response()
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|value| value.as_bytes().starts_with(prefix))
+    };
+    let is_page = pages::is_page_path(response.request().path());
+    if content_type(b"application/json") || (is_page && content_type(b"text/html")) {
         return Ok(ErrorHandlerResponse::Response(response.map_into_left_body()));
     }
     let status = response.status();
+    if is_page {
+        let (request, old) = response.into_parts();
+        let mut page = pages::error_page_for(status);
+        for name in [header::ALLOW, header::RETRY_AFTER] {
+            if let Some(value) = old.headers().get(&name) {
+                page.headers_mut().insert(name, value.clone());
+            }
+        }
+        let response = ServiceResponse::new(request, page.map_body(|_, body| BoxBody::new(body)));
+        return Ok(ErrorHandlerResponse::Response(response.map_into_right_body()));
+    }
     let (code, message) = describe(status, response.request());
     let (request, old) = response.into_parts();
     let mut replacement = HttpResponse::build(status).json(json!({"error": message, "code": code}));

@@ -1,93 +1,26 @@
-//! Who is calling: the credential extractor and the access rules every route applies (spec §2).
+//! Authentication: reading the credential a request presents and finding whose it is (spec §2).
 //!
-//! Reviewers send `Authorization: Bearer psk_live_…`; candidates send their key (`PST-XXXX-XXXX`, any case) or a
-//! session token (`pst_sess_…`) as `X-API-Key`. Every failure is the same 401, so a caller learns nothing about
+//! Reviewers send `Authorization: Bearer psk_live_…`, or, in a browser, the sign-in cookie (`crate::sign_in`);
+//! candidates send their key (`PST-XXXX-XXXX`, any case) or a session token (`pst_sess_…`) as `X-API-Key`. A
+//! credential in a header wins over the cookie. Every failure is the same 401, so a caller learns nothing about
 //! which part of a credential was wrong.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::time::Instant;
 
-use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::{web, HttpRequest};
 use chrono::Utc;
+use traceline_domain::actor_ref::ActorRef;
 use traceline_domain::api_key::{hash_secret, looks_like_api_key};
-use traceline_domain::candidate_key::{looks_like_session_token, normalize_key, CandidateKey};
-use traceline_domain::{OrgId, Scope, Scopes};
-use traceline_storage::SessionScope;
+use traceline_domain::candidate_key::{looks_like_session_token, normalize_key};
+use traceline_domain::time::to_storage_precision;
+use traceline_storage::api_keys::ApiKeyGrant;
 use traceline_storage::{api_keys, candidate_keys, AnyConnection, StorageError};
 
 use crate::error::ApiError;
+use crate::principal::{Principal, Reviewer};
+use crate::sign_in::{authenticate_cookie, cookie_token};
 use crate::state::AppState;
-
-/// An authenticated caller.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Principal {
-    /// A hiring team's reviewer, by org API key.
-    Reviewer {
-        /// The key's org.
-        org_id: OrgId,
-        /// What the key may do.
-        scopes: Scopes,
-    },
-    /// A candidate, by candidate key or session token; equivalent either way.
-    Candidate(CandidateKey),
-}
-
-const CANDIDATES_MAY_NOT: &str = "candidate credentials cannot use this route";
-
-impl Principal {
-    /// The caller's org.
-    pub fn org_id(&self) -> &OrgId {
-        match self {
-            Principal::Reviewer { org_id, .. } => org_id,
-            Principal::Candidate(key) => &key.org_id,
-        }
-    }
-
-    /// For routes reviewers and candidates share: a reviewer needs `scope`; a candidate may act, but only
-    /// within [`Principal::session_scope`].
-    pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
-        match self {
-            Principal::Reviewer { scopes, .. } if !scopes.allows(scope) => {
-                Err(ApiError::Forbidden(match scope {
-                    Scope::Read => "this API key lacks the read scope",
-                    Scope::Write => "this API key lacks the write scope",
-                }))
-            }
-            Principal::Reviewer { .. } | Principal::Candidate(_) => Ok(()),
-        }
-    }
-
-    /// For reviewer-only routes: 403 for candidates, and for keys without `scope`.
-    pub fn require_reviewer(&self, scope: Scope) -> Result<&OrgId, ApiError> {
-        match self {
-            Principal::Candidate(_) => Err(ApiError::Forbidden(CANDIDATES_MAY_NOT)),
-            Principal::Reviewer { org_id, .. } => self.require(scope).map(|()| org_id),
-        }
-    }
-
-    /// For candidate-only routes: the candidate's key, or 403 for reviewers.
-    pub fn require_candidate(&self) -> Result<&CandidateKey, ApiError> {
-        match self {
-            Principal::Candidate(key) => Ok(key),
-            Principal::Reviewer { .. } => {
-                Err(ApiError::Forbidden("this route takes a candidate credential"))
-            }
-        }
-    }
-
-    /// The sessions this caller may see: the whole org for reviewers, the key's own sessions for candidates.
-    pub fn session_scope(&self) -> SessionScope {
-        match self {
-            Principal::Reviewer { org_id, .. } => SessionScope::org(org_id.clone()),
-            Principal::Candidate(key) => {
-                SessionScope { org_id: key.org_id.clone(), candidate_key_id: Some(key.id.clone()) }
-            }
-        }
-    }
-}
 
 /// A credential as presented, classified by its shape before any lookup.
 enum Presented {
@@ -96,38 +29,42 @@ enum Presented {
     SessionToken(String),
 }
 
-impl FromRequest for Principal {
-    type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
-
-    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = request.app_data::<web::Data<AppState>>().cloned();
-        let presented_credential = presented_credential(request);
-        Box::pin(async move {
-            let state = state.ok_or_else(|| {
-                ApiError::Internal(anyhow::anyhow!("application state is missing"))
-            })?;
-            let presented = presented_credential.ok_or(ApiError::Unauthorized)?;
-            let cache_key = presented.hash();
-            let principal = match state.credentials.get(&cache_key, Instant::now()) {
-                Some(principal) => Some(principal),
-                None => {
-                    let found =
-                        state.read(move |connection| look_up(connection, presented)).await?;
-                    if let Some(principal) = &found {
-                        state.credentials.insert(cache_key, principal.clone(), Instant::now());
-                    }
-                    found
+/// Authenticates the request's credential (spec §2, §11): a cached or stored reviewer key, candidate key or
+/// session token, else the sign-in cookie; or 401 with the same body whatever was wrong with it.
+pub(crate) async fn authenticate(request: &HttpRequest) -> Result<Principal, ApiError> {
+    let state = request
+        .app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state is missing")))?;
+    let Some(presented) = presented_credential(request) else {
+        // Only a request without any credential header falls back to the cookie: a wrong key is a wrong key.
+        let has_header = request.headers().contains_key(header::AUTHORIZATION)
+            || request.headers().contains_key("x-api-key");
+        return match cookie_token(request) {
+            Some(token) if !has_header => authenticate_cookie(&state, request, token).await,
+            _ => Err(ApiError::Unauthorized),
+        };
+    };
+    let cache_key = presented.hash();
+    let principal = match state.credentials.get(&cache_key, Instant::now()) {
+        Some(principal) => Some(principal),
+        None => {
+            let found = state.read(move |connection| look_up(connection, presented)).await?;
+            if let Some((principal, touch)) = &found {
+                state.credentials.insert(cache_key, principal.clone(), Instant::now());
+                if let Some(key_id) = touch.clone() {
+                    record_use(&state, key_id).await;
                 }
-            };
-            match principal {
-                Some(Principal::Candidate(key)) if !key.authenticates_at(Utc::now()) => {
-                    Err(ApiError::Unauthorized)
-                }
-                Some(principal) => Ok(principal),
-                None => Err(ApiError::Unauthorized),
             }
-        })
+            found.map(|(principal, _)| principal)
+        }
+    };
+    match principal {
+        Some(Principal::Candidate(key)) if !key.authenticates_at(Utc::now()) => {
+            Err(ApiError::Unauthorized)
+        }
+        Some(principal) => Ok(principal),
+        None => Err(ApiError::Unauthorized),
     }
 }
 
@@ -142,23 +79,45 @@ impl Presented {
     }
 }
 
+/// The principal a credential stands for, and, for an API key whose last use is stale, its id, so the use is
+/// recorded (`lastUsedAt`, spec §10.3).
 fn look_up(
     connection: &mut AnyConnection,
     presented: Presented,
-) -> Result<Option<Principal>, StorageError> {
+) -> Result<Option<(Principal, Option<String>)>, StorageError> {
     Ok(match presented {
         Presented::ApiKey(secret) => {
-            api_keys::find_active_by_hash(connection, &hash_secret(&secret))?
-                .map(|grant| Principal::Reviewer { org_id: grant.org_id, scopes: grant.scopes })
+            api_keys::find_active_by_hash(connection, &hash_secret(&secret))?.map(|grant| {
+                let touch = grant.needs_touch(Utc::now()).then(|| grant.key_id.clone());
+                (reviewer_of(grant), touch)
+            })
         }
-        Presented::CandidateKey(key) => {
-            candidate_keys::find_by_key(connection, &key)?.map(Principal::Candidate)
-        }
+        Presented::CandidateKey(key) => candidate_keys::find_by_key(connection, &key)?
+            .map(|key| (Principal::Candidate(key), None)),
         Presented::SessionToken(token) => {
             candidate_keys::find_by_token_hash(connection, &hash_secret(&token))?
-                .map(Principal::Candidate)
+                .map(|key| (Principal::Candidate(key), None))
         }
     })
+}
+
+fn reviewer_of(grant: ApiKeyGrant) -> Principal {
+    Principal::Reviewer(Reviewer {
+        actor: ActorRef::api_key(grant.key_id, grant.name),
+        org_id: grant.org_id,
+        scopes: grant.scopes,
+        role: None,
+    })
+}
+
+/// Writes a key's `lastUsedAt`. A failure is logged, not answered: the request itself is authenticated.
+async fn record_use(state: &AppState, key_id: String) {
+    let now = to_storage_precision(Utc::now());
+    if let Err(error) =
+        state.write(move |connection| api_keys::touch(connection, &key_id, now)).await
+    {
+        log::warn!("could not record the use of an API key: {error}");
+    }
 }
 
 /// Reads the credential: the bearer token if there is an `Authorization` header, else `X-API-Key`. Candidate

@@ -2,6 +2,8 @@
 
 use traceline_storage::{DatabaseUrl, PoolSettings};
 
+use crate::client_address::TrustedProxies;
+
 /// Default request body limit: 1 MiB (spec §1).
 pub const DEFAULT_BODY_LIMIT_BYTES: usize = 1024 * 1024;
 /// Default body limit of the batch ingest route: 8 MiB (spec §4).
@@ -28,6 +30,12 @@ pub struct Settings {
     pub ip_rate_per_min: u32,
     /// Events per minute one credential may ingest (a batch costs its event count); 0 turns the limit off.
     pub ingest_rate_per_min: u32,
+    /// Where browsers reach the server (`TRACELINE_PUBLIC_URL`, e.g. `https://review.example.com`): the origin
+    /// cookie requests must come from, and, when it is `https://`, the sign-in cookie is `Secure`. Without it the
+    /// origin must match the request's `Host`.
+    pub public_url: Option<String>,
+    /// Reverse proxies whose `X-Forwarded-For` / `Forwarded` headers name the client; none by default.
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl Settings {
@@ -40,6 +48,17 @@ impl Settings {
             batch_body_limit_bytes: DEFAULT_BATCH_BODY_LIMIT_BYTES,
             ip_rate_per_min: DEFAULT_IP_RATE_PER_MIN,
             ingest_rate_per_min: DEFAULT_INGEST_RATE_PER_MIN,
+            public_url: None,
+            trusted_proxies: TrustedProxies::default(),
         }
+    }
+}
+
+impl Settings {
+    /// Whether browsers reach the server over HTTPS, so cookies may be marked `Secure`.
+    pub fn served_over_https(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|url| url.to_ascii_lowercase().starts_with("https://"))
     }
 }

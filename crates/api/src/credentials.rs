@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use crate::auth::Principal;
+use crate::principal::Principal;
 
 /// How long a looked-up credential is trusted without asking the database again.
 pub const CREDENTIAL_TTL: Duration = Duration::from_secs(5);
@@ -49,12 +49,19 @@ impl CredentialCache {
 
 #[cfg(test)]
 mod tests {
+    use traceline_domain::actor_ref::ActorRef;
     use traceline_domain::{OrgId, Scopes};
 
     use super::*;
+    use crate::principal::Reviewer;
 
     fn reviewer() -> Principal {
-        Principal::Reviewer { org_id: OrgId::new("org"), scopes: Scopes::READ }
+        Principal::Reviewer(Reviewer {
+            org_id: OrgId::new("org"),
+            scopes: Scopes::READ,
+            actor: ActorRef::api_key("key-1", "CI"),
+            role: None,
+        })
     }
 
     #[test]

@@ -8,7 +8,7 @@ use serde::Serialize;
 use traceline_domain::ValidationErrors;
 use traceline_storage::StorageError;
 
-use crate::rate_limit::{self, RateDecision};
+use crate::rate_limit::{self, RateDecision, Refused};
 
 /// `Retry-After` of a 503: the database is restarting or the pool is exhausted; either usually passes within
 /// seconds, and a client that waits a little spares the server a burst of retries.
@@ -217,6 +217,15 @@ impl From<StorageError> for ApiError {
             }
             StorageError::Unavailable(_) => ApiError::Unavailable(error),
             other => ApiError::Internal(anyhow::Error::new(other)),
+        }
+    }
+}
+
+impl From<Refused> for ApiError {
+    fn from(Refused(decision): Refused) -> Self {
+        ApiError::RateLimited {
+            retry_after_secs: decision.retry_after_secs,
+            decision: Some(decision),
         }
     }
 }

@@ -4,17 +4,26 @@
 //! what runs in production. Handlers stay thin: parse the request into domain types, call storage inside
 //! `web::block`, map the result to a response body.
 
+mod access;
 mod app;
-pub mod auth;
+mod auth;
+pub mod client_address;
 pub mod commands;
 pub mod config;
 pub mod credentials;
 mod dto;
 pub mod error;
-mod openapi;
+mod ip_limit;
+mod origin;
+mod pages;
+pub mod password;
+pub mod principal;
+pub mod random;
 pub mod rate_limit;
 mod request;
 mod routes;
+mod security_headers;
+mod sign_in;
 pub mod state;
 
 pub use app::{create_app, run};

@@ -1,173 +1,47 @@
-//! The `traceline` binary: serve the API, apply migrations, and the operator commands of spec §9.
+//! The `traceline` binary: serve the API, apply migrations, the operator commands of spec §9 (and backups), and
+//! the candidate's capture client.
 
-use std::net::TcpListener;
+mod args;
+mod backup;
+mod database;
+mod failure;
+mod operator;
+mod serve;
+mod user;
+
 use std::process::ExitCode;
 
-use anyhow::Context;
-use clap::{Args, Parser, Subcommand};
-use traceline_api::{commands, AppState, Settings};
-use traceline_storage::{Database, DatabaseUrl};
+use clap::Parser;
 
-#[derive(Parser)]
-#[command(name = "traceline", version, about = "Records AI-assisted coding sessions for reviewers")]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
+use args::{ApiKeyCommand, Cli, Command, OrgCommand};
 
-#[derive(Subcommand)]
-enum Command {
-    /// Apply pending migrations, then serve the HTTP API.
-    Serve(ServeArgs),
-    /// Apply pending migrations and exit.
-    Migrate(DatabaseArgs),
-    /// Manage orgs.
-    Org {
-        #[command(subcommand)]
-        command: OrgCommand,
-    },
-    /// Manage org API keys.
-    Apikey {
-        #[command(subcommand)]
-        command: ApiKeyCommand,
-    },
-    /// The candidate's side: start, install, hook, explain, flush, done, status.
-    #[command(flatten)]
-    Client(traceline_client::ClientCommand),
-}
-
-#[derive(Subcommand)]
-enum OrgCommand {
-    /// Create an org and a read+write API key for it; prints both as JSON.
-    Create {
-        /// Display name of the org.
-        #[arg(long)]
-        name: String,
-        #[command(flatten)]
-        database: DatabaseArgs,
-    },
-}
-
-#[derive(Subcommand)]
-enum ApiKeyCommand {
-    /// Create an API key for an org; prints it as JSON (it is shown only this once).
-    Create {
-        /// The org's id.
-        #[arg(long)]
-        org: String,
-        /// Comma-separated scopes: read, write.
-        #[arg(long, default_value = "read,write")]
-        scopes: String,
-        #[command(flatten)]
-        database: DatabaseArgs,
-    },
-}
-
-#[derive(Args)]
-struct DatabaseArgs {
-    /// A SQLite file path (or sqlite://PATH), or a postgres:// URL.
-    #[arg(long, env = "DATABASE_URL", default_value = "traceline.db")]
-    database_url: String,
-}
-
-impl DatabaseArgs {
-    fn open(&self) -> Database {
-        let settings = Settings::new(DatabaseUrl::parse(&self.database_url));
-        Database::open(&settings.database_url, &settings.pool)
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    match run(Cli::parse().command) {
+        Ok(code) => code,
+        Err(error) => {
+            failure::report(&error);
+            ExitCode::FAILURE
+        }
     }
 }
 
-#[derive(Args)]
-struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, env = "TRACELINE_BIND", default_value = "127.0.0.1:8080")]
-    bind: String,
-    /// Largest request body accepted, in bytes.
-    #[arg(long, env = "TRACELINE_BODY_LIMIT_BYTES", default_value_t = traceline_api::config::DEFAULT_BODY_LIMIT_BYTES)]
-    body_limit_bytes: usize,
-    /// Largest body of the batch ingest route, in bytes.
-    #[arg(long, env = "TRACELINE_BATCH_BODY_LIMIT_BYTES", default_value_t = traceline_api::config::DEFAULT_BATCH_BODY_LIMIT_BYTES)]
-    batch_body_limit_bytes: usize,
-    /// Database connections in the pool.
-    #[arg(long, env = "TRACELINE_DB_POOL_SIZE", default_value_t = 8)]
-    db_pool_size: u32,
-    /// Milliseconds a request waits for a database connection before it is answered 503.
-    #[arg(long, env = "TRACELINE_DB_CONNECT_TIMEOUT_MS",
-          default_value_t = u64::try_from(traceline_storage::DEFAULT_CONNECTION_TIMEOUT.as_millis()).unwrap_or(2000),
-          value_parser = clap::value_parser!(u64).range(1..=600_000))]
-    db_connect_timeout_ms: u64,
-    /// Requests per minute from one client IP over all routes; 0 turns the limit off.
-    #[arg(long, env = "TRACELINE_IP_RATE_PER_MIN", default_value_t = traceline_api::config::DEFAULT_IP_RATE_PER_MIN)]
-    ip_rate_per_min: u32,
-    /// Events per minute one candidate credential may ingest (a batch costs its event count); 0 turns it off.
-    #[arg(long, env = "TRACELINE_INGEST_RATE_PER_MIN", default_value_t = traceline_api::config::DEFAULT_INGEST_RATE_PER_MIN)]
-    ingest_rate_per_min: u32,
-    #[command(flatten)]
-    database: DatabaseArgs,
-}
-
-fn main() -> anyhow::Result<ExitCode> {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
-    let done = match Cli::parse().command {
+fn run(command: Command) -> anyhow::Result<ExitCode> {
+    let done = match command {
         Command::Client(command) => return traceline_client::run(command),
-        Command::Serve(args) => serve(args),
-        Command::Migrate(database) => commands::migrate(&database.open()).map(|applied| {
-            log::info!("applied {} migration(s)", applied.len());
-        }),
-        Command::Org { command: OrgCommand::Create { name, database } } => migrated(&database)
-            .and_then(|database| commands::create_org(&database, &name))
-            .and_then(|org| print_json(&org)),
-        Command::Apikey { command: ApiKeyCommand::Create { org, scopes, database } } => {
-            migrated(&database)
-                .and_then(|database| commands::create_api_key(&database, &org, &scopes))
-                .and_then(|key| print_json(&key))
+        Command::Backup(args) => backup::backup(&args),
+        Command::Restore(args) => backup::restore(&args),
+        Command::Serve(args) => serve::serve(&args),
+        Command::Migrate(database) => operator::migrate(&database),
+        Command::Org { command: OrgCommand::Create { name, database } } => {
+            operator::create_org(&database, &name)
         }
+        Command::Apikey { command: ApiKeyCommand::Create { org, scopes, database } } => {
+            operator::create_api_key(&database, &org, &scopes)
+        }
+        Command::User { action } => user::run(action),
     };
     done.map(|()| ExitCode::SUCCESS)
-}
-
-/// Operator commands migrate first, so `org create` works on a brand-new database file.
-fn migrated(database: &DatabaseArgs) -> anyhow::Result<Database> {
-    let database = database.open();
-    commands::migrate(&database)?;
-    Ok(database)
-}
-
-#[expect(clippy::print_stdout, reason = "the command's output is its JSON on stdout")]
-fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
-    Ok(())
-}
-
-#[actix_web::main]
-async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let mut settings = Settings::new(DatabaseUrl::parse(&args.database.database_url));
-    settings.body_limit_bytes = args.body_limit_bytes;
-    settings.batch_body_limit_bytes = args.batch_body_limit_bytes;
-    settings.pool.max_connections = args.db_pool_size;
-    settings.pool.connection_timeout = std::time::Duration::from_millis(args.db_connect_timeout_ms);
-    settings.ip_rate_per_min = args.ip_rate_per_min;
-    settings.ingest_rate_per_min = args.ingest_rate_per_min;
-    let state = AppState::new(settings);
-    let database = state.database.clone();
-    let applied = actix_web::web::block(move || commands::migrate(&database)).await??;
-    if !applied.is_empty() {
-        log::info!("applied migrations: {}", applied.join(", "));
-    }
-    let listener =
-        TcpListener::bind(&args.bind).with_context(|| format!("binding {}", args.bind))?;
-    let address = listener.local_addr()?;
-    log::info!("serving {} on http://{address}", state.settings.database_url);
-    announce(address);
-    traceline_api::run(listener, state)?.await?;
-    log::info!("stopped");
-    Ok(())
-}
-
-/// One line on stdout once the port is bound, so scripts and tests that ask for port 0 learn the real one.
-#[expect(clippy::print_stdout, reason = "the listening address is part of the command's output")]
-fn announce(address: std::net::SocketAddr) {
-    println!("traceline listening on http://{address}");
 }
 
 #[cfg(test)]

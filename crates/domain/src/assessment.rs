@@ -20,21 +20,28 @@ pub const MAX_TASK_BRIEF_CHARS: usize = 100_000;
 /// Longest `repoUrl`, in characters.
 pub const MAX_REPO_URL_CHARS: usize = 2048;
 
-/// A hiring team's task for candidates.
-#[derive(Debug, Clone, PartialEq)]
+/// A hiring team's task for candidates, serialised as the API shows it (spec §8).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Assessment {
     /// Server-generated UUID.
     pub id: String,
     /// The owning org.
     pub org_id: OrgId,
     /// The assessment itself.
+    #[serde(flatten)]
     pub spec: AssessmentSpec,
     /// When it was created.
+    #[serde(with = "crate::time::api_format")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::time::ApiTimestamp"))]
     pub created_at: DateTime<Utc>,
 }
 
 /// What a reviewer chooses when creating an assessment.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AssessmentSpec {
     /// 1–255 characters.
     pub title: String,

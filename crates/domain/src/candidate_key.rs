@@ -7,7 +7,7 @@ use crate::api_key::hash_secret;
 use crate::ids::OrgId;
 use crate::json::{as_integer, expect_object, join_path, string_field, JsonObject};
 use crate::random::{random_string, RandomFill, BASE62};
-use crate::validation::ValidationErrors;
+use crate::validation::{looks_like_email, ValidationErrors};
 
 /// The symbols of a candidate key: no 0/O, 1/I/L, so keys survive being read aloud or retyped.
 pub const KEY_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -23,7 +23,9 @@ pub const MAX_CANDIDATE_NAME_CHARS: usize = 255;
 pub const MAX_CANDIDATE_EMAIL_CHARS: usize = 320;
 
 /// Where a candidate is in the process.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum KeyStatus {
     /// Issued, not yet redeemed.
     Pending,
@@ -35,6 +37,8 @@ pub enum KeyStatus {
     Expired,
     /// The reviewer marked a hire.
     Hired,
+    /// The reviewer decided against the candidate.
+    Rejected,
 }
 
 impl KeyStatus {
@@ -46,6 +50,7 @@ impl KeyStatus {
             KeyStatus::Completed => "completed",
             KeyStatus::Expired => "expired",
             KeyStatus::Hired => "hired",
+            KeyStatus::Rejected => "rejected",
         }
     }
 
@@ -56,22 +61,76 @@ impl KeyStatus {
             "active" => Some(KeyStatus::Active),
             "completed" => Some(KeyStatus::Completed),
             "hired" => Some(KeyStatus::Hired),
+            "rejected" => Some(KeyStatus::Rejected),
             _ => None,
         }
     }
 
-    /// Whether sessions of keys in this status belong to their assessment's cohort.
+    /// Whether sessions of keys in this status belong to their assessment's cohort (spec §7, §10.1): the
+    /// candidate is done, one way or another.
     pub fn in_cohort(self) -> bool {
-        matches!(self, KeyStatus::Completed | KeyStatus::Expired | KeyStatus::Hired)
+        matches!(
+            self,
+            KeyStatus::Completed | KeyStatus::Expired | KeyStatus::Hired | KeyStatus::Rejected
+        )
+    }
+
+    /// Whether the reviewer has decided on the candidate (hired or rejected).
+    pub fn is_decision(self) -> bool {
+        matches!(self, KeyStatus::Hired | KeyStatus::Rejected)
+    }
+
+    /// Whether the candidate's part is over: completed, or decided on by a reviewer. Such a key cannot be
+    /// redeemed again.
+    pub fn is_finished(self) -> bool {
+        matches!(self, KeyStatus::Completed) || self.is_decision()
+    }
+
+    /// Every status a key can be stored with (`expired` is derived, never stored).
+    pub const STORED: [KeyStatus; 5] = [
+        KeyStatus::Pending,
+        KeyStatus::Active,
+        KeyStatus::Completed,
+        KeyStatus::Hired,
+        KeyStatus::Rejected,
+    ];
+
+    /// The statuses a reviewer may set with `PATCH /v1/assessments/:id/keys/:keyId` (spec §8, §10.1).
+    pub const DECISIONS: [KeyStatus; 2] = [KeyStatus::Hired, KeyStatus::Rejected];
+
+    /// The decision named `text` (`hired` or `rejected`), if it is one.
+    pub fn parse_decision(text: &str) -> Option<Self> {
+        Self::DECISIONS.into_iter().find(|status| status.as_str() == text)
+    }
+
+    /// The stored statuses that read as [`KeyStatus::Expired`] once `expiresAt` has passed.
+    pub fn expires(self) -> bool {
+        matches!(self, KeyStatus::Pending | KeyStatus::Active)
     }
 }
 
-/// A candidate key as reviewers see it.
-#[derive(Debug, Clone, PartialEq)]
+/// The cohort rule of spec §7 as storage queries it: the keys whose stored status puts them in the cohort at any
+/// time, and the stored statuses that join it once `expiresAt` has passed.
+pub fn cohort_rule() -> (Vec<&'static str>, Vec<&'static str>) {
+    let always = KeyStatus::STORED.iter().filter(|status| status.in_cohort());
+    let once_expired = KeyStatus::STORED
+        .iter()
+        .filter(|status| status.expires() && KeyStatus::Expired.in_cohort());
+    (
+        always.map(|status| status.as_str()).collect(),
+        once_expired.map(|status| status.as_str()).collect(),
+    )
+}
+
+/// A candidate key as reviewers see it; [`CandidateKey::at`] gives the KeyObject of spec §8.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CandidateKey {
     /// Server-generated UUID.
     pub id: String,
     /// The owning org.
+    #[serde(skip)]
     pub org_id: OrgId,
     /// The assessment it grants.
     pub assessment_id: String,
@@ -81,18 +140,39 @@ pub struct CandidateKey {
     pub candidate_name: Option<String>,
     /// Their e-mail.
     pub candidate_email: Option<String>,
-    /// The status as stored (`pending`, `active`, `completed` or `hired`).
+    /// The status as stored (`pending`, `active`, `completed` or `hired`); shown as of a moment, by
+    /// [`CandidateKey::at`].
+    #[serde(skip)]
     pub stored_status: KeyStatus,
     /// The first session created through the key, while it exists.
     pub session_id: Option<String>,
     /// When it stops authenticating (and, while pending or active, reads as expired).
+    #[serde(with = "crate::time::api_format")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::time::ApiTimestamp"))]
     pub expires_at: DateTime<Utc>,
     /// When it was first redeemed.
+    #[serde(with = "crate::time::api_format_opt")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<crate::time::ApiTimestamp>"))]
     pub redeemed_at: Option<DateTime<Utc>>,
     /// When the candidate completed.
+    #[serde(with = "crate::time::api_format_opt")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<crate::time::ApiTimestamp>"))]
     pub completed_at: Option<DateTime<Utc>>,
     /// When it was issued.
+    #[serde(with = "crate::time::api_format")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::time::ApiTimestamp"))]
     pub created_at: DateTime<Utc>,
+}
+
+/// KeyObject of spec §8: a key with its status as of a moment (a pending key past `expiresAt` reads expired).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct KeyAt<'a> {
+    /// The key.
+    #[serde(flatten)]
+    pub key: &'a CandidateKey,
+    /// Its status at that moment.
+    pub status: KeyStatus,
 }
 
 impl CandidateKey {
@@ -102,6 +182,11 @@ impl CandidateKey {
             KeyStatus::Pending | KeyStatus::Active if self.expires_at <= now => KeyStatus::Expired,
             status => status,
         }
+    }
+
+    /// The key as the API shows it at `now`.
+    pub fn at(&self, now: DateTime<Utc>) -> KeyAt<'_> {
+        KeyAt { key: self, status: self.status_at(now) }
     }
 
     /// Whether the key still authenticates at `now` (revoked keys are never loaded as credentials).
@@ -243,12 +328,6 @@ fn optional_strings(
         .collect()
 }
 
-fn looks_like_email(text: &str) -> bool {
-    text.split_once('@').is_some_and(|(local, domain)| {
-        !local.is_empty() && domain.contains('.') && !text.contains(' ')
-    })
-}
-
 /// Validates `POST /v1/candidate/redeem`: `{key, candidateName?}`. Returns the canonical key, or `None` for a
 /// value that cannot be a key (answered like an unknown key), and the name.
 pub fn parse_redeem_request(
@@ -286,6 +365,20 @@ mod tests {
             }
             Ok(())
         }
+    }
+
+    #[test]
+    fn decided_keys_are_in_the_cohort_and_stored_statuses_round_trip() {
+        for status in KeyStatus::STORED {
+            assert_eq!(KeyStatus::parse_stored(status.as_str()), Some(status));
+        }
+        assert_eq!(KeyStatus::parse_stored("expired"), None, "expired is derived, never stored");
+        let (always, once_expired) = cohort_rule();
+        assert_eq!(always, ["completed", "hired", "rejected"]);
+        assert_eq!(once_expired, ["pending", "active"]);
+        assert_eq!(KeyStatus::parse_decision("rejected"), Some(KeyStatus::Rejected));
+        assert_eq!(KeyStatus::parse_decision("completed"), None);
+        assert!(KeyStatus::Rejected.is_finished() && !KeyStatus::Active.is_finished());
     }
 
     #[test]
@@ -332,6 +425,8 @@ mod tests {
         assert_eq!(key.status_at(now), KeyStatus::Completed);
         key.stored_status = KeyStatus::Hired;
         assert_eq!(key.status_at(now + Duration::days(9)), KeyStatus::Hired);
+        key.stored_status = KeyStatus::Rejected;
+        assert_eq!(key.status_at(now + Duration::days(9)), KeyStatus::Rejected);
         assert!(!key.authenticates_at(now));
     }
 

@@ -5,7 +5,9 @@ use std::fmt;
 use uuid::Uuid;
 
 /// The tenant's id. Opaque: the server creates UUIDs, but nothing may rely on that.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(transparent)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(transparent))]
 pub struct OrgId(String);
 
 impl OrgId {
@@ -40,7 +42,9 @@ pub enum InvalidSessionId {
 /// A session's id: a UUID in canonical form (lower-case, hyphenated), or a client's own short token.
 ///
 /// UUIDs are canonicalised on parse so that `POST /v1/sessions` and ingest agree on one spelling of the same id.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(transparent)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(transparent))]
 pub struct SessionId(String);
 
 /// Longest accepted free-form session id, in bytes (the alphabet is ASCII).
@@ -100,7 +104,9 @@ pub struct InvalidEventId;
 ///
 /// Always a UUID, kept in canonical form (lower-case, hyphenated) so that a retry spelling the same UUID in
 /// upper case or without hyphens is recognised as the same event.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(transparent)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(transparent))]
 pub struct EventId(String);
 
 impl EventId {

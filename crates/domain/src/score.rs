@@ -1,7 +1,12 @@
-//! Reviewer scores: one 1–5 score per dimension of a session, with optional notes.
+//! Reviewer scores: one 1–5 score per dimension of a session and reviewer, with optional notes.
+//!
+//! Each reviewer (a signed-in user, or an org API key) keeps their own score of each dimension: scoring again
+//! replaces one's own score, never a colleague's.
 
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use crate::actor_ref::ActorRef;
 use crate::json::{as_integer, expect_object, join_path, string_field};
 use crate::validation::ValidationErrors;
 
@@ -17,6 +22,33 @@ pub const DIMENSIONS: [&str; 5] = [
 pub const MAX_SCORES_PER_REQUEST: usize = 5;
 /// Longest `notes`, in characters.
 pub const MAX_NOTES_CHARS: usize = 10_000;
+
+/// A stored score, as the API shows it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct Score {
+    /// Server-generated id.
+    pub id: String,
+    /// The scored session.
+    pub session_id: String,
+    /// One of [`DIMENSIONS`].
+    pub dimension: String,
+    /// 1–5.
+    pub score: i64,
+    /// The reviewer's notes.
+    pub notes: Option<String>,
+    /// Who gave it; `None` for scores recorded before scores were attributed.
+    pub scored_by: Option<ActorRef>,
+    /// When the dimension was first scored.
+    #[serde(with = "crate::time::api_format")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::time::ApiTimestamp"))]
+    pub created_at: DateTime<Utc>,
+    /// When it was last changed.
+    #[serde(with = "crate::time::api_format")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::time::ApiTimestamp"))]
+    pub updated_at: DateTime<Utc>,
+}
 
 /// One score to record.
 #[derive(Debug, Clone, PartialEq, Eq)]

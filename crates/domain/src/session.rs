@@ -12,7 +12,9 @@ use crate::validation::ValidationErrors;
 pub const MAX_SOURCE_SERVICE_CHARS: usize = 128;
 
 /// Whether a session is still being recorded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum SessionStatus {
     /// No `endedAt` yet.
     Active,
@@ -28,45 +30,10 @@ impl SessionStatus {
             SessionStatus::Ended => "ended",
         }
     }
-}
 
-/// A session as reviewers see it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Session {
-    /// The session's id.
-    pub id: SessionId,
-    /// The owning org.
-    pub org_id: OrgId,
-    /// The tool or integration that produced it (`claude-code`, `cursor`, …).
-    pub source_service: Option<String>,
-    /// Earliest event `ts`, or the creation time while there is no event.
-    pub started_at: DateTime<Utc>,
-    /// When it was closed; `None` while in progress.
-    pub ended_at: Option<DateTime<Utc>>,
-    /// Latest event `ts`, or the creation time while there is no event.
-    pub last_activity_at: DateTime<Utc>,
-    /// Number of timeline events.
-    pub event_count: i64,
-    /// Number of `decision_event`s.
-    pub decision_flag_count: i64,
-    /// Share of attributed file changes made by AI, 0–100 with one decimal; `None` until there is one.
-    pub ai_attribution_pct: Option<f64>,
-    /// Free-form metadata object.
-    pub metadata: JsonObject,
-    /// The assessment it is linked to through its candidate key.
-    pub assessment_id: Option<String>,
-    /// The candidate key it was created through, if any.
-    pub candidate_key_id: Option<String>,
-    /// When the server first stored it.
-    pub created_at: DateTime<Utc>,
-    /// When the server last changed it.
-    pub updated_at: DateTime<Utc>,
-}
-
-impl Session {
-    /// `ended` once `endedAt` is set, `active` before.
-    pub fn status(&self) -> SessionStatus {
-        if self.ended_at.is_some() {
+    /// `ended` once there is an `endedAt`, `active` before.
+    pub fn of(ended_at: Option<DateTime<Utc>>) -> Self {
+        if ended_at.is_some() {
             SessionStatus::Ended
         } else {
             SessionStatus::Active
@@ -74,17 +41,60 @@ impl Session {
     }
 }
 
-/// `aiAttributionPct` from the stored aggregates: Σ 2·weight·size and Σ size over attributed file changes.
-///
-/// Weights are 0, ½ or 1, so the doubled sum stays an exact integer; the result is rounded to one decimal and is
-/// `None` while no attributed change exists.
-pub fn ai_attribution_pct(weight_halves: i64, attributed_size: i64) -> Option<f64> {
-    if attributed_size <= 0 {
-        return None;
+/// A session as reviewers see it: SessionObject of spec §3, which is how it serialises.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct Session {
+    /// The session's id.
+    pub id: SessionId,
+    /// The owning org.
+    pub org_id: OrgId,
+    /// The tool or integration that produced it (`claude-code`, `cursor`, …).
+    pub source_service: Option<String>,
+    /// `ended` once `endedAt` is set (see [`Session::end_at`]), `active` before.
+    pub status: SessionStatus,
+    /// Earliest event `ts`, or the creation time while there is no event.
+    #[serde(with = "crate::time::api_format")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::time::ApiTimestamp"))]
+    pub started_at: DateTime<Utc>,
+    /// When it was closed; `None` while in progress.
+    #[serde(with = "crate::time::api_format_opt")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<crate::time::ApiTimestamp>"))]
+    pub ended_at: Option<DateTime<Utc>>,
+    /// Latest event `ts`, or the creation time while there is no event.
+    #[serde(with = "crate::time::api_format")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::time::ApiTimestamp"))]
+    pub last_activity_at: DateTime<Utc>,
+    /// Number of timeline events.
+    pub event_count: i64,
+    /// Number of `decision_event`s.
+    pub decision_flag_count: i64,
+    /// The `aiAttributionPct` metric: 0–100 with one decimal; `None` until a file change is attributed.
+    pub ai_attribution_pct: Option<f64>,
+    /// Free-form metadata object.
+    pub metadata: JsonObject,
+    /// The assessment it is linked to through its candidate key.
+    pub assessment_id: Option<String>,
+    /// The candidate key it was created through, if any (never shown).
+    #[serde(skip)]
+    pub candidate_key_id: Option<String>,
+    /// When the server first stored it.
+    #[serde(with = "crate::time::api_format")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::time::ApiTimestamp"))]
+    pub created_at: DateTime<Utc>,
+    /// When the server last changed it.
+    #[serde(with = "crate::time::api_format")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::time::ApiTimestamp"))]
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Session {
+    /// Sets (or, with `None`, clears) `endedAt`, and the status with it.
+    pub fn end_at(&mut self, ended_at: Option<DateTime<Utc>>) {
+        self.ended_at = ended_at;
+        self.status = SessionStatus::of(ended_at);
     }
-    // Both sums stay far below 2^52 for any real session, so converting them to f64 loses nothing.
-    let pct = 100.0 * weight_halves as f64 / (2.0 * attributed_size as f64);
-    Some((pct * 10.0).round() / 10.0)
 }
 
 /// A validated `POST /v1/sessions` body.
@@ -247,14 +257,6 @@ mod tests {
         assert!(SessionPatch::parse(&json!({"endedAt": 5})).is_err());
         assert!(SessionPatch::parse(&json!({"metadata": null})).is_err());
         assert!(SessionPatch::parse(&json!({"metadata": "x"})).is_err());
-    }
-
-    #[test]
-    fn attribution_is_rounded_to_one_decimal_and_null_without_changes() {
-        assert_eq!(ai_attribution_pct(0, 0), None);
-        assert_eq!(ai_attribution_pct(2, 3), Some(33.3));
-        assert_eq!(ai_attribution_pct(4, 2), Some(100.0));
-        assert_eq!(ai_attribution_pct(1, 1), Some(50.0));
     }
 
     #[test]

@@ -32,6 +32,60 @@ pub fn format_timestamp_micros(instant: &DateTime<Utc>) -> String {
     instant.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
+/// Serde adapter printing an instant as the API does (`#[serde(with = "crate::time::api_format")]`).
+pub mod api_format {
+    use chrono::{DateTime, Utc};
+    use serde::Serializer;
+
+    /// Serialises `instant` with [`format_timestamp`](super::format_timestamp).
+    pub fn serialize<S: Serializer>(
+        instant: &DateTime<Utc>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&super::format_timestamp(instant))
+    }
+}
+
+/// The same for an optional instant, `null` when absent.
+pub mod api_format_opt {
+    use chrono::{DateTime, Utc};
+    use serde::Serializer;
+
+    /// Serialises `instant` with [`format_timestamp`](super::format_timestamp), or `null`.
+    pub fn serialize<S: Serializer>(
+        instant: &Option<DateTime<Utc>>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match instant {
+            Some(instant) => serializer.serialize_str(&super::format_timestamp(instant)),
+            None => serializer.serialize_none(),
+        }
+    }
+}
+
+/// The JSON Schema of a timestamp as the API prints it, for fields serialised with [`api_format`].
+#[cfg(feature = "schema")]
+pub struct ApiTimestamp;
+
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for ApiTimestamp {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ApiTimestamp".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "format": "date-time",
+            "description": "RFC 3339, UTC, milliseconds, Z: 2026-04-01T10:15:00.000Z",
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

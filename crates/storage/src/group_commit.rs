@@ -39,7 +39,11 @@ pub(crate) struct GroupCommitter {
 
 impl GroupCommitter {
     /// Starts the writer thread over the single writer connection of `pool`.
-    pub(crate) fn start(pool: r2d2::Pool<crate::database::ConnectionManager>) -> Self {
+    /// Generic over the connection manager so that this module needs nothing of the pools' own module.
+    pub(crate) fn start<M>(pool: r2d2::Pool<M>) -> Self
+    where
+        M: r2d2::ManageConnection<Connection = AnyConnection>,
+    {
         let (jobs, queue) = mpsc::sync_channel(QUEUE_DEPTH);
         let spawned = thread::Builder::new()
             .name("traceline-writer".to_owned())
@@ -194,7 +198,10 @@ impl<T> Future for PendingWrite<T> {
     }
 }
 
-fn write_loop(pool: &r2d2::Pool<crate::database::ConnectionManager>, queue: &Receiver<Job>) {
+fn write_loop<M>(pool: &r2d2::Pool<M>, queue: &Receiver<Job>)
+where
+    M: r2d2::ManageConnection<Connection = AnyConnection>,
+{
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {

@@ -17,6 +17,7 @@ use traceline_domain::event::{Envelope, EventKind};
 use traceline_domain::json::JsonObject;
 use traceline_domain::OrgId;
 
+use crate::aggregates::Aggregates;
 use crate::backend::per_backend;
 use crate::connection::AnyConnection;
 use crate::error::StorageError;
@@ -337,24 +338,9 @@ fn update_session(
     }
     let started_at = totals.first_event_at.map_or(session.started_at, to_stored_time);
     let last_activity_at = totals.last_event_at.map_or(session.last_activity_at, to_stored_time);
-    let last_test = totals.last_test.as_ref();
     diesel::update(sessions::table.find(&session.id))
         .set((
-            sessions::event_count.eq(totals.event_count),
-            sessions::decision_flag_count.eq(totals.decision_flag_count),
-            sessions::prompt_count.eq(totals.prompt_count),
-            sessions::command_count.eq(totals.command_count),
-            sessions::command_exit_count.eq(totals.command_exit_count),
-            sessions::command_fail_count.eq(totals.command_fail_count),
-            sessions::verify_count.eq(totals.verify_count),
-            sessions::file_change_count.eq(totals.file_change_count),
-            sessions::manual_edit_count.eq(totals.manual_edit_count),
-            sessions::first_change_at.eq(totals.first_change_at.map(to_stored_time)),
-            sessions::ai_weight_halves.eq(totals.ai_weight_halves),
-            sessions::ai_attributed_size.eq(totals.ai_attributed_size),
-            sessions::last_test_at.eq(last_test.map(|test| to_stored_time(test.at))),
-            sessions::last_test_seq.eq(last_test.map(|test| test.seq)),
-            sessions::last_test_passed.eq(last_test.map(|test| test.passed)),
+            Aggregates::from_totals(&totals),
             sessions::last_activity_at.eq(last_activity_at),
             sessions::ended_at.eq(ended_at),
             sessions::updated_at.eq(to_stored_time(now)),

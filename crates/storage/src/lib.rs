@@ -1,15 +1,19 @@
 #![doc = include_str!("../README.md")]
 
+mod aggregates;
 pub mod api_keys;
 pub mod artifacts;
 pub mod assessments;
 mod backend;
+pub mod backup;
 pub mod candidate_keys;
 mod connection;
 mod database;
+pub mod diagnose;
 mod error;
 mod group_commit;
 pub mod ingest;
+pub mod lock;
 pub mod migrations;
 pub mod orgs;
 mod rows;
@@ -18,7 +22,9 @@ mod scope;
 pub mod scores;
 pub mod session_state;
 pub mod sessions;
+pub mod sign_ins;
 pub mod timeline;
+pub mod users;
 
 pub use connection::{AnyConnection, Backend, DatabaseUrl};
 pub use database::{Database, PoolSettings, DEFAULT_CONNECTION_TIMEOUT};

@@ -1,6 +1,8 @@
 //! The embedded migrations of both backends, and applying them.
 
 use diesel::connection::SimpleConnection;
+use diesel::migration::MigrationSource;
+use diesel::sqlite::Sqlite;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::connection::AnyConnection;
@@ -10,14 +12,39 @@ use crate::error::StorageError;
 const POSTGRES: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 const SQLITE: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 
+/// Instances started together on one PostgreSQL database would race to apply the same migration, and all but
+/// the first would fail on its `CREATE TABLE`. A session-level advisory lock per schema makes them take turns:
+/// the later ones then find nothing pending. PostgreSQL drops it with the session if the process dies.
+const POSTGRES_MIGRATION_LOCK: &str =
+    "SELECT pg_advisory_lock(1953653091, hashtext(coalesce(current_schema(), '')))";
+const POSTGRES_MIGRATION_UNLOCK: &str =
+    "SELECT pg_advisory_unlock(1953653091, hashtext(coalesce(current_schema(), '')))";
+
 /// Applies every pending migration and returns the versions applied, oldest first.
 pub fn run_pending(database: &Database) -> Result<Vec<String>, StorageError> {
     database.write_outside_transaction(apply_pending)
 }
 
+/// The versions of the SQLite migrations this build carries, as `__diesel_schema_migrations` records them.
+pub(crate) fn sqlite_versions() -> Vec<String> {
+    // Embedded migrations are read from memory; listing them cannot fail.
+    MigrationSource::<Sqlite>::migrations(&SQLITE)
+        .map(|migrations| {
+            migrations.iter().map(|migration| migration.name().version().to_string()).collect()
+        })
+        .unwrap_or_default()
+}
+
 fn apply_pending(connection: &mut AnyConnection) -> Result<Vec<String>, StorageError> {
     match connection {
-        AnyConnection::Postgres(pg) => applied_versions(pg.run_pending_migrations(POSTGRES)),
+        AnyConnection::Postgres(pg) => {
+            pg.batch_execute(POSTGRES_MIGRATION_LOCK)?;
+            let applied = applied_versions(pg.run_pending_migrations(POSTGRES));
+            let unlocked = pg.batch_execute(POSTGRES_MIGRATION_UNLOCK);
+            let applied = applied?;
+            unlocked?;
+            Ok(applied)
+        }
         AnyConnection::Sqlite(sqlite) => {
             // Table rebuilds in SQLite migrations need foreign keys off, and the pragma is ignored inside the
             // transaction diesel wraps each migration in, so it is set here and restored after.

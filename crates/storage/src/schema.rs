@@ -19,6 +19,9 @@ diesel::table! {
         scopes -> Text,
         created_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
+        name -> Nullable<Text>,
+        prefix -> Nullable<Text>,
+        last_used_at -> Nullable<Timestamp>,
     }
 }
 
@@ -138,6 +141,31 @@ diesel::table! {
         notes -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        scorer_type -> Nullable<Text>,
+        scorer_id -> Nullable<Text>,
+        scorer_name -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        org_id -> Text,
+        email -> Text,
+        name -> Text,
+        role -> Text,
+        password_hash -> Text,
+        created_at -> Timestamp,
+        disabled_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    sign_ins (token_hash) {
+        token_hash -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
     }
 }
 
@@ -150,6 +178,8 @@ diesel::joinable!(timeline_events -> sessions (session_id));
 diesel::joinable!(raw_events -> timeline_events (event_seq));
 diesel::joinable!(artifacts -> sessions (session_id));
 diesel::joinable!(scores -> sessions (session_id));
+diesel::joinable!(users -> orgs (org_id));
+diesel::joinable!(sign_ins -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     orgs,
@@ -162,4 +192,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     raw_events,
     artifacts,
     scores,
+    users,
+    sign_ins,
 );

@@ -1,6 +1,12 @@
 //! The session scope: which sessions a caller may see. Every session query takes one (ARCHITECTURE.md).
 
+use diesel::prelude::*;
 use traceline_domain::OrgId;
+
+use crate::connection::AnyConnection;
+use crate::schema::sessions;
+
+type AnyBackend = <AnyConnection as Connection>::Backend;
 
 /// Which sessions a caller may see: those of one org, narrowed to one candidate key for candidate credentials.
 ///
@@ -18,5 +24,14 @@ impl SessionScope {
     /// A reviewer's scope: the whole org.
     pub fn org(org_id: OrgId) -> Self {
         Self { org_id, candidate_key_id: None }
+    }
+
+    /// The sessions table narrowed to this scope: every session query starts here.
+    pub(crate) fn sessions(&self) -> sessions::BoxedQuery<'_, AnyBackend> {
+        let query = sessions::table.filter(sessions::org_id.eq(self.org_id.as_str())).into_boxed();
+        match &self.candidate_key_id {
+            Some(key_id) => query.filter(sessions::candidate_key_id.eq(key_id)),
+            None => query,
+        }
     }
 }

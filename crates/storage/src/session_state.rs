@@ -1,16 +1,19 @@
-//! The per-session counters and metric aggregates as stored, and the metrics read from them (spec §6).
+//! A session's ingest state: who owns it, its span and its aggregates; and the metrics and cohorts read from
+//! them (spec §6, §7).
 //!
-//! Ingest folds each event into these columns in its transaction, so metrics, cohort statistics and the session
-//! object never scan a timeline.
+//! Ingest folds each event into the aggregates in its transaction, so metrics, cohort statistics and the
+//! session object never scan a timeline.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use traceline_domain::metrics::{SessionMetrics, SessionTotals, TestEvidence};
+use traceline_domain::candidate_key::cohort_rule;
+use traceline_domain::metrics::{SessionMetrics, SessionSpan, SessionTotals};
 use traceline_domain::SessionId;
 
+use crate::aggregates::Aggregates;
 use crate::connection::AnyConnection;
 use crate::error::StorageError;
-use crate::rows::from_stored_time;
+use crate::rows::{from_stored_time, to_stored_time};
 use crate::schema::{candidate_keys, sessions};
 use crate::scope::SessionScope;
 
@@ -23,52 +26,30 @@ pub(crate) struct SessionState {
     pub(crate) org_id: String,
     pub(crate) candidate_key_id: Option<String>,
     pub(crate) ended_at: Option<NaiveDateTime>,
-    pub(crate) event_count: i64,
-    pub(crate) decision_flag_count: i64,
-    pub(crate) prompt_count: i64,
-    pub(crate) command_count: i64,
-    pub(crate) command_exit_count: i64,
-    pub(crate) command_fail_count: i64,
-    pub(crate) verify_count: i64,
-    pub(crate) file_change_count: i64,
-    pub(crate) manual_edit_count: i64,
-    pub(crate) first_change_at: Option<NaiveDateTime>,
-    pub(crate) ai_weight_halves: i64,
-    pub(crate) ai_attributed_size: i64,
-    pub(crate) last_test_at: Option<NaiveDateTime>,
-    pub(crate) last_test_seq: Option<i64>,
-    pub(crate) last_test_passed: Option<bool>,
     pub(crate) started_at: NaiveDateTime,
     pub(crate) last_activity_at: NaiveDateTime,
+    #[diesel(embed)]
+    pub(crate) aggregates: Aggregates,
 }
 
 impl SessionState {
     /// The aggregates as the domain folds events into them.
     pub(crate) fn totals(&self) -> SessionTotals {
-        let has_events = self.event_count > 0;
-        SessionTotals {
-            event_count: self.event_count,
-            decision_flag_count: self.decision_flag_count,
-            prompt_count: self.prompt_count,
-            command_count: self.command_count,
-            command_exit_count: self.command_exit_count,
-            command_fail_count: self.command_fail_count,
-            verify_count: self.verify_count,
-            file_change_count: self.file_change_count,
-            manual_edit_count: self.manual_edit_count,
-            first_change_at: self.first_change_at.map(from_stored_time),
-            ai_weight_halves: self.ai_weight_halves,
-            ai_attributed_size: self.ai_attributed_size,
-            last_test: match (self.last_test_at, self.last_test_seq, self.last_test_passed) {
-                (Some(at), Some(seq), Some(passed)) => {
-                    Some(TestEvidence { at: from_stored_time(at), seq, passed })
-                }
-                _ => None,
-            },
-            // While a session has no events, its start and last activity are its creation time, not event times.
-            first_event_at: has_events.then(|| from_stored_time(self.started_at)),
-            last_event_at: has_events.then(|| from_stored_time(self.last_activity_at)),
+        self.aggregates.totals(self.started_at, self.last_activity_at)
+    }
+
+    /// The session's start, end and last activity.
+    pub(crate) fn span(&self) -> SessionSpan {
+        SessionSpan {
+            started_at: from_stored_time(self.started_at),
+            ended_at: self.ended_at.map(from_stored_time),
+            last_activity_at: from_stored_time(self.last_activity_at),
         }
+    }
+
+    /// The session's metrics as of now.
+    pub(crate) fn metrics(&self) -> SessionMetrics {
+        self.totals().metrics(&self.span())
     }
 }
 
@@ -94,15 +75,9 @@ pub(crate) fn lock_session(
     Ok(state)
 }
 
-impl SessionState {
-    /// The session's metrics as of now.
-    pub(crate) fn metrics(&self) -> SessionMetrics {
-        self.totals().metrics(
-            from_stored_time(self.started_at),
-            self.ended_at.map(from_stored_time),
-            from_stored_time(self.last_activity_at),
-        )
-    }
+/// The state of a session, whoever owns it; for work that has already checked access.
+pub(crate) fn get(connection: &mut AnyConnection, id: &str) -> Result<SessionState, StorageError> {
+    Ok(sessions::table.find(id).select(SessionState::as_select()).first(connection)?)
 }
 
 /// The metrics of a session inside `scope`, or [`StorageError::NotFound`].
@@ -111,33 +86,29 @@ pub fn session_metrics(
     scope: &SessionScope,
     id: &SessionId,
 ) -> Result<SessionMetrics, StorageError> {
-    let mut query = sessions::table
+    let state: SessionState = scope
+        .sessions()
         .filter(sessions::id.eq(id.as_str()))
-        .filter(sessions::org_id.eq(scope.org_id.as_str()))
-        .into_boxed();
-    if let Some(key_id) = &scope.candidate_key_id {
-        query = query.filter(sessions::candidate_key_id.eq(key_id));
-    }
-    let state: SessionState = query.select(SessionState::as_select()).first(connection)?;
+        .select(SessionState::as_select())
+        .first(connection)?;
     Ok(state.metrics())
 }
 
-/// The metrics of every session in an assessment's cohort at `now` (spec §7): the sessions of its unrevoked
-/// keys whose status is completed, hired, or expired (pending or active past `expiresAt`), keyed by session id.
+/// The metrics of every session in an assessment's cohort at `now` (spec §7, by the domain's
+/// [`cohort_rule`]), keyed by session id.
 pub fn cohort_metrics(
     connection: &mut AnyConnection,
     assessment_id: &str,
     now: DateTime<Utc>,
 ) -> Result<Vec<(String, SessionMetrics)>, StorageError> {
-    let now = crate::rows::to_stored_time(now);
+    let now = to_stored_time(now);
+    let (always, once_expired) = cohort_rule();
     let cohort_sessions = candidate_keys::table
         .filter(candidate_keys::assessment_id.eq(assessment_id))
         .filter(candidate_keys::revoked_at.is_null())
-        .filter(
-            candidate_keys::status
-                .eq_any(["completed", "hired"])
-                .or(candidate_keys::expires_at.le(now)),
-        )
+        .filter(candidate_keys::status.eq_any(always).or(
+            candidate_keys::status.eq_any(once_expired).and(candidate_keys::expires_at.le(now)),
+        ))
         .filter(candidate_keys::session_id.is_not_null())
         .select(candidate_keys::session_id.assume_not_null());
     let states: Vec<SessionState> = sessions::table

@@ -3,8 +3,10 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use traceline_domain::json::JsonObject;
-use traceline_domain::session::ai_attribution_pct;
-use traceline_domain::{MetadataMerge, OrgId, Page, Session, SessionId, SessionPatch};
+use traceline_domain::metrics::ai_attribution_pct;
+use traceline_domain::{
+    MetadataMerge, OrgId, Page, Session, SessionId, SessionPatch, SessionStatus,
+};
 
 use crate::connection::AnyConnection;
 use crate::error::StorageError;
@@ -31,13 +33,44 @@ pub struct NewSessionRecord {
     pub created_at: DateTime<Utc>,
 }
 
-/// Filters of `GET /v1/sessions`.
+/// Filters of `GET /v1/sessions` (and the sessions page).
 #[derive(Debug, Clone, Default)]
 pub struct SessionFilter {
     /// Only sessions linked to this assessment.
     pub assessment_id: Option<String>,
     /// Only sessions from this tool.
     pub source_service: Option<String>,
+    /// Only sessions in progress, or only ended ones.
+    pub status: Option<SessionStatus>,
+    /// Only sessions whose id, tool, or candidate's name or e-mail contains this text (any case).
+    pub text: Option<String>,
+}
+
+diesel::define_sql_function! {
+    /// SQL `lower`, which both engines have.
+    fn lower(text: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+diesel::define_sql_function! {
+    /// SQL `lower` of a nullable column.
+    #[sql_name = "lower"]
+    fn lower_nullable(
+        text: diesel::sql_types::Nullable<diesel::sql_types::Text>,
+    ) -> diesel::sql_types::Nullable<diesel::sql_types::Text>;
+}
+
+/// A LIKE pattern matching `text` anywhere, its own `%`, `_` and `\` taken literally (escaped with `\`).
+fn contains_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
 }
 
 /// One page of sessions and the number of sessions matching the filter.
@@ -78,6 +111,7 @@ impl TryFrom<SessionRow> for Session {
             id: SessionId::from_stored(row.id),
             org_id: OrgId::new(row.org_id),
             source_service: row.source_service,
+            status: SessionStatus::of(row.ended_at.map(from_stored_time)),
             started_at: from_stored_time(row.started_at),
             ended_at: row.ended_at.map(from_stored_time),
             last_activity_at: from_stored_time(row.last_activity_at),
@@ -132,16 +166,6 @@ pub fn insert(
     get(connection, &SessionScope::org(record.org_id.clone()), &record.id)
 }
 
-type AnyBackend = <AnyConnection as Connection>::Backend;
-
-fn scoped<'a>(scope: &'a SessionScope) -> sessions::BoxedQuery<'a, AnyBackend> {
-    let query = sessions::table.filter(sessions::org_id.eq(scope.org_id.as_str())).into_boxed();
-    match &scope.candidate_key_id {
-        Some(key_id) => query.filter(sessions::candidate_key_id.eq(key_id)),
-        None => query,
-    }
-}
-
 /// The session with this id inside `scope`, or [`StorageError::NotFound`].
 pub fn get(
     connection: &mut AnyConnection,
@@ -157,7 +181,8 @@ pub fn find(
     scope: &SessionScope,
     id: &SessionId,
 ) -> Result<Option<Session>, StorageError> {
-    scoped(scope)
+    scope
+        .sessions()
         .filter(sessions::id.eq(id.as_str()))
         .select(SessionRow::as_select())
         .first(connection)
@@ -174,12 +199,38 @@ pub fn list(
     page: Page,
 ) -> Result<SessionPage, StorageError> {
     let filtered = || {
-        let mut query = scoped(scope);
+        let mut query = scope.sessions();
         if let Some(assessment_id) = &filter.assessment_id {
             query = query.filter(sessions::assessment_id.eq(assessment_id));
         }
         if let Some(source_service) = &filter.source_service {
             query = query.filter(sessions::source_service.eq(source_service));
+        }
+        match filter.status {
+            Some(SessionStatus::Active) => query = query.filter(sessions::ended_at.is_null()),
+            Some(SessionStatus::Ended) => query = query.filter(sessions::ended_at.is_not_null()),
+            None => {}
+        }
+        if let Some(text) = filter.text.as_deref().filter(|text| !text.trim().is_empty()) {
+            let pattern = contains_pattern(text.trim());
+            let candidates = candidate_keys::table
+                .filter(candidate_keys::org_id.eq(scope.org_id.as_str()))
+                .filter(
+                    lower_nullable(candidate_keys::candidate_name)
+                        .like(pattern.clone())
+                        .escape('\\')
+                        .or(lower_nullable(candidate_keys::candidate_email)
+                            .like(pattern.clone())
+                            .escape('\\')),
+                )
+                .select(candidate_keys::id.nullable());
+            query = query.filter(
+                lower(sessions::id)
+                    .like(pattern.clone())
+                    .escape('\\')
+                    .or(lower_nullable(sessions::source_service).like(pattern).escape('\\'))
+                    .or(sessions::candidate_key_id.eq_any(candidates).assume_not_null()),
+            );
         }
         query
     };
@@ -192,6 +243,23 @@ pub fn list(
         .load(connection)?;
     let sessions = rows.into_iter().map(Session::try_from).collect::<Result<_, _>>()?;
     Ok(SessionPage { sessions, total })
+}
+
+/// The latest activity of the org's sessions, per assessment they are linked to.
+pub fn latest_activity_by_assessment(
+    connection: &mut AnyConnection,
+    org_id: &OrgId,
+) -> Result<Vec<(String, DateTime<Utc>)>, StorageError> {
+    let rows: Vec<(Option<String>, Option<NaiveDateTime>)> = sessions::table
+        .filter(sessions::org_id.eq(org_id.as_str()))
+        .filter(sessions::assessment_id.is_not_null())
+        .group_by(sessions::assessment_id)
+        .select((sessions::assessment_id, diesel::dsl::max(sessions::last_activity_at)))
+        .load(connection)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(assessment, latest)| Some((assessment?, from_stored_time(latest?))))
+        .collect())
 }
 
 /// Applies `PATCH /v1/sessions/:id`: sets or clears `endedAt`, replaces metadata. Setting `endedAt` ends the
@@ -208,7 +276,7 @@ pub fn update(
         return Ok(session);
     }
     if let Some(ended_at) = patch.ended_at {
-        session.ended_at = ended_at;
+        session.end_at(ended_at);
     }
     if let Some(metadata) = &patch.metadata {
         session.metadata = metadata.clone();

@@ -2,35 +2,12 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use traceline_domain::json::JsonObject;
+use traceline_domain::{EventKind, TimelineEvent};
 
 use crate::connection::AnyConnection;
 use crate::error::StorageError;
 use crate::rows::{from_stored_time, object_from_text, to_stored_time};
 use crate::schema::timeline_events;
-
-/// A stored event as the timeline shows it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TimelineEvent {
-    /// The client's event id.
-    pub id: String,
-    /// Its session.
-    pub session_id: String,
-    /// Its kind (aliases already resolved).
-    pub kind: String,
-    /// When it happened.
-    pub ts: DateTime<Utc>,
-    /// Normalised `source`.
-    pub source: JsonObject,
-    /// Normalised `actor`.
-    pub actor: JsonObject,
-    /// Normalised `provenance`.
-    pub provenance: JsonObject,
-    /// The event's data.
-    pub data: JsonObject,
-    /// When the server stored it.
-    pub created_at: DateTime<Utc>,
-}
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = timeline_events)]
@@ -58,7 +35,7 @@ impl TryFrom<EventRow> for TimelineEvent {
             data: object_from_text("timeline_events.data", &row.data)?,
             id: row.id,
             session_id: row.session_id,
-            kind: row.kind,
+            kind: EventKind::from_stored(row.kind),
             ts: from_stored_time(row.ts),
             created_at: from_stored_time(row.created_at),
         })
@@ -136,12 +113,24 @@ pub fn decisions(
     connection: &mut AnyConnection,
     session_id: &str,
 ) -> Result<Vec<TimelineEvent>, StorageError> {
+    first_decisions(connection, session_id, i64::MAX)
+}
+
+/// The session's first `limit` `decision_event`s, in timeline order.
+pub fn first_decisions(
+    connection: &mut AnyConnection,
+    session_id: &str,
+    limit: i64,
+) -> Result<Vec<TimelineEvent>, StorageError> {
     // The kind is written into the SQL, not bound: only a literal lets the planners prove the partial index
-    // `timeline_events_decisions` (WHERE kind = 'decision_event') applies.
+    // `timeline_events_decisions` (WHERE kind = 'decision_event') applies. Kinds are `[a-z0-9_]`, so the literal
+    // needs no quoting.
+    let is_decision = format!("kind = '{}'", EventKind::DECISION_EVENT.as_str());
     timeline_events::table
         .filter(timeline_events::session_id.eq(session_id))
-        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>("kind = 'decision_event'"))
+        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(&is_decision))
         .order((timeline_events::ts.asc(), timeline_events::seq.asc()))
+        .limit(limit)
         .select(EventRow::as_select())
         .load(connection)?
         .into_iter()

@@ -44,7 +44,8 @@ impl RateDecision {
     }
 }
 
-/// Counts cost per key in fixed [`WINDOW`]s that start at a key's first request after the previous one ended.
+/// Counts cost per key in fixed windows (a [`WINDOW`] unless built [`RateLimiter::per_window`]) that start at a
+/// key's first request after the previous one ended.
 ///
 /// Memory: an entry lives until its shard's next sweep after its window ends, and a shard sweeps every
 /// 1,024 checks it receives. Everything present right after a sweep was live then, and fewer than 1,024 entries
@@ -53,6 +54,7 @@ impl RateDecision {
 pub struct RateLimiter {
     limit: u32,
     sweep_every: u32,
+    window: Duration,
     hasher: RandomState,
     shards: [Mutex<Shard>; SHARDS],
 }
@@ -72,8 +74,8 @@ struct Window {
 impl Window {
     /// A clock that stepped backwards ends the window: refusing a client for however far the clock jumped
     /// would be worse than granting one early fresh window.
-    fn is_current(&self, now: SystemTime) -> bool {
-        now.duration_since(self.started).is_ok_and(|elapsed| elapsed < WINDOW)
+    fn is_current(&self, now: SystemTime, length: Duration) -> bool {
+        now.duration_since(self.started).is_ok_and(|elapsed| elapsed < length)
     }
 }
 
@@ -83,10 +85,16 @@ impl RateLimiter {
         Self::with_sweep_every(limit_per_minute, SWEEP_EVERY)
     }
 
+    /// A limiter allowing `limit` units of cost per key in windows of `window`.
+    pub fn per_window(limit: NonZeroU32, window: Duration) -> Self {
+        Self { window, ..Self::new(limit) }
+    }
+
     fn with_sweep_every(limit_per_minute: NonZeroU32, sweep_every: u32) -> Self {
         Self {
             limit: limit_per_minute.get(),
             sweep_every: sweep_every.max(1),
+            window: WINDOW,
             // Seeded per process, so a client cannot choose keys that all land on one shard.
             hasher: RandomState::new(),
             shards: Default::default(),
@@ -101,20 +109,29 @@ impl RateLimiter {
     /// Charges `cost` to `key` at `now` if it fits in the key's window, and says what is left. A refused check
     /// changes nothing; a cost above the limit is always refused, with `retry_after_secs` until the window ends.
     pub fn check(&self, key: &str, cost: u32, now: SystemTime) -> RateDecision {
+        self.decide(key, cost, now, true)
+    }
+
+    /// What [`check`](Self::check) would decide for `cost`, without charging anything.
+    pub fn peek(&self, key: &str, cost: u32, now: SystemTime) -> RateDecision {
+        self.decide(key, cost, now, false)
+    }
+
+    fn decide(&self, key: &str, cost: u32, now: SystemTime, charge: bool) -> RateDecision {
         let mut shard = self.shard(key).lock().unwrap_or_else(PoisonError::into_inner);
         shard.checks_since_sweep += 1;
         if shard.checks_since_sweep >= self.sweep_every {
             shard.checks_since_sweep = 0;
-            shard.windows.retain(|_, window| window.is_current(now));
+            shard.windows.retain(|_, window| window.is_current(now, self.window));
         }
         let window = shard
             .windows
             .get(key)
             .copied()
-            .filter(|window| window.is_current(now))
+            .filter(|window| window.is_current(now, self.window))
             .unwrap_or(Window { started: now, used: 0 });
         let available = self.limit.saturating_sub(window.used);
-        let resets_at = window.started + WINDOW;
+        let resets_at = window.started + self.window;
         let reset_unix_secs = ceil_secs(resets_at.duration_since(UNIX_EPOCH).unwrap_or_default());
         if cost > available {
             let wait = resets_at.duration_since(now).unwrap_or_default();
@@ -126,7 +143,7 @@ impl RateLimiter {
                 retry_after_secs: ceil_secs(wait).max(1),
             };
         }
-        if cost > 0 {
+        if charge && cost > 0 {
             let charged = Window { used: window.used + cost, ..window };
             match shard.windows.get_mut(key) {
                 Some(slot) => *slot = charged,

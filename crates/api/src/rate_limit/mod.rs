@@ -9,11 +9,12 @@
 //! spend up to twice the limit across a window boundary; the spec asks for a per-minute budget, and a window
 //! that starts at first use is easy to explain in `x-ratelimit-reset`.
 //!
-//! - **IP limit** (`Settings::ip_rate_per_min`, default 300, 0 = off): every request costs 1, keyed by the TCP
-//!   peer address, never by `X-Forwarded-For` or `Forwarded`, which any client can set to whatever it likes to
-//!   get a fresh budget per request. Behind a reverse proxy every client shares the proxy's address, so the limit
-//!   then applies per proxy: raise it, or turn it off and limit at the proxy. IPv4-mapped IPv6 peers count as
-//!   their IPv4 address. A request without a peer address (only in-process tests) is not IP-limited.
+//! - **IP limit** (`Settings::ip_rate_per_min`, default 300, 0 = off): every request costs 1, keyed by the
+//!   client's address ([`crate::client_address`]): the TCP peer, or, when the peer is one of
+//!   `Settings::trusted_proxies`, the client its `X-Forwarded-For` / `Forwarded` header names. From any other
+//!   peer those headers are ignored, since a client could set them to get a fresh budget per request.
+//!   IPv4-mapped IPv6 peers count as their IPv4 address. A request without a peer address (only in-process
+//!   tests) is not IP-limited.
 //! - **Ingest limit** (`Settings::ingest_rate_per_min`, default 100, 0 = off): per candidate credential, a batch
 //!   costing its number of events. The IP limit is checked first, so a request refused by the ingest limit has
 //!   still spent one unit of its IP budget.
@@ -24,7 +25,7 @@
 //!
 //! # The ingest handler's part
 //!
-//! The middleware (`limit_by_ip`, wrapped in `create_app` outside the error handlers, so the headers land on
+//! The middleware (`ip_limit::limit_by_ip`, wrapped in `create_app` outside the error handlers, so the headers land on
 //! the final response) checks the IP limit and writes the headers on the way out, merging any decision the
 //! handler [`attach`]ed to its response. After authenticating, the ingest handler charges the credential:
 //!
@@ -47,8 +48,8 @@
 //! }
 //! ```
 //!
-//! A refusal is `Err(ApiError::RateLimited { .. })` carrying its decision, so `?` alone yields the 429 with the
-//! right headers. To report the charged decision on a later error response too, turn the error into a response
+//! A refusal is `Err(Refused(decision))`, which converts into `ApiError::RateLimited` carrying its decision, so
+//! `?` alone yields the 429 with the right headers. To report the charged decision on a later error response too, turn the error into a response
 //! first (`HttpResponse::from_error(error)`) and `attach` to that.
 //!
 //! # Memory and concurrency
@@ -60,26 +61,34 @@
 //! Counts live in this process only. Several instances behind a load balancer each count alone, so the
 //! effective limit is the number of instances times the configured one (`docs/API-NOTES.md`).
 
+mod failures;
 mod limiter;
-mod middleware;
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::time::SystemTime;
 
+use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use actix_web::HttpResponse;
 
-use crate::error::ApiError;
-
+pub use failures::{FailedAttempts, FAILURE_LIMIT, FAILURE_WINDOW};
 pub use limiter::{RateDecision, RateLimiter, WINDOW};
-pub(crate) use middleware::limit_by_ip;
-pub use middleware::write_headers;
+
+const LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
+const REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
+const RESET: HeaderName = HeaderName::from_static("x-ratelimit-reset");
+
+/// A refused decision: the API answers it 429 `rate_limited` with `Retry-After` and the decision's headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refused(pub RateDecision);
 
 /// The server's limiters, one per limit in force; shared by every worker through `AppState`.
 #[derive(Debug)]
 pub struct RateLimits {
     ip: Option<RateLimiter>,
     ingest: Option<RateLimiter>,
+    /// Failed sign-ins per client address (spec §10.3); always on.
+    pub failed_sign_ins: FailedAttempts,
 }
 
 impl RateLimits {
@@ -88,6 +97,7 @@ impl RateLimits {
         Self {
             ip: NonZeroU32::new(ip_per_minute).map(RateLimiter::new),
             ingest: NonZeroU32::new(ingest_per_minute).map(RateLimiter::new),
+            failed_sign_ins: FailedAttempts::default(),
         }
     }
 
@@ -99,13 +109,13 @@ impl RateLimits {
     }
 
     /// Charges `events` to an ingest credential. `Ok(None)` when the ingest limit is off; `Ok(Some(decision))`
-    /// to [`attach`] to the response; `Err(ApiError::RateLimited)` when refused (nothing is charged then).
+    /// to [`attach`] to the response; `Err(Refused)` when refused (nothing is charged then).
     pub fn check_ingest(
         &self,
         credential: &str,
         events: u32,
         now: SystemTime,
-    ) -> Result<Option<RateDecision>, ApiError> {
+    ) -> Result<Option<RateDecision>, Refused> {
         let Some(limiter) = &self.ingest else {
             return Ok(None);
         };
@@ -113,7 +123,7 @@ impl RateLimits {
         if decision.allowed {
             Ok(Some(decision))
         } else {
-            Err(refusal(decision))
+            Err(Refused(decision))
         }
     }
 }
@@ -131,9 +141,12 @@ pub fn attach<B>(response: &mut HttpResponse<B>, decision: Option<RateDecision>)
     }
 }
 
-/// The 429 for a refused decision.
-fn refusal(decision: RateDecision) -> ApiError {
-    ApiError::RateLimited { retry_after_secs: decision.retry_after_secs, decision: Some(decision) }
+/// Sets `x-ratelimit-limit`, `x-ratelimit-remaining` and `x-ratelimit-reset` (Unix seconds) from `decision`.
+/// `Retry-After` belongs to the 429 itself and is set by `ApiError::RateLimited`.
+pub fn write_headers(headers: &mut HeaderMap, decision: &RateDecision) {
+    headers.insert(LIMIT, HeaderValue::from(decision.limit));
+    headers.insert(REMAINING, HeaderValue::from(decision.remaining));
+    headers.insert(RESET, HeaderValue::from(decision.reset_unix_secs));
 }
 
 #[cfg(test)]
@@ -159,7 +172,7 @@ mod tests {
         let first = limits.check_ingest("key-1", 60, now()).unwrap().unwrap();
         assert_eq!((first.limit, first.remaining), (100, 40));
         match limits.check_ingest("key-1", 41, now() + Duration::from_secs(15)) {
-            Err(ApiError::RateLimited { retry_after_secs: 45, decision: Some(decision) }) => {
+            Err(Refused(decision)) if decision.retry_after_secs == 45 => {
                 assert_eq!(decision.remaining, 40);
                 assert!(!decision.allowed);
             }

@@ -17,10 +17,11 @@ use traceline_storage::SessionScope;
 use traceline_storage::{artifacts, assessments, candidate_keys, AnyConnection, StorageError};
 use uuid::Uuid;
 
-use crate::auth::Principal;
-use crate::commands::os_random;
+use crate::access::Candidate;
 use crate::dto::ApiTime;
 use crate::error::ApiError;
+use crate::principal::Principal;
+use crate::random::os_random;
 use crate::request::json_body;
 use crate::routes::{Access, Endpoint};
 use crate::state::AppState;
@@ -116,7 +117,9 @@ async fn redeem(state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResp
             };
             match candidate.status_at(now) {
                 KeyStatus::Expired => return Ok(Redeemed::Refused),
-                KeyStatus::Completed | KeyStatus::Hired => return Ok(Redeemed::AlreadyCompleted),
+                KeyStatus::Completed | KeyStatus::Hired | KeyStatus::Rejected => {
+                    return Ok(Redeemed::AlreadyCompleted)
+                }
                 KeyStatus::Pending => {
                     // A concurrent redeem may have activated it first; either way it is active now.
                     candidate_keys::activate(
@@ -190,11 +193,10 @@ fn start_session(
 }
 
 async fn complete(
-    principal: Principal,
+    Candidate(candidate): Candidate,
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let candidate = principal.require_candidate()?.clone();
     let body = json_body(&body)?;
     let session_id = match body.get("sessionId") {
         Some(Value::String(text)) => {
@@ -207,7 +209,7 @@ async fn complete(
             )))
         }
     };
-    let scope = principal.session_scope();
+    let scope = Principal::Candidate(candidate.clone()).session_scope();
     let now = to_storage_precision(Utc::now());
     let completed_at = state
         .write(move |connection| {

@@ -4,7 +4,7 @@ use actix_web::http::Method;
 use actix_web::HttpResponse;
 use serde_json::Value;
 
-use crate::openapi;
+use super::openapi;
 use crate::routes::{Access, Endpoint};
 
 /// The route.

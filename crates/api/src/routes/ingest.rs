@@ -9,7 +9,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 use traceline_domain::event::{
-    strict_schemas, ActorType, Attribution, DataFieldType, Envelope, Observability,
+    strict_schemas, ActorType, Attribution, DataFieldType, Envelope, EventKind, Observability,
     ENVELOPE_VERSION, MAX_EVENT_KIND_LEN, MAX_SOURCE_NAME_CHARS,
 };
 use traceline_domain::ids::MAX_SESSION_ID_LEN;
@@ -17,7 +17,7 @@ use traceline_domain::time::to_storage_precision;
 use traceline_domain::ValidationErrors;
 use traceline_storage::ingest::{self, IncomingEvent, IngestCredential, IngestOutcome};
 
-use crate::auth::Principal;
+use crate::access::Candidate;
 use crate::dto::OkIdBody;
 use crate::error::ApiError;
 use crate::rate_limit;
@@ -165,7 +165,7 @@ fn example_envelope() -> Value {
         "id": "0195f3a2-7c1e-7b3a-9f00-1c2d3e4f5a6b",
         "sessionId": "0195f3a2-7c1e-7b3a-9f00-000000000001",
         "ts": "2026-04-01T10:15:00.000Z",
-        "kind": "command",
+        "kind": EventKind::COMMAND.as_str(),
         "source": {"channel": "hook", "integration": "claude-code"},
         "actor": {"type": "ai"},
         "v": ENVELOPE_VERSION,
@@ -189,21 +189,20 @@ struct BatchBody {
     results: Vec<BatchResult>,
 }
 
-fn credential_of(principal: &Principal) -> Result<IngestCredential, ApiError> {
-    let key = principal.require_candidate()?;
-    Ok(IngestCredential {
-        org_id: key.org_id.clone(),
-        candidate_key_id: key.id.clone(),
-        assessment_id: key.assessment_id.clone(),
-    })
+fn credential_of(Candidate(key): Candidate) -> IngestCredential {
+    IngestCredential {
+        org_id: key.org_id,
+        candidate_key_id: key.id,
+        assessment_id: key.assessment_id,
+    }
 }
 
 async fn ingest_one(
-    principal: Principal,
+    candidate: Candidate,
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let credential = credential_of(&principal)?;
+    let credential = credential_of(candidate);
     let decision =
         state.rate_limits.check_ingest(&credential.candidate_key_id, 1, SystemTime::now())?;
     let envelope = Envelope::parse(&json_body(&body)?).map_err(ApiError::invalid_body)?;
@@ -249,11 +248,11 @@ struct BatchResult {
 }
 
 async fn ingest_batch(
-    principal: Principal,
+    candidate: Candidate,
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let credential = credential_of(&principal)?;
+    let credential = credential_of(candidate);
     let items = batch_items(json_value(&body)?)?;
     let cost = u32::try_from(items.len()).unwrap_or(u32::MAX);
     let decision =

@@ -1,4 +1,4 @@
-//! Candidate keys (spec §8): issue, list, revoke, mark a hire, and the org-wide candidate list.
+//! Candidate keys (spec §8): issue, list, revoke, hire or reject, and the org-wide candidate list.
 
 use actix_web::http::Method;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::{json, Value};
 use traceline_domain::candidate_key::{
-    generate_key, parse_key_request, CandidateKey, KeyStatus, MAX_CANDIDATE_EMAIL_CHARS,
+    generate_key, parse_key_request, CandidateKey, KeyAt, KeyStatus, MAX_CANDIDATE_EMAIL_CHARS,
     MAX_CANDIDATE_NAME_CHARS, MAX_KEYS_PER_REQUEST, MAX_LIVE_KEYS_PER_ASSESSMENT,
 };
 use traceline_domain::time::to_storage_precision;
@@ -15,10 +15,10 @@ use traceline_domain::{PageRule, Scope, ValidationErrors};
 use traceline_storage::{assessments, candidate_keys, StorageError};
 use uuid::Uuid;
 
-use crate::auth::Principal;
-use crate::commands::os_random;
-use crate::dto::{KeyBody, KeyListBody, OkIdBody};
+use crate::dto::{KeyList, KeyListBody, OkIdBody};
 use crate::error::ApiError;
+use crate::principal::Principal;
+use crate::random::os_random;
 use crate::request::{json_body, query_params};
 use crate::routes::assessments::assessment_not_found;
 use crate::routes::{Access, Endpoint};
@@ -39,7 +39,7 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
             key_request_schema(),
             json!({"count": 1, "candidateNames": ["Ada"], "candidateEmails": ["ada@example.com"]}),
         )
-        .reply::<KeyListBody>(201, "The new keys, each shown in full.")
+        .reply::<KeyList>(201, "The new keys, each shown in full.")
         .creates(201, "keyId", "$response.body#/keys/0/id")
         .refusal(409, "The assessment would hold more than 500 live keys."),
         Endpoint::new(
@@ -50,24 +50,24 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
             Access::Reviewer(Scope::Read),
             |route| route.to(list_keys),
         )
-        .reply::<KeyListBody>(200, "The keys, with their status as of now."),
+        .reply::<KeyList>(200, "The keys, with their status as of now."),
         Endpoint::new(
             Method::PATCH,
             "/v1/assessments/{id}/keys/{keyId}",
-            "markKeyHired",
-            "Mark a candidate as hired",
+            "decideKey",
+            "Mark a candidate hired or rejected",
             Access::Reviewer(Scope::Write),
-            |route| route.to(mark_hired),
+            |route| route.to(decide),
         )
         .body(
             json!({
                 "type": "object",
                 "required": ["status"],
-                "properties": {"status": {"const": KeyStatus::Hired.as_str()}},
+                "properties": {"status": {"enum": KeyStatus::DECISIONS.map(KeyStatus::as_str)}},
             }),
             json!({"status": KeyStatus::Hired.as_str()}),
         )
-        .reply::<KeyEnvelope>(200, "The key."),
+        .reply::<KeyEnvelope<'static>>(200, "The key."),
         Endpoint::new(
             Method::DELETE,
             "/v1/assessments/{id}/keys/{keyId}",
@@ -86,7 +86,7 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
             |route| route.to(list_candidates),
         )
         .paged(PageRule::CANDIDATES)
-        .reply::<CandidateListBody>(200, "A page of keys."),
+        .reply::<CandidateListBody<'static>>(200, "A page of keys."),
     ]
 }
 
@@ -117,15 +117,24 @@ fn key_request_schema() -> Value {
 
 /// `{key}`.
 #[derive(Serialize, JsonSchema)]
-struct KeyEnvelope {
-    key: KeyBody,
+struct KeyEnvelope<'a> {
+    key: KeyAt<'a>,
+}
+
+/// A KeyObject joined with its assessment's title (`GET /v1/candidates`).
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct CandidateEntry<'a> {
+    #[serde(flatten)]
+    key: KeyAt<'a>,
+    assessment_title: &'a str,
 }
 
 /// `{candidates, total, limit, offset}`.
 #[derive(Serialize, JsonSchema)]
-struct CandidateListBody {
+struct CandidateListBody<'a> {
     /// Keys with `assessmentTitle`.
-    candidates: Vec<KeyBody>,
+    candidates: Vec<CandidateEntry<'a>>,
     total: i64,
     limit: i64,
     offset: i64,
@@ -150,7 +159,7 @@ async fn create_keys(
     path: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let org_id = principal.require_reviewer(Scope::Write)?.clone();
+    let org_id = principal.org_id().clone();
     let holders = parse_key_request(&json_body(&body)?).map_err(ApiError::invalid_body)?;
     // Keys are drawn here, off the transaction: twice as many as needed, so the rare collision with an existing
     // key (1 in 10^12 per key) is retried with a spare.
@@ -209,8 +218,8 @@ async fn create_keys(
         .map_err(assessment_not_found)?;
     match issued {
         Issued::Keys(keys) => {
-            let bodies: Vec<KeyBody> = keys.into_iter().map(|key| KeyBody::at(key, now)).collect();
-            Ok(HttpResponse::Created().json(KeyListBody { keys: bodies }))
+            let keys = keys.iter().map(|key| key.at(now)).collect();
+            Ok(HttpResponse::Created().json(KeyListBody { keys }))
         }
         Issued::OverLimit { live } => Err(ApiError::Conflict(format!(
             "an assessment holds at most {MAX_LIVE_KEYS_PER_ASSESSMENT} live keys; this one has {live}"
@@ -223,7 +232,7 @@ async fn list_keys(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let org_id = principal.require_reviewer(Scope::Read)?.clone();
+    let org_id = principal.org_id().clone();
     let assessment_id = path.into_inner();
     let keys = state
         .read(move |connection| {
@@ -233,8 +242,8 @@ async fn list_keys(
         .await
         .map_err(assessment_not_found)?;
     let now = Utc::now();
-    let bodies: Vec<KeyBody> = keys.into_iter().map(|key| KeyBody::at(key, now)).collect();
-    Ok(HttpResponse::Ok().json(KeyListBody { keys: bodies }))
+    let keys = keys.iter().map(|key| key.at(now)).collect();
+    Ok(HttpResponse::Ok().json(KeyListBody { keys }))
 }
 
 async fn revoke_key(
@@ -242,7 +251,7 @@ async fn revoke_key(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    let org_id = principal.require_reviewer(Scope::Write)?.clone();
+    let org_id = principal.org_id().clone();
     let (assessment_id, key_id) = path.into_inner();
     let revoked_id = key_id.clone();
     let now = to_storage_precision(Utc::now());
@@ -258,32 +267,34 @@ async fn revoke_key(
     Ok(HttpResponse::Ok().json(OkIdBody { ok: true, id: revoked_id }))
 }
 
-async fn mark_hired(
+/// A reviewer's decision on a candidate: `{"status": "hired"}` or `{"status": "rejected"}`, from any status.
+async fn decide(
     principal: Principal,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let org_id = principal.require_reviewer(Scope::Write)?.clone();
-    match json_body(&body)?.get("status") {
-        Some(Value::String(status)) if status == "hired" => {}
-        _ => {
-            return Err(ApiError::invalid_body(ValidationErrors::one(
+    let org_id = principal.org_id().clone();
+    let decision = json_body(&body)?
+        .get("status")
+        .and_then(Value::as_str)
+        .and_then(KeyStatus::parse_decision)
+        .ok_or_else(|| {
+            ApiError::invalid_body(ValidationErrors::one(
                 "status",
-                "the only status that can be set is \"hired\"",
-            )))
-        }
-    }
+                "must be \"hired\" or \"rejected\"",
+            ))
+        })?;
     let (assessment_id, key_id) = path.into_inner();
     let key = state
         .write(move |connection| {
             candidate_keys::get(connection, &org_id, &assessment_id, &key_id)?;
-            candidate_keys::set_status(connection, &key_id, KeyStatus::Hired)?;
+            candidate_keys::set_status(connection, &key_id, decision)?;
             candidate_keys::get(connection, &org_id, &assessment_id, &key_id)
         })
         .await
         .map_err(key_not_found)?;
-    Ok(HttpResponse::Ok().json(KeyEnvelope { key: KeyBody::at(key, Utc::now()) }))
+    Ok(HttpResponse::Ok().json(KeyEnvelope { key: key.at(Utc::now()) }))
 }
 
 async fn list_candidates(
@@ -291,7 +302,7 @@ async fn list_candidates(
     state: web::Data<AppState>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let org_id = principal.require_reviewer(Scope::Read)?.clone();
+    let org_id = principal.org_id().clone();
     let params = query_params(request.query_string())?;
     let page = PageRule::CANDIDATES
         .page(params.get("limit").map(String::as_str), params.get("offset").map(String::as_str))
@@ -300,10 +311,12 @@ async fn list_candidates(
         .read(move |connection| candidate_keys::list_for_org(connection, &org_id, page))
         .await?;
     let now = Utc::now();
-    let bodies: Vec<KeyBody> =
-        keys.into_iter().map(|(key, title)| KeyBody::at(key, now).with_title(title)).collect();
+    let candidates = keys
+        .iter()
+        .map(|(key, title)| CandidateEntry { key: key.at(now), assessment_title: title })
+        .collect();
     Ok(HttpResponse::Ok().json(CandidateListBody {
-        candidates: bodies,
+        candidates,
         total,
         limit: page.limit,
         offset: page.offset,

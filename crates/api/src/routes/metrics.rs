@@ -2,7 +2,7 @@
 
 use actix_web::http::Method;
 use actix_web::{web, HttpRequest, HttpResponse};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::json;
@@ -13,8 +13,8 @@ use traceline_storage::sessions;
 use traceline_storage::SessionScope;
 use traceline_storage::{assessments, AnyConnection, StorageError};
 
-use crate::auth::Principal;
 use crate::error::ApiError;
+use crate::principal::Principal;
 use crate::request::query_params;
 use crate::routes::assessments::assessment_not_found;
 use crate::routes::timeline::{read_visible_session, session_not_found, visible_session_id};
@@ -65,105 +65,14 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
 /// `{metrics}`.
 #[derive(Serialize, JsonSchema)]
 struct MetricsEnvelope {
-    metrics: MetricsBody,
+    metrics: SessionMetrics,
 }
 
 /// `{cohortStats}`.
 #[derive(Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct CohortEnvelope {
-    cohort_stats: Option<CohortBody>,
-}
-
-/// SessionMetrics (spec §6).
-#[derive(Serialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct MetricsBody {
-    duration_ms: i64,
-    prompt_count: i64,
-    command_count: i64,
-    command_fail_rate: Option<f64>,
-    verify_intensity: Option<f64>,
-    manual_edit_ratio: Option<f64>,
-    first_change_latency_ms: Option<i64>,
-    tests_passed: Option<bool>,
-    ai_attribution_pct: Option<f64>,
-    file_change_count: i64,
-}
-
-impl From<SessionMetrics> for MetricsBody {
-    fn from(metrics: SessionMetrics) -> Self {
-        MetricsBody {
-            duration_ms: metrics.duration_ms,
-            prompt_count: metrics.prompt_count,
-            command_count: metrics.command_count,
-            command_fail_rate: metrics.command_fail_rate,
-            verify_intensity: metrics.verify_intensity,
-            manual_edit_ratio: metrics.manual_edit_ratio,
-            first_change_latency_ms: metrics.first_change_latency_ms,
-            tests_passed: metrics.tests_passed,
-            ai_attribution_pct: metrics.ai_attribution_pct,
-            file_change_count: metrics.file_change_count,
-        }
-    }
-}
-
-#[derive(Serialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-struct CohortBody {
-    session_count: i64,
-    metrics: CohortMetricsBody,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    percentiles: Option<PercentilesBody>,
-}
-
-#[derive(Serialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-struct CohortMetricsBody {
-    avg_duration_ms: Option<i64>,
-    avg_prompt_count: Option<f64>,
-    avg_command_fail_rate: Option<f64>,
-    avg_verify_intensity: Option<f64>,
-    avg_manual_edit_ratio: Option<f64>,
-    avg_first_change_latency_ms: Option<i64>,
-    test_pass_rate: i64,
-}
-
-#[derive(Serialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-struct PercentilesBody {
-    duration_ms: Option<f64>,
-    prompt_count: Option<f64>,
-    command_fail_rate: Option<f64>,
-    verify_intensity: Option<f64>,
-    manual_edit_ratio: Option<f64>,
-    first_change_latency_ms: Option<f64>,
-}
-
-impl From<CohortStats> for CohortBody {
-    fn from(stats: CohortStats) -> Self {
-        let averages = stats.metrics;
-        CohortBody {
-            session_count: stats.session_count,
-            metrics: CohortMetricsBody {
-                avg_duration_ms: averages.avg_duration_ms,
-                avg_prompt_count: averages.avg_prompt_count,
-                avg_command_fail_rate: averages.avg_command_fail_rate,
-                avg_verify_intensity: averages.avg_verify_intensity,
-                avg_manual_edit_ratio: averages.avg_manual_edit_ratio,
-                avg_first_change_latency_ms: averages.avg_first_change_latency_ms,
-                test_pass_rate: averages.test_pass_rate,
-            },
-            percentiles: stats.percentiles.map(|p| PercentilesBody {
-                duration_ms: p.duration_ms,
-                prompt_count: p.prompt_count,
-                command_fail_rate: p.command_fail_rate,
-                verify_intensity: p.verify_intensity,
-                manual_edit_ratio: p.manual_edit_ratio,
-                first_change_latency_ms: p.first_change_latency_ms,
-            }),
-        }
-    }
+    cohort_stats: Option<CohortStats>,
 }
 
 async fn get_metrics(
@@ -171,23 +80,23 @@ async fn get_metrics(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Scope::Read)?;
     let id = visible_session_id(&path)?;
     let scope = principal.session_scope();
     let metrics = state
         .read(move |connection| session_metrics(connection, &scope, &id))
         .await
         .map_err(session_not_found)?;
-    Ok(HttpResponse::Ok().json(MetricsEnvelope { metrics: metrics.into() }))
+    Ok(HttpResponse::Ok().json(MetricsEnvelope { metrics }))
 }
 
 /// The cohort statistics of `assessment_id`, ranking `ranked` (a session id with its metrics) when given.
-fn cohort_of(
+pub(crate) fn cohort_of(
     connection: &mut AnyConnection,
     assessment_id: &str,
     ranked: Option<(String, SessionMetrics)>,
+    now: DateTime<Utc>,
 ) -> Result<Option<CohortStats>, StorageError> {
-    let members = cohort_metrics(connection, assessment_id, Utc::now())?;
+    let members = cohort_metrics(connection, assessment_id, now)?;
     let metrics: Vec<SessionMetrics> = members.iter().map(|(_, metrics)| *metrics).collect();
     let stats = match &ranked {
         None => cohort_stats(&metrics, None),
@@ -200,7 +109,7 @@ fn cohort_of(
 }
 
 fn cohort_response(stats: Option<CohortStats>) -> HttpResponse {
-    HttpResponse::Ok().json(CohortEnvelope { cohort_stats: stats.map(CohortBody::from) })
+    HttpResponse::Ok().json(CohortEnvelope { cohort_stats: stats })
 }
 
 async fn get_session_cohort(
@@ -208,14 +117,14 @@ async fn get_session_cohort(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Scope::Read)?;
     let scope = principal.session_scope();
+    let now = Utc::now();
     let stats = read_visible_session(&principal, &state, &path, move |connection, session| {
         let Some(assessment_id) = &session.assessment_id else {
             return Ok(None);
         };
         let own = session_metrics(connection, &scope, &session.id)?;
-        cohort_of(connection, assessment_id, Some((session.id.as_str().to_owned(), own)))
+        cohort_of(connection, assessment_id, Some((session.id.as_str().to_owned(), own)), now)
     })
     .await?;
     Ok(cohort_response(stats))
@@ -233,13 +142,14 @@ async fn get_assessment_cohort(
     path: web::Path<String>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let org_id = principal.require_reviewer(Scope::Read)?.clone();
+    let org_id = principal.org_id().clone();
     let assessment_id = path.into_inner();
     let params = query_params(request.query_string())?;
     let ranked = match params.get("sessionId") {
         Some(text) => Some(SessionId::parse(text).map_err(|_| ApiError::not_found("session"))?),
         None => None,
     };
+    let now = Utc::now();
     let outcome = state
         .read(move |connection| {
             assessments::get(connection, &org_id, &assessment_id)?;
@@ -255,7 +165,7 @@ async fn get_assessment_cohort(
                 None => None,
             };
             Ok(AssessmentCohort::Stats(
-                cohort_of(connection, &assessment_id, ranked)?.map(Box::new),
+                cohort_of(connection, &assessment_id, ranked, now)?.map(Box::new),
             ))
         })
         .await

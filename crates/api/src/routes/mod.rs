@@ -1,9 +1,10 @@
 //! Every route of the API as one table: the actix registration and the OpenAPI document are both read from it,
 //! so a route cannot be served without being described, or described without being served.
 //!
-//! Each resource module lists its [`Endpoint`]s; [`configure`] registers them, and `crate::openapi` renders
-//! them. This is the only place that registers routes (the tidy test `routes_are_registered_by_the_table`).
+//! Each resource module lists its [`Endpoint`]s; [`configure`] registers them, each wrapped in its access rule
+//! (`crate::access::enforce`), and `openapi` renders them. This is the only place that registers routes (the tidy test `routes_are_registered_by_the_table`).
 
+mod api_keys;
 mod assessments;
 mod candidate;
 mod docs;
@@ -11,43 +12,25 @@ mod health;
 mod ingest;
 mod keys;
 mod metrics;
+mod openapi;
 mod review;
 mod sessions;
 mod timeline;
+mod users;
 
 use actix_web::http::Method;
+use actix_web::middleware::from_fn;
 use actix_web::{web, Route};
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde_json::{json, Value};
-use traceline_domain::{PageRule, Scope};
+use traceline_domain::PageRule;
 
-/// Who may call a route: the rule its handler applies first (see `crate::auth`), stated as data so the
-/// document publishes it and the tenancy matrix test derives every expected status from it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Access {
-    /// No credential is read.
-    Public,
-    /// Reviewers whose key has the scope (`Principal::require_reviewer`); candidates get 403.
-    Reviewer(Scope),
-    /// Reviewers whose key has the scope, and candidates within their own sessions (`Principal::require`).
-    Shared(Scope),
-    /// Candidate credentials only (`Principal::require_candidate`); reviewers get 403.
-    Candidate,
-}
-
-impl Access {
-    /// The rule's name in the document's `x-access`.
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Access::Public => "public",
-            Access::Reviewer(Scope::Read) => "reviewer:read",
-            Access::Reviewer(Scope::Write) => "reviewer:write",
-            Access::Shared(Scope::Read) => "shared:read",
-            Access::Shared(Scope::Write) => "shared:write",
-            Access::Candidate => "candidate",
-        }
-    }
-}
+pub(crate) use crate::access::Access;
+use crate::access::{enforce, refuse_with_json};
+pub(crate) use assessments::assessment_not_found;
+pub(crate) use metrics::cohort_of;
+pub(crate) use sessions::session_filter;
+pub(crate) use timeline::{read_timeline_page, read_visible_session};
 
 /// A query parameter an endpoint reads.
 pub(crate) struct QueryParam {
@@ -86,6 +69,7 @@ pub(crate) struct Endpoint {
     pub(crate) path: &'static str,
     pub(crate) operation_id: &'static str,
     pub(crate) summary: &'static str,
+    /// Who may call it: the one statement of the rule, enforced around the handler by `configure`.
     pub(crate) access: Access,
     pub(crate) query: Vec<QueryParam>,
     pub(crate) body: Option<RequestBody>,
@@ -209,6 +193,8 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
         assessments::endpoints(),
         keys::endpoints(),
         candidate::endpoints(),
+        users::endpoints(),
+        api_keys::endpoints(),
     ]
     .into_iter()
     .flatten()
@@ -231,7 +217,11 @@ pub(crate) fn configure(config: &mut web::ServiceConfig, batch_body_limit: usize
             resource = resource.app_data(web::PayloadConfig::new(batch_body_limit));
         }
         for endpoint in group {
-            resource = resource.route((endpoint.to)(web::route().method(endpoint.method)));
+            let access = endpoint.access;
+            let route = (endpoint.to)(web::route().method(endpoint.method)).wrap(from_fn(
+                move |request, next| enforce(access, refuse_with_json, request, next),
+            ));
+            resource = resource.route(route);
         }
         config.service(resource);
     }

@@ -1,26 +1,22 @@
 //! Reading a session (spec §5): its timeline by cursor, its decisions, and its recent activity.
 
-use std::collections::BTreeSet;
-
 use actix_web::http::Method;
 use actix_web::{web, HttpRequest, HttpResponse};
-use chrono::Duration;
 use schemars::JsonSchema;
 use serde::Serialize;
-use serde_json::{json, Value};
-use traceline_domain::{EventId, PageRule, Scope, Session, SessionId, ValidationErrors};
+use serde_json::json;
+use traceline_domain::activity::{recent_window, summarize, RecentActivityReport};
+use traceline_domain::{
+    EventId, PageRule, Scope, Session, SessionId, TimelineEvent, ValidationErrors,
+};
 use traceline_storage::timeline::{self, PageError};
 use traceline_storage::{sessions, AnyConnection, StorageError};
 
-use crate::auth::Principal;
-use crate::dto::TimelineEventBody;
 use crate::error::ApiError;
+use crate::principal::Principal;
 use crate::request::query_params;
 use crate::routes::{clamped_integer, Access, Endpoint};
 use crate::state::AppState;
-
-/// Longest list of paths or commands a recent-activity summary carries.
-const MAX_RECENT_ITEMS: usize = 100;
 
 /// The routes.
 pub(super) fn endpoints() -> Vec<Endpoint> {
@@ -68,7 +64,7 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
             &format!("Window length, clamped to {}–{}.", minutes.min_limit, minutes.max_limit),
             clamped_integer(minutes),
         )
-        .reply::<RecentActivityBody>(200, "The summary."),
+        .reply::<RecentActivityReport>(200, "The summary."),
     ]
 }
 
@@ -76,7 +72,7 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
 #[derive(Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct TimelinePage {
-    events: Vec<TimelineEventBody>,
+    events: Vec<TimelineEvent>,
     /// Whether a later page exists.
     has_more: bool,
 }
@@ -84,29 +80,7 @@ struct TimelinePage {
 /// `{decisions}`.
 #[derive(Serialize, JsonSchema)]
 struct DecisionsBody {
-    decisions: Vec<TimelineEventBody>,
-}
-
-/// `{summary, recentActivity, periodMinutes, eventCount}`.
-#[derive(Serialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-struct RecentActivityBody {
-    /// One sentence for people.
-    summary: String,
-    recent_activity: RecentActivity,
-    /// The window actually used, after clamping.
-    period_minutes: i64,
-    event_count: usize,
-}
-
-#[derive(Serialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-struct RecentActivity {
-    /// Paths changed, sorted, at most 100.
-    files_changed: Vec<String>,
-    /// The most recent command lines, at most 100.
-    commands: Vec<String>,
-    prompt_count: usize,
+    decisions: Vec<TimelineEvent>,
 }
 
 /// Parses the path's session id; anything that cannot be one is a session that does not exist.
@@ -145,42 +119,55 @@ where
         .map_err(session_not_found)
 }
 
+/// The session named by the path (if the caller may see it) and the page of up to `limit` of its events after
+/// the event `after` (from the start without one). A cursor that names no event of the session is a 400 on
+/// `after`. The API's timeline and the session view's "load more" both page through here.
+pub(crate) async fn read_timeline_page(
+    principal: &Principal,
+    state: &AppState,
+    path: &str,
+    after: Option<String>,
+    limit: i64,
+) -> Result<(Session, timeline::TimelinePage), ApiError> {
+    // Event ids are stored canonical; a cursor spelled another way (upper case, say) names the same event, and
+    // one that is no UUID names none, so it is answered without a query (after the visibility check, so a
+    // session outside the caller's reach is still a plain 404).
+    let after = after.map(|after| EventId::parse(&after).map(|id| id.as_str().to_owned()));
+    let (session, page) =
+        read_visible_session(principal, state, path, move |connection, session| {
+            let page = match after {
+                Some(Err(_)) => Err(PageError::UnknownCursor),
+                Some(Ok(after)) => {
+                    timeline::page(connection, session.id.as_str(), Some(&after), limit)
+                }
+                None => timeline::page(connection, session.id.as_str(), None, limit),
+            };
+            Ok((session.clone(), page))
+        })
+        .await?;
+    match page {
+        Ok(page) => Ok((session, page)),
+        Err(PageError::UnknownCursor) => Err(ApiError::InvalidQuery(ValidationErrors::one(
+            "after",
+            "names no event of this session",
+        ))),
+        Err(PageError::Storage(error)) => Err(error.into()),
+    }
+}
+
 async fn get_timeline(
     principal: Principal,
     state: web::Data<AppState>,
     path: web::Path<String>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Scope::Read)?;
     let params = query_params(request.query_string())?;
     let limit = PageRule::TIMELINE
         .clamp_param("limit", params.get("limit").map(String::as_str))
         .map_err(ApiError::InvalidQuery)?;
-    // Event ids are stored canonical; a cursor spelled another way (upper case, say) names the same event, and
-    // one that is no UUID names none, so it is answered without a query (after the visibility check, so a
-    // session outside the caller's reach is still a plain 404).
-    let after =
-        params.get("after").map(|after| EventId::parse(after).map(|id| id.as_str().to_owned()));
-    let page = read_visible_session(&principal, &state, &path, move |connection, session| {
-        Ok(match after {
-            Some(Err(_)) => Err(PageError::UnknownCursor),
-            Some(Ok(after)) => timeline::page(connection, session.id.as_str(), Some(&after), limit),
-            None => timeline::page(connection, session.id.as_str(), None, limit),
-        })
-    })
-    .await?;
-    let page = match page {
-        Ok(page) => page,
-        Err(PageError::UnknownCursor) => {
-            return Err(ApiError::InvalidQuery(ValidationErrors::one(
-                "after",
-                "names no event of this session",
-            )))
-        }
-        Err(PageError::Storage(error)) => return Err(error.into()),
-    };
-    let events: Vec<TimelineEventBody> = page.events.into_iter().map(Into::into).collect();
-    Ok(HttpResponse::Ok().json(TimelinePage { events, has_more: page.has_more }))
+    let (_, page) =
+        read_timeline_page(&principal, &state, &path, params.get("after").cloned(), limit).await?;
+    Ok(HttpResponse::Ok().json(TimelinePage { events: page.events, has_more: page.has_more }))
 }
 
 async fn get_decisions(
@@ -188,12 +175,10 @@ async fn get_decisions(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Scope::Read)?;
     let decisions = read_visible_session(&principal, &state, &path, |connection, session| {
         timeline::decisions(connection, session.id.as_str())
     })
     .await?;
-    let decisions: Vec<TimelineEventBody> = decisions.into_iter().map(Into::into).collect();
     Ok(HttpResponse::Ok().json(DecisionsBody { decisions }))
 }
 
@@ -203,49 +188,14 @@ async fn get_recent_activity(
     path: web::Path<String>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Scope::Read)?;
     let params = query_params(request.query_string())?;
     let minutes = PageRule::RECENT_MINUTES
         .clamp_param("minutes", params.get("minutes").map(String::as_str))
         .map_err(ApiError::InvalidQuery)?;
     let events = read_visible_session(&principal, &state, &path, move |connection, session| {
-        let until = session.last_activity_at;
-        timeline::between(
-            connection,
-            session.id.as_str(),
-            until - Duration::minutes(minutes),
-            until,
-        )
+        let (from, until) = recent_window(session.last_activity_at, minutes);
+        timeline::between(connection, session.id.as_str(), from, until)
     })
     .await?;
-
-    let mut files = BTreeSet::new();
-    let mut commands = Vec::new();
-    let mut prompt_count = 0;
-    for event in &events {
-        let text = |key: &str| event.data.get(key).and_then(Value::as_str).map(str::to_owned);
-        match event.kind.as_str() {
-            "file_diff" | "file_create" => files.extend(text("path")),
-            "command" => commands.extend(text("command")),
-            "prompt" => prompt_count += 1,
-            _ => {}
-        }
-    }
-    let files_changed: Vec<String> = files.into_iter().take(MAX_RECENT_ITEMS).collect();
-    // The most recent commands are the ones worth showing when there are many.
-    let skip = commands.len().saturating_sub(MAX_RECENT_ITEMS);
-    let commands: Vec<String> = commands.into_iter().skip(skip).collect();
-    let summary = format!(
-        "{} event(s) in the last {minutes} minute(s) of activity: {} file(s) changed, {} command(s), {} prompt(s)",
-        events.len(),
-        files_changed.len(),
-        commands.len(),
-        prompt_count
-    );
-    Ok(HttpResponse::Ok().json(RecentActivityBody {
-        summary,
-        recent_activity: RecentActivity { files_changed, commands, prompt_count },
-        period_minutes: minutes,
-        event_count: events.len(),
-    }))
+    Ok(HttpResponse::Ok().json(summarize(&events, minutes)))
 }

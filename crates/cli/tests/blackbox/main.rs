@@ -3,16 +3,21 @@
 //! process (`tests/it`).
 
 #![expect(
+    clippy::unwrap_used,
     clippy::expect_used,
     reason = "a test fails by panicking, with the expectation as its message"
 )]
 
+mod backup;
 mod candidate;
 mod capture;
 mod delivery;
 mod doctor;
+mod instances;
 mod operator;
 mod person;
+mod proxy;
+mod startup;
 #[path = "../support/mod.rs"]
 #[expect(dead_code, reason = "the reliability tests use the rest of the shared support")]
 mod support;

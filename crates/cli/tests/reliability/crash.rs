@@ -4,8 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use crate::fixture::{self, UNLIMITED};
 use crate::support::database::{Backend, TestDatabase};
+use crate::support::fixture::{self, UNLIMITED};
 use crate::support::{Client, Server};
 use crate::workload::{self, Ledger, Rng, Shared};
 

@@ -12,8 +12,6 @@
 mod support;
 
 mod crash;
-mod fixture;
-mod pg_cluster;
 mod pg_restart;
 mod shutdown;
 mod workload;

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::fixture::{self, UNLIMITED};
-use crate::pg_cluster::{self, PrivateCluster};
+use crate::support::fixture::{self, UNLIMITED};
+use crate::support::pg_cluster::{self, PrivateCluster};
 use crate::support::{Client, Server};
 
 const CLIENTS: usize = 3;
@@ -122,7 +122,7 @@ fn postgres_restart_under_load_gives_503_then_recovers() {
         cluster.stop_immediately();
         std::thread::sleep(Duration::from_millis(2000));
         let restarted_at = Instant::now();
-        cluster.start();
+        cluster.start_server();
         std::thread::sleep(Duration::from_millis(2500));
         stop.store(true, Ordering::Relaxed);
         let calls: Vec<Call> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::fixture::{self, UNLIMITED};
 use crate::support::database::{Backend, TestDatabase};
+use crate::support::fixture::{self, UNLIMITED};
 use crate::support::{Client, Server};
 
 const LOADERS: usize = 4;

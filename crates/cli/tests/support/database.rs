@@ -2,6 +2,8 @@
 //! PostgreSQL schema in the database of `TRACELINE_TEST_DATABASE_URL`, reached through libpq's
 //! `options=-c search_path=...` so every connection of the server sees only that schema (as tests/it does).
 
+use std::collections::HashSet;
+
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
 use diesel::sql_types::{BigInt, Text};
@@ -79,14 +81,34 @@ impl TestDatabase {
             let mut connection = PgConnection::establish(&self.url).expect("reopen PostgreSQL");
             return diesel::sql_query(COUNTS).get_result(&mut connection).expect("count events");
         }
-        let mut connection = SqliteConnection::establish(&self.url).expect("reopen SQLite");
-        let checks: Vec<IntegrityCheck> = diesel::sql_query("PRAGMA integrity_check")
-            .load(&mut connection)
-            .expect("run PRAGMA integrity_check");
-        let verdicts: Vec<&str> = checks.iter().map(|row| row.integrity_check.as_str()).collect();
-        assert_eq!(verdicts, ["ok"], "SQLite integrity_check after the crash");
+        let mut connection = checked_sqlite(&self.url);
         diesel::sql_query(COUNTS).get_result(&mut connection).expect("count events")
     }
+}
+
+/// A connection to the SQLite file at `path`, once it has passed `PRAGMA integrity_check`.
+pub(crate) fn checked_sqlite(path: &str) -> SqliteConnection {
+    let mut connection = SqliteConnection::establish(path).expect("open SQLite");
+    let checks: Vec<IntegrityCheck> = diesel::sql_query("PRAGMA integrity_check")
+        .load(&mut connection)
+        .expect("run PRAGMA integrity_check");
+    let verdicts: Vec<&str> = checks.iter().map(|row| row.integrity_check.as_str()).collect();
+    assert_eq!(verdicts, ["ok"], "SQLite integrity_check of {path}");
+    connection
+}
+
+#[derive(QueryableByName)]
+struct EventId {
+    #[diesel(sql_type = Text)]
+    id: String,
+}
+
+/// The ids of the events stored in the SQLite file at `path`, which must pass `PRAGMA integrity_check`.
+pub(crate) fn sqlite_event_ids(path: &str) -> HashSet<String> {
+    let rows: Vec<EventId> = diesel::sql_query("SELECT id FROM timeline_events")
+        .load(&mut checked_sqlite(path))
+        .expect("read the event ids");
+    rows.into_iter().map(|row| row.id).collect()
 }
 
 impl Drop for TestDatabase {

@@ -2,6 +2,8 @@
 //! `serve` on a port the OS chose), and a small blocking HTTP client that reports transport failures as values.
 
 pub(crate) mod database;
+pub(crate) mod fixture;
+pub(crate) mod pg_cluster;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -164,6 +166,16 @@ impl Client {
         (reply.status, reply.body)
     }
 
+    /// A DELETE with a reviewer key that must reach the server.
+    pub(crate) fn delete(&self, path: &str, key: &str) -> (u16, Value) {
+        let request = self
+            .agent
+            .delete(format!("{}{path}", self.base_url))
+            .header("Authorization", format!("Bearer {key}"));
+        let reply = Self::finish(request.call()).expect("the request reaches the server");
+        (reply.status, reply.body)
+    }
+
     /// A GET whose transport failure is the caller's to judge.
     pub(crate) fn try_get(&self, path: &str, key: Option<&str>) -> Result<Reply, ureq::Error> {
         let mut request = self.agent.get(format!("{}{path}", self.base_url));
@@ -222,5 +234,49 @@ impl Client {
             .map(str::to_owned);
         let body = response.body_mut().read_json::<Value>()?;
         Ok(Reply { status, body, retry_after })
+    }
+}
+
+/// Runs `command` to its end, with stdout and stderr captured; kills it and fails the test after `bound` (a
+/// command that was meant to fail at once, such as `serve` with a bad setting, must not hang the suite).
+pub(crate) fn output_within(command: &mut Command, bound: Duration) -> Output {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the traceline binary");
+    let deadline = Instant::now() + bound;
+    while child.try_wait().expect("poll the child").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let output = child.wait_with_output().expect("reap the child");
+            panic!(
+                "still running after {bound:?}; stdout {:?}, stderr {:?}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("collect the output")
+}
+
+/// Whether the tests run as root, who may read and write any file: tests about permissions then run the binary
+/// as `nobody` ([`as_unprivileged`]).
+pub(crate) fn is_root() -> bool {
+    let output = Command::new("id").arg("-u").output().expect("run id -u");
+    String::from_utf8_lossy(&output.stdout).trim() == "0"
+}
+
+/// A command running the binary as a user without special rights: `nobody` when the tests run as root (via
+/// `setpriv`, which execs the binary, so killing the child kills the binary), the current user otherwise.
+pub(crate) fn as_unprivileged() -> Command {
+    if is_root() {
+        let mut command = Command::new("setpriv");
+        command.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--", BINARY]);
+        command
+    } else {
+        Command::new(BINARY)
     }
 }

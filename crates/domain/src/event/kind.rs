@@ -3,8 +3,6 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use super::schemas;
-
 /// Why a string is not an event kind.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("must match ^[a-z][a-z0-9_]{{0,63}}$ (a lower-case letter, then up to 63 lower-case letters, digits or '_')")]
@@ -20,7 +18,9 @@ pub const TOOL_CALL_ALIAS: &str = "tool_call";
 ///
 /// The set is open so that new client event types are recorded before the server knows them; the associated
 /// constants name the kinds the server gives meaning to.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(transparent)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema), schemars(transparent))]
 pub struct EventKind(Cow<'static, str>);
 
 impl EventKind {
@@ -87,12 +87,6 @@ impl EventKind {
     /// The kind as text.
     pub fn as_str(&self) -> &str {
         &self.0
-    }
-
-    /// True for the kinds whose `data` is checked against a schema (spec §4): command, file_diff, file_create,
-    /// test_run, git_action, checkpoint, prompt and decision_event.
-    pub fn has_strict_schema(&self) -> bool {
-        schemas::schema_for(self).is_some()
     }
 
     /// True for `file_diff` and `file_create`, the events the metrics call file changes.

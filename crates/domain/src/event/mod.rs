@@ -33,6 +33,7 @@ mod kind;
 mod provenance;
 mod schemas;
 mod source;
+mod timeline;
 
 #[cfg(test)]
 mod envelope_tests;
@@ -53,3 +54,4 @@ pub use kind::{EventKind, InvalidEventKind, MAX_EVENT_KIND_LEN, TOOL_CALL_ALIAS}
 pub use provenance::{Attribution, Observability, Provenance, DEFAULT_CONFIDENCE};
 pub use schemas::{strict_schemas, FieldType as DataFieldType, Rule as DataRule};
 pub use source::{Source, MAX_SOURCE_NAME_CHARS};
+pub use timeline::TimelineEvent;

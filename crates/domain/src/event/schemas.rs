@@ -122,6 +122,14 @@ pub fn strict_schemas() -> impl Iterator<Item = (&'static str, &'static [Rule])>
     SCHEMAS.iter().map(|schema| (schema.kind.as_str(), schema.rules))
 }
 
+impl EventKind {
+    /// True for the kinds whose `data` is checked against a schema (spec §4): command, file_diff, file_create,
+    /// test_run, git_action, checkpoint, prompt and decision_event.
+    pub fn has_strict_schema(&self) -> bool {
+        schema_for(self).is_some()
+    }
+}
+
 /// The strict schema of `kind`, if it has one.
 pub(crate) fn schema_for(kind: &EventKind) -> Option<&'static Schema> {
     SCHEMAS.iter().find(|schema| schema.kind == *kind)

@@ -1,15 +1,20 @@
-//! Cohort statistics (spec §7): the means of a cohort's session metrics, and one session's percentile ranks.
+//! Cohort statistics (spec §7): the summaries of a cohort's session metrics, and one session's percentile ranks,
+//! both driven by the [metric table](super::METRICS) (`cohort` and `better` of each metric).
 //!
 //! Everything is one linear pass per figure over the cohort's [`SessionMetrics`], so a cohort of 10,000
-//! sessions costs well under a millisecond. Rounding, where the spec leaves it open: integer means
-//! (`avgDurationMs`, `avgFirstChangeLatencyMs`) and `testPassRate` round halves up, computed exactly in
-//! integers; the other means are rounded to 3 decimals, which is how the seed's `0.142` and `38.5` read;
-//! percentiles are rounded to 3 decimals exactly, in integers, so that `k/11` and halves always come out the
-//! same.
+//! sessions costs well under a millisecond. Rounding, where the spec leaves it open: integer means and
+//! percentages of `true` round halves up, computed exactly in integers; the other means are rounded to 3
+//! decimals, which is how the seed's `0.142` and `38.5` read; percentiles are rounded to 3 decimals exactly, in
+//! integers, so that `k/11` and halves always come out the same.
 
 use std::cmp::Ordering;
 
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+
 use super::session_metrics::SessionMetrics;
+use super::table::{Better, CohortSummary, METRICS};
+use super::value::MetricValue;
 
 /// The session the percentiles rank.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -20,52 +25,43 @@ pub enum Ranked<'a> {
     Outsider(&'a SessionMetrics),
 }
 
-/// `cohortStats` of spec §7.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// `cohortStats` of spec §7, serialised as `{sessionCount, metrics, percentiles?}`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CohortStats {
     /// `sessionCount`: sessions in the cohort.
     pub session_count: i64,
-    /// `metrics`: the cohort's means.
-    pub metrics: CohortAverages,
+    /// `metrics`: the cohort's summaries.
+    pub metrics: NamedValues<MetricValue>,
     /// `percentiles`: the ranked session's standing; present only with a ranked session and ≥ 2 members.
-    pub percentiles: Option<Percentiles>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub percentiles: Option<NamedValues<f64>>,
 }
 
-/// `cohortStats.metrics`: each mean is over the sessions where the metric is not null, and null when all are.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct CohortAverages {
-    /// `avgDurationMs`, rounded to an integer.
-    pub avg_duration_ms: Option<i64>,
-    /// `avgPromptCount`, rounded to 3 decimals.
-    pub avg_prompt_count: Option<f64>,
-    /// `avgCommandFailRate`, rounded to 3 decimals.
-    pub avg_command_fail_rate: Option<f64>,
-    /// `avgVerifyIntensity`, rounded to 3 decimals.
-    pub avg_verify_intensity: Option<f64>,
-    /// `avgManualEditRatio`, rounded to 3 decimals.
-    pub avg_manual_edit_ratio: Option<f64>,
-    /// `avgFirstChangeLatencyMs`, rounded to an integer.
-    pub avg_first_change_latency_ms: Option<i64>,
-    /// `testPassRate`: round(100 × sessions whose `testsPassed` is true ÷ `sessionCount`).
-    pub test_pass_rate: i64,
+/// Figures by name, in table order, serialised as a JSON object whose absent figures are `null`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamedValues<T>(Vec<(&'static str, Option<T>)>);
+
+impl<T: Copy> NamedValues<T> {
+    /// The figure with this name; `None` when it is null or there is no such figure.
+    pub fn get(&self, name: &str) -> Option<T> {
+        self.0.iter().find(|(own, _)| *own == name).and_then(|(_, value)| *value)
+    }
+
+    /// Every figure with its name, in table order.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, Option<T>)> + '_ {
+        self.0.iter().copied()
+    }
 }
 
-/// `cohortStats.percentiles`: the share of the other sessions the ranked one does better than, ties counting
-/// half, in `0..=1` with 3 decimals; `None` when the ranked session or every other session lacks the metric.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Percentiles {
-    /// `durationMs` (shorter is better).
-    pub duration_ms: Option<f64>,
-    /// `promptCount` (fewer is better).
-    pub prompt_count: Option<f64>,
-    /// `commandFailRate` (lower is better).
-    pub command_fail_rate: Option<f64>,
-    /// `verifyIntensity` (higher is better).
-    pub verify_intensity: Option<f64>,
-    /// `manualEditRatio` (higher is better).
-    pub manual_edit_ratio: Option<f64>,
-    /// `firstChangeLatencyMs` (sooner is better).
-    pub first_change_latency_ms: Option<f64>,
+impl<T: Serialize> Serialize for NamedValues<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (name, value) in &self.0 {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
 }
 
 /// The cohort statistics of spec §7; `None` for an empty cohort (the API's `{"cohortStats": null}`).
@@ -77,72 +73,96 @@ pub fn cohort_stats(cohort: &[SessionMetrics], ranked: Option<Ranked<'_>>) -> Op
     }
     let percentiles =
         ranked.filter(|_| cohort.len() >= 2).and_then(|ranked| percentiles(cohort, ranked));
-    Some(CohortStats { session_count: count(cohort.len()), metrics: averages(cohort), percentiles })
+    Some(CohortStats {
+        session_count: count(cohort.len()),
+        metrics: summaries(cohort),
+        percentiles,
+    })
 }
 
-fn averages(cohort: &[SessionMetrics]) -> CohortAverages {
-    let passed = cohort.iter().filter(|metrics| metrics.tests_passed == Some(true)).count();
-    CohortAverages {
-        avg_duration_ms: integer_mean(cohort.iter().map(|m| Some(m.duration_ms))),
-        avg_prompt_count: mean(cohort.iter().map(|m| Some(m.prompt_count as f64))),
-        avg_command_fail_rate: mean(cohort.iter().map(|m| m.command_fail_rate)),
-        avg_verify_intensity: mean(cohort.iter().map(|m| m.verify_intensity)),
-        avg_manual_edit_ratio: mean(cohort.iter().map(|m| m.manual_edit_ratio)),
-        avg_first_change_latency_ms: integer_mean(cohort.iter().map(|m| m.first_change_latency_ms)),
-        test_pass_rate: i64::try_from(rounded_div(100 * passed as u128, cohort.len() as u128))
-            .unwrap_or(100),
-    }
+fn summaries(cohort: &[SessionMetrics]) -> NamedValues<MetricValue> {
+    let summaries = METRICS.iter().enumerate().filter_map(|(index, metric)| {
+        let summary = metric.cohort?;
+        let values = cohort.iter().filter_map(move |metrics| metrics.at(index));
+        let value = match summary {
+            CohortSummary::IntegerMean(_) => {
+                integer_mean(values.filter_map(MetricValue::as_i64)).map(MetricValue::Integer)
+            }
+            CohortSummary::Mean(_) => {
+                mean(values.filter_map(MetricValue::as_f64)).map(MetricValue::Real)
+            }
+            CohortSummary::PercentTrue(_) => {
+                let yes = values.filter(|value| value.as_bool() == Some(true)).count();
+                let rate = rounded_div(100 * yes as u128, cohort.len() as u128);
+                Some(MetricValue::Integer(i64::try_from(rate).unwrap_or(100)))
+            }
+        };
+        Some((summary.name(), value))
+    });
+    NamedValues(summaries.collect())
 }
 
-/// Which way a metric gets worse.
-#[derive(Clone, Copy, PartialEq)]
-enum Worse {
-    Larger,
-    Smaller,
-}
-
-type Metric = fn(&SessionMetrics) -> Option<f64>;
-
-fn percentiles(cohort: &[SessionMetrics], ranked: Ranked<'_>) -> Option<Percentiles> {
+fn percentiles(cohort: &[SessionMetrics], ranked: Ranked<'_>) -> Option<NamedValues<f64>> {
     let (skip, ranked) = match ranked {
         Ranked::Member(index) => (Some(index), cohort.get(index)?),
         Ranked::Outsider(metrics) => (None, metrics),
     };
-    let others = || {
-        cohort
+    let ranks = METRICS.iter().enumerate().filter_map(|(index, metric)| {
+        let better = metric.better?;
+        let others = cohort
             .iter()
             .enumerate()
-            .filter(move |(index, _)| Some(*index) != skip)
-            .map(|(_, other)| other)
-    };
-    // Millisecond counts stay far below 2^53, so comparing them as f64 is exact.
-    let rank = |value: Metric, worse: Worse| percentile(others(), value(ranked)?, value, worse);
-    Some(Percentiles {
-        duration_ms: rank(|m| Some(m.duration_ms as f64), Worse::Larger),
-        prompt_count: rank(|m| Some(m.prompt_count as f64), Worse::Larger),
-        command_fail_rate: rank(|m| m.command_fail_rate, Worse::Larger),
-        verify_intensity: rank(|m| m.verify_intensity, Worse::Smaller),
-        manual_edit_ratio: rank(|m| m.manual_edit_ratio, Worse::Smaller),
-        first_change_latency_ms: rank(
-            |m| m.first_change_latency_ms.map(|ms| ms as f64),
-            Worse::Larger,
-        ),
-    })
+            .filter(|(position, _)| Some(*position) != skip)
+            .filter_map(|(_, other)| other.at(index)?.as_f64());
+        let rank = ranked
+            .at(index)
+            .and_then(MetricValue::as_f64)
+            .and_then(|x| percentile(others, x, better));
+        Some((metric.name, rank))
+    });
+    Some(NamedValues(ranks.collect()))
+}
+
+/// Every member's percentiles, each ranked against the other members exactly as [`cohort_stats`] ranks a
+/// [`Ranked::Member`]; empty below two members. One sort per ranked metric rather than one pass per member, so a
+/// cohort table of thousands of sessions costs milliseconds.
+pub fn member_percentiles(cohort: &[SessionMetrics]) -> Vec<NamedValues<f64>> {
+    if cohort.len() < 2 {
+        return Vec::new();
+    }
+    let mut ranks: Vec<Vec<(&'static str, Option<f64>)>> = vec![Vec::new(); cohort.len()];
+    for (index, metric) in METRICS.iter().enumerate() {
+        let Some(better) = metric.better else { continue };
+        let value = |metrics: &SessionMetrics| metrics.at(index).and_then(MetricValue::as_f64);
+        let mut sorted: Vec<f64> = cohort.iter().filter_map(value).collect();
+        sorted.sort_by(|a, b| a.partial_cmp(b).unwrap_or(Ordering::Equal));
+        let total = sorted.len().saturating_sub(1) as u128;
+        for (member, metrics) in cohort.iter().enumerate() {
+            let rank = value(metrics).filter(|_| total > 0).map(|x| {
+                let below = sorted.partition_point(|other| *other < x) as u128;
+                let up_to = sorted.partition_point(|other| *other <= x) as u128;
+                // The member itself is one of the values equal to x: it is not among the others.
+                let equal = up_to - below - 1;
+                let worse = match better {
+                    Better::Smaller => sorted.len() as u128 - up_to,
+                    Better::Larger => below,
+                };
+                rounded_div(1000 * (2 * worse + equal), 2 * total) as f64 / 1000.0
+            });
+            ranks[member].push((metric.name, rank));
+        }
+    }
+    ranks.into_iter().map(NamedValues).collect()
 }
 
 /// (|worse than `x`| + ½ |equal to `x`|) ÷ |others having the metric|, rounded to 3 decimals.
-fn percentile<'a>(
-    others: impl Iterator<Item = &'a SessionMetrics>,
-    x: f64,
-    value: Metric,
-    worse: Worse,
-) -> Option<f64> {
+fn percentile(others: impl Iterator<Item = f64>, x: f64, better: Better) -> Option<f64> {
     let (mut worse_count, mut equal_count, mut total) = (0_u128, 0_u128, 0_u128);
-    for other in others.filter_map(value) {
+    for other in others {
         total += 1;
-        match (other.partial_cmp(&x), worse) {
+        match (other.partial_cmp(&x), better) {
             (Some(Ordering::Equal), _) => equal_count += 1,
-            (Some(Ordering::Greater), Worse::Larger) | (Some(Ordering::Less), Worse::Smaller) => {
+            (Some(Ordering::Greater), Better::Smaller) | (Some(Ordering::Less), Better::Larger) => {
                 worse_count += 1;
             }
             _ => {}
@@ -153,10 +173,9 @@ fn percentile<'a>(
         .then(|| rounded_div(1000 * (2 * worse_count + equal_count), 2 * total) as f64 / 1000.0)
 }
 
-/// The mean of the present values rounded to an integer (halves up), or `None` when none is present.
-fn integer_mean(values: impl Iterator<Item = Option<i64>>) -> Option<i64> {
+/// The mean of the values rounded to an integer (halves up), or `None` when there is none.
+fn integer_mean(values: impl Iterator<Item = i64>) -> Option<i64> {
     let (sum, present) = values
-        .flatten()
         .fold((0_i128, 0_i128), |(sum, present), value| (sum + i128::from(value), present + 1));
     // Halves round up: ⌊(2·sum + n) ÷ 2n⌋. The mean of i64 values is an i64, so the conversion cannot fail.
     (present > 0)
@@ -164,10 +183,10 @@ fn integer_mean(values: impl Iterator<Item = Option<i64>>) -> Option<i64> {
         .and_then(|mean| i64::try_from(mean).ok())
 }
 
-/// The mean of the present values rounded to 3 decimals, or `None` when none is present.
-fn mean(values: impl Iterator<Item = Option<f64>>) -> Option<f64> {
+/// The mean of the values rounded to 3 decimals, or `None` when there is none.
+fn mean(values: impl Iterator<Item = f64>) -> Option<f64> {
     let (sum, present) =
-        values.flatten().fold((0.0, 0_usize), |(sum, present), value| (sum + value, present + 1));
+        values.fold((0.0, 0_usize), |(sum, present), value| (sum + value, present + 1));
     (present > 0).then(|| (sum / present as f64 * 1000.0).round() / 1000.0)
 }
 

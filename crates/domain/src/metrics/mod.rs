@@ -2,8 +2,9 @@
 //!
 //! On every ingest the storage layer folds the new event into the session's [`SessionTotals`]
 //! ([`SessionTotals::record`]) and stores them; [`SessionTotals::metrics`] turns them into the
-//! [`SessionMetrics`] the API returns, and [`cohort_stats`] summarises a cohort's metrics. Nothing here
-//! scans a timeline, reads a clock or does I/O.
+//! [`SessionMetrics`] the API returns, and [`cohort_stats`] summarises a cohort's metrics. Each metric is
+//! declared once, in [`METRICS`]: everything that lists metrics (the JSON, the cohort, the artifacts, the API
+//! description, the web UI) walks that table. Nothing here scans a timeline, reads a clock or does I/O.
 //!
 //! Where the spec is silent this module decides as follows:
 //!
@@ -17,13 +18,18 @@
 //!   rejects them anyway) and saturate instead of overflowing.
 //! - **Per-session ratios** are unrounded; the cohort rounds (see [`cohort_stats`]).
 //! - **Negative durations** (an `endedAt` set by hand before the first event) are reported as 0.
+//! - **Rounding** is declared per metric; only `aiAttributionPct` is rounded (one decimal).
 
 mod argv;
 mod cohort;
 mod command;
+#[cfg(feature = "schema")]
+mod schema;
 mod session_metrics;
 mod shell;
+mod table;
 mod totals;
+mod value;
 
 #[cfg(test)]
 mod cohort_tests;
@@ -36,7 +42,11 @@ mod test_support;
 #[cfg(test)]
 mod totals_tests;
 
-pub use cohort::{cohort_stats, CohortAverages, CohortStats, Percentiles, Ranked};
+pub use cohort::{cohort_stats, member_percentiles, CohortStats, NamedValues, Ranked};
 pub use command::{classify_command, CommandClass};
 pub use session_metrics::SessionMetrics;
+pub use table::{
+    ai_attribution_pct, Better, CohortSummary, Metric, SessionSpan, Unit, METRICS, METRIC_COUNT,
+};
 pub use totals::{SessionTotals, TestEvidence};
+pub use value::{MetricValue, Rounding};

@@ -4,8 +4,11 @@ use proptest::prelude::*;
 use proptest::sample::select;
 use serde_json::{json, Value};
 
-use super::test_support::{at, attributed, fold};
-use super::{classify_command, cohort_stats, Percentiles, Ranked, SessionMetrics, SessionTotals};
+use super::test_support::{at, attributed, fold, int, real};
+use super::{
+    classify_command, cohort_stats, Metric, MetricValue, NamedValues, Ranked, SessionMetrics,
+    SessionSpan, SessionTotals,
+};
 use crate::event::Envelope;
 
 const COMMAND_LINES: &[&str] = &[
@@ -72,15 +75,8 @@ fn in_unit_range(value: Option<f64>) -> bool {
     value.is_none_or(|value| (0.0..=1.0).contains(&value))
 }
 
-fn all(percentiles: &Percentiles) -> [Option<f64>; 6] {
-    [
-        percentiles.duration_ms,
-        percentiles.prompt_count,
-        percentiles.command_fail_rate,
-        percentiles.verify_intensity,
-        percentiles.manual_edit_ratio,
-        percentiles.first_change_latency_ms,
-    ]
+fn all(percentiles: &NamedValues<f64>) -> Vec<Option<f64>> {
+    percentiles.iter().map(|(_, value)| value).collect()
 }
 
 fn metrics_strategy() -> impl Strategy<Value = SessionMetrics> {
@@ -88,18 +84,14 @@ fn metrics_strategy() -> impl Strategy<Value = SessionMetrics> {
     let small = || prop::option::of(0_i64..4);
     (0_i64..5, 0_i64..5, ratio(), small(), ratio(), small(), prop::option::of(any::<bool>()))
         .prop_map(|(duration, prompts, fail_rate, verify, manual, latency, passed)| {
-            SessionMetrics {
-                duration_ms: duration * 1_000,
-                prompt_count: prompts,
-                command_count: 0,
-                command_fail_rate: fail_rate,
-                verify_intensity: verify.map(|v| v as f64 / 2.0),
-                manual_edit_ratio: manual,
-                first_change_latency_ms: latency.map(|ms| ms * 1_000),
-                tests_passed: passed,
-                ai_attribution_pct: None,
-                file_change_count: 0,
-            }
+            SessionMetrics::default()
+                .with("durationMs", Some(MetricValue::Integer(duration * 1_000)))
+                .with("promptCount", Some(MetricValue::Integer(prompts)))
+                .with("commandFailRate", fail_rate.map(MetricValue::Real))
+                .with("verifyIntensity", verify.map(|v| MetricValue::Real(v as f64 / 2.0)))
+                .with("manualEditRatio", manual.map(MetricValue::Real))
+                .with("firstChangeLatencyMs", latency.map(|ms| MetricValue::Integer(ms * 1_000)))
+                .with("testsPassed", passed.map(MetricValue::Flag))
         })
 }
 
@@ -155,13 +147,14 @@ proptest! {
         let totals = fold(&events);
         let started = totals.first_event_at.unwrap_or(at(0));
         let last = totals.last_event_at.unwrap_or(at(0));
-        let metrics = totals.metrics(started, ended.map(at), last);
-        prop_assert!(metrics.duration_ms >= 0);
-        prop_assert!(in_unit_range(metrics.command_fail_rate));
-        prop_assert!(in_unit_range(metrics.manual_edit_ratio));
-        prop_assert!(metrics.verify_intensity.is_none_or(|v| v >= 0.0));
-        prop_assert!(metrics.first_change_latency_ms.is_none_or(|ms| ms >= 0));
-        prop_assert!(metrics.ai_attribution_pct.is_none_or(|pct| (0.0..=100.0).contains(&pct)));
+        let metrics =
+            totals.metrics(&SessionSpan { started_at: started, ended_at: ended.map(at), last_activity_at: last });
+        prop_assert!(int(&metrics, "durationMs").is_some_and(|ms| ms >= 0));
+        prop_assert!(in_unit_range(real(&metrics, "commandFailRate")));
+        prop_assert!(in_unit_range(real(&metrics, "manualEditRatio")));
+        prop_assert!(real(&metrics, "verifyIntensity").is_none_or(|v| v >= 0.0));
+        prop_assert!(int(&metrics, "firstChangeLatencyMs").is_none_or(|ms| ms >= 0));
+        prop_assert!(real(&metrics, "aiAttributionPct").is_none_or(|pct| (0.0..=100.0).contains(&pct)));
         prop_assert!(totals.command_fail_count <= totals.command_exit_count);
         prop_assert!(totals.command_exit_count <= totals.command_count);
         prop_assert!(totals.manual_edit_count <= totals.file_change_count);
@@ -177,7 +170,8 @@ proptest! {
         for ranked in [member, Ranked::Outsider(&outsider)] {
             let stats = cohort_stats(&cohort, Some(ranked)).unwrap();
             prop_assert_eq!(stats.percentiles.is_some(), cohort.len() >= 2);
-            prop_assert!((0..=100).contains(&stats.metrics.test_pass_rate));
+            let rate = stats.metrics.get("testPassRate").and_then(MetricValue::as_i64);
+            prop_assert!(rate.is_some_and(|rate| (0..=100).contains(&rate)));
             for value in stats.percentiles.iter().flat_map(all) {
                 prop_assert!(in_unit_range(value));
                 // Three decimals exactly.
@@ -191,17 +185,11 @@ proptest! {
         let cohort = vec![one; n];
         let stats = cohort_stats(&cohort, Some(Ranked::Member(member.index(n)))).unwrap();
         let percentiles = stats.percentiles.unwrap();
-        let present = [
-            Some(one.duration_ms as f64),
-            Some(one.prompt_count as f64),
-            one.command_fail_rate,
-            one.verify_intensity,
-            one.manual_edit_ratio,
-            one.first_change_latency_ms.map(|ms| ms as f64),
-        ];
-        for (percentile, value) in all(&percentiles).into_iter().zip(present) {
-            prop_assert_eq!(percentile, value.map(|_| 0.5));
+        for (name, percentile) in percentiles.iter() {
+            let present = one.get(name).is_some();
+            prop_assert_eq!(percentile, present.then_some(0.5), "{}", name);
         }
+        prop_assert_eq!(percentiles.iter().count(), Metric::ranked().count());
     }
 
     #[test]
@@ -209,9 +197,27 @@ proptest! {
         // Every pair of members contributes 1 in total (1 + 0, or ½ + ½), so the mean rank is exactly ½,
         // give or take the rounding to 3 decimals.
         let sum: f64 = (0..cohort.len())
-            .filter_map(|index| cohort_stats(&cohort, Some(Ranked::Member(index)))?.percentiles?.duration_ms)
+            .filter_map(|index| cohort_stats(&cohort, Some(Ranked::Member(index)))?.percentiles?.get("durationMs"))
             .sum();
         prop_assert!((sum / cohort.len() as f64 - 0.5).abs() <= 0.0005 + 1e-9);
+    }
+
+    #[test]
+    fn member_percentiles_are_the_cohort_stats_of_each_member(
+        cohort in prop::collection::vec(metrics_strategy(), 0..25),
+    ) {
+        let ranked = super::member_percentiles(&cohort);
+        if cohort.len() < 2 {
+            prop_assert!(ranked.is_empty());
+        } else {
+            prop_assert_eq!(ranked.len(), cohort.len());
+            for (index, ranks) in ranked.iter().enumerate() {
+                let one_by_one = cohort_stats(&cohort, Some(Ranked::Member(index)))
+                    .and_then(|stats| stats.percentiles)
+                    .expect("two or more members are ranked");
+                prop_assert_eq!(ranks, &one_by_one, "member {}", index);
+            }
+        }
     }
 
     #[test]

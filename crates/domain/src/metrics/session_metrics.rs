@@ -1,69 +1,61 @@
-//! The per-session metrics of spec §6, read off a session's [`SessionTotals`] and its timestamps.
-//!
-//! Ratios are returned unrounded. The spec rounds only `aiAttributionPct` (one decimal) and the cohort figures
-//! (§7); rounding a ratio here would make distinct values tie in the cohort percentiles (0.3334 against 0.3333
-//! at three decimals), while equal ratios such as 1/3 and 2/6 already compare equal unrounded, because IEEE
-//! division rounds both to the same double.
+//! `SessionMetrics` of spec §6: one value per metric of the [table](super::METRICS), read off a session's
+//! [`SessionTotals`] and its timestamps, and serialised as the API's JSON object straight from the table.
 
-use chrono::{DateTime, Utc};
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
 
+use super::table::{Metric, SessionSpan, METRICS, METRIC_COUNT};
 use super::totals::SessionTotals;
-use crate::session::ai_attribution_pct;
+use super::value::MetricValue;
 
-/// `SessionMetrics` of spec §6, as `GET /v1/sessions/:id/metrics` returns them.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// A session's metrics, in table order: `GET /v1/sessions/:id/metrics` serialises it as `{name: value}`.
+///
+/// The default has no value for any metric; [`SessionMetrics::with`] fills them in (for examples and tests).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct SessionMetrics {
-    /// `durationMs`: (`endedAt`, else `lastActivityAt`) − `startedAt`, never negative.
-    pub duration_ms: i64,
-    /// `promptCount`: `prompt` events.
-    pub prompt_count: i64,
-    /// `commandCount`: `command` events.
-    pub command_count: i64,
-    /// `commandFailRate`: commands with a non-zero `exitCode` ÷ commands carrying one; `None` when none does.
-    pub command_fail_rate: Option<f64>,
-    /// `verifyIntensity`: verification actions ÷ file changes (may exceed 1); `None` without file changes.
-    pub verify_intensity: Option<f64>,
-    /// `manualEditRatio`: file changes made by a person ÷ file changes; `None` without file changes.
-    pub manual_edit_ratio: Option<f64>,
-    /// `firstChangeLatencyMs`: first file change's `ts` − `startedAt`, never negative; `None` without changes.
-    pub first_change_latency_ms: Option<i64>,
-    /// `testsPassed`: the outcome of the last test evidence in timeline order; `None` without any.
-    pub tests_passed: Option<bool>,
-    /// `aiAttributionPct`: 0–100 with one decimal; `None` while no file change is attributed.
-    pub ai_attribution_pct: Option<f64>,
-    /// `fileChangeCount`: `file_diff` and `file_create` events.
-    pub file_change_count: i64,
+    values: [Option<MetricValue>; METRIC_COUNT],
+}
+
+impl SessionMetrics {
+    /// The value of the metric with this API name (`None` when it has none, or no such metric exists).
+    pub fn get(&self, name: &str) -> Option<MetricValue> {
+        let index = METRICS.iter().position(|metric| metric.name == name)?;
+        self.values[index]
+    }
+
+    /// Every metric with its value, in table order.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static Metric, Option<MetricValue>)> + '_ {
+        METRICS.iter().zip(self.values.iter().copied())
+    }
+
+    /// The value at a table position, for code that walks the table itself.
+    pub(crate) fn at(&self, index: usize) -> Option<MetricValue> {
+        self.values.get(index).copied().flatten()
+    }
+
+    /// The same metrics with one value replaced: for building examples and tests. Unknown names change nothing.
+    #[must_use]
+    pub fn with(mut self, name: &str, value: Option<MetricValue>) -> Self {
+        if let Some(index) = METRICS.iter().position(|metric| metric.name == name) {
+            self.values[index] = value;
+        }
+        self
+    }
 }
 
 impl SessionTotals {
     /// The metrics of spec §6 given the session's timestamps.
-    ///
-    /// `started_at` is the session's earliest event `ts` (or its creation time); differences that would come
-    /// out negative, which only a hand-set `endedAt` before the start can cause, are reported as 0.
-    pub fn metrics(
-        &self,
-        started_at: DateTime<Utc>,
-        ended_at: Option<DateTime<Utc>>,
-        last_activity_at: DateTime<Utc>,
-    ) -> SessionMetrics {
-        let since_start = |at: DateTime<Utc>| (at - started_at).num_milliseconds().max(0);
-        SessionMetrics {
-            duration_ms: since_start(ended_at.unwrap_or(last_activity_at)),
-            prompt_count: self.prompt_count,
-            command_count: self.command_count,
-            command_fail_rate: ratio(self.command_fail_count, self.command_exit_count),
-            verify_intensity: ratio(self.verify_count, self.file_change_count),
-            manual_edit_ratio: ratio(self.manual_edit_count, self.file_change_count),
-            first_change_latency_ms: self.first_change_at.map(since_start),
-            tests_passed: self.last_test.map(|evidence| evidence.passed),
-            ai_attribution_pct: ai_attribution_pct(self.ai_weight_halves, self.ai_attributed_size),
-            file_change_count: self.file_change_count,
-        }
+    pub fn metrics(&self, span: &SessionSpan) -> SessionMetrics {
+        SessionMetrics { values: METRICS.map(|metric| metric.value(self, span)) }
     }
 }
 
-/// `part ÷ whole`, or `None` when there is nothing to divide by.
-fn ratio(part: i64, whole: i64) -> Option<f64> {
-    // Counts stay far below 2^53, so both conversions are exact.
-    (whole > 0).then(|| part as f64 / whole as f64)
+impl Serialize for SessionMetrics {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(METRIC_COUNT))?;
+        for (metric, value) in self.iter() {
+            map.serialize_entry(metric.name, &value)?;
+        }
+        map.end()
+    }
 }

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use serde_json::{json, Value};
 
-use super::SessionTotals;
+use super::{SessionMetrics, SessionSpan, SessionTotals};
 use crate::event::Envelope;
 
 /// The instant `second` seconds after 2026-04-01T10:00:00Z.
@@ -46,4 +46,24 @@ pub(super) fn fold<'a>(events: impl IntoIterator<Item = &'a Envelope>) -> Sessio
         totals.record(event, seq);
     }
     totals
+}
+
+/// The span from `at(start)`, ended at `at(ended)` when given, last active at `at(last)`.
+pub(super) fn span(start: i64, ended: Option<i64>, last: i64) -> SessionSpan {
+    SessionSpan { started_at: at(start), ended_at: ended.map(at), last_activity_at: at(last) }
+}
+
+/// A ratio or percentage metric by its API name.
+pub(super) fn real(metrics: &SessionMetrics, name: &str) -> Option<f64> {
+    metrics.get(name).and_then(|value| value.as_f64())
+}
+
+/// A count or duration metric by its API name.
+pub(super) fn int(metrics: &SessionMetrics, name: &str) -> Option<i64> {
+    metrics.get(name).and_then(|value| value.as_i64())
+}
+
+/// An outcome metric by its API name.
+pub(super) fn flag(metrics: &SessionMetrics, name: &str) -> Option<bool> {
+    metrics.get(name).and_then(|value| value.as_bool())
 }

@@ -2,11 +2,11 @@
 
 use serde_json::json;
 
-use super::test_support::{at, attributed, event, fold};
+use super::test_support::{at, attributed, event, flag, fold, int, real, span};
 use super::{SessionMetrics, SessionTotals, TestEvidence};
 
 fn metrics(totals: &SessionTotals) -> SessionMetrics {
-    totals.metrics(at(0), None, at(600))
+    totals.metrics(&span(0, None, 600))
 }
 
 #[test]
@@ -47,10 +47,10 @@ fn command_fail_rate_counts_only_commands_with_an_exit_code() {
         (totals.command_count, totals.command_exit_count, totals.command_fail_count),
         (5, 4, 2)
     );
-    assert_eq!(metrics(&totals).command_fail_rate, Some(0.5));
-    assert_eq!(metrics(&totals).command_count, 5);
+    assert_eq!(real(&metrics(&totals), "commandFailRate"), Some(0.5));
+    assert_eq!(int(&metrics(&totals), "commandCount"), Some(5));
     let none = fold(&[event("command", 1, json!({"command": "ls"}))]);
-    assert_eq!(metrics(&none).command_fail_rate, None);
+    assert_eq!(real(&metrics(&none), "commandFailRate"), None);
 }
 
 #[test]
@@ -68,7 +68,7 @@ fn verification_actions_count_commands_and_runs_that_name_no_command() {
         event("build_run", 9, json!({"command": 7})),
     ]);
     assert_eq!(totals.verify_count, 6);
-    assert_eq!(metrics(&totals).verify_intensity, None, "no file change to divide by");
+    assert_eq!(real(&metrics(&totals), "verifyIntensity"), None, "no file change to divide by");
     let with_changes = fold(&[
         event("file_diff", 1, json!({"path": "a"})),
         event("file_create", 2, json!({"path": "b"})),
@@ -76,12 +76,12 @@ fn verification_actions_count_commands_and_runs_that_name_no_command() {
         event("command", 4, json!({"command": "pytest"})),
         event("command", 5, json!({"command": "make build"})),
     ]);
-    assert_eq!(metrics(&with_changes).verify_intensity, Some(1.5));
+    assert_eq!(real(&metrics(&with_changes), "verifyIntensity"), Some(1.5));
 }
 
 #[test]
 fn test_evidence_is_test_runs_and_test_commands_with_an_exit_code() {
-    let passed = |events: &[_]| metrics(&fold(events)).tests_passed;
+    let passed = |events: &[_]| flag(&metrics(&fold(events)), "testsPassed");
     assert_eq!(passed(&[event("test_run", 1, json!({"passed": 4, "failed": 0}))]), Some(true));
     assert_eq!(passed(&[event("test_run", 1, json!({"passed": 4, "failed": 2}))]), Some(false));
     assert_eq!(passed(&[event("test_run", 1, json!({"passed": 4}))]), Some(true));
@@ -130,15 +130,11 @@ fn file_changes_give_count_first_change_and_latency() {
     ]);
     assert_eq!(totals.file_change_count, 2);
     assert_eq!(totals.first_change_at, Some(at(45)));
-    let metrics = totals.metrics(at(5), None, at(90));
-    assert_eq!(metrics.first_change_latency_ms, Some(40_000));
-    assert_eq!(metrics.file_change_count, 2);
-    assert_eq!(
-        fold(&[event("prompt", 1, json!({"text": "x"}))])
-            .metrics(at(0), None, at(1))
-            .first_change_latency_ms,
-        None
-    );
+    let metrics = totals.metrics(&span(5, None, 90));
+    assert_eq!(int(&metrics, "firstChangeLatencyMs"), Some(40_000));
+    assert_eq!(int(&metrics, "fileChangeCount"), Some(2));
+    let no_change = fold(&[event("prompt", 1, json!({"text": "x"}))]);
+    assert_eq!(int(&no_change.metrics(&span(0, None, 1)), "firstChangeLatencyMs"), None);
 }
 
 #[test]
@@ -158,9 +154,9 @@ fn manual_edits_follow_attribution_then_the_actor() {
         let totals = fold(&[attributed("file_diff", 1, json!({"path": "a"}), attribution, actor)]);
         assert_eq!(totals.manual_edit_count, i64::from(manual), "{attribution} by {actor}");
         let expected = if manual { 1.0 } else { 0.0 };
-        assert_eq!(metrics(&totals).manual_edit_ratio, Some(expected));
+        assert_eq!(real(&metrics(&totals), "manualEditRatio"), Some(expected));
     }
-    assert_eq!(metrics(&SessionTotals::default()).manual_edit_ratio, None);
+    assert_eq!(real(&metrics(&SessionTotals::default()), "manualEditRatio"), None);
 }
 
 #[test]
@@ -180,10 +176,10 @@ fn ai_attribution_weighs_known_authors_by_change_size() {
         change("unknown", "unknown", lines(100, 0)),
     ]);
     assert_eq!((totals.ai_weight_halves, totals.ai_attributed_size), (20 + 4 + 2, 21));
-    assert_eq!(metrics(&totals).ai_attribution_pct, Some(61.9));
+    assert_eq!(real(&metrics(&totals), "aiAttributionPct"), Some(61.9));
     let revised = fold(&[change("ai_revised_by_human", "human", lines(0, 0))]);
     assert_eq!((revised.ai_weight_halves, revised.ai_attributed_size), (1, 1));
-    assert_eq!(metrics(&revised).ai_attribution_pct, Some(50.0));
+    assert_eq!(real(&metrics(&revised), "aiAttributionPct"), Some(50.0));
     let create = fold(&[attributed(
         "file_create",
         1,
@@ -192,9 +188,9 @@ fn ai_attribution_weighs_known_authors_by_change_size() {
         "human",
     )]);
     assert_eq!((create.ai_weight_halves, create.ai_attributed_size), (0, 12));
-    assert_eq!(metrics(&create).ai_attribution_pct, Some(0.0));
+    assert_eq!(real(&metrics(&create), "aiAttributionPct"), Some(0.0));
     let unattributed = fold(&[change("system_generated", "ai", lines(1, 1))]);
-    assert_eq!(metrics(&unattributed).ai_attribution_pct, None);
+    assert_eq!(real(&metrics(&unattributed), "aiAttributionPct"), None);
 }
 
 #[test]
@@ -205,19 +201,19 @@ fn huge_sizes_saturate_instead_of_overflowing() {
         attributed("file_diff", 2, huge, "likely_ai", "ai"),
     ]);
     assert_eq!((totals.ai_weight_halves, totals.ai_attributed_size), (i64::MAX, i64::MAX));
-    let pct = metrics(&totals).ai_attribution_pct.unwrap();
+    let pct = real(&metrics(&totals), "aiAttributionPct").unwrap();
     assert!((0.0..=100.0).contains(&pct));
 }
 
 #[test]
 fn duration_runs_to_ended_at_else_last_activity_and_is_never_negative() {
     let totals = fold(&[event("prompt", 0, json!({"text": "x"}))]);
-    assert_eq!(totals.metrics(at(0), None, at(0)).duration_ms, 0, "one event");
-    assert_eq!(totals.metrics(at(0), None, at(90)).duration_ms, 90_000);
-    assert_eq!(totals.metrics(at(0), Some(at(30)), at(90)).duration_ms, 30_000);
-    assert_eq!(totals.metrics(at(60), Some(at(30)), at(90)).duration_ms, 0);
+    assert_eq!(int(&totals.metrics(&span(0, None, 0)), "durationMs"), Some(0), "one event");
+    assert_eq!(int(&totals.metrics(&span(0, None, 90)), "durationMs"), Some(90_000));
+    assert_eq!(int(&totals.metrics(&span(0, Some(30), 90)), "durationMs"), Some(30_000));
+    assert_eq!(int(&totals.metrics(&span(60, Some(30), 90)), "durationMs"), Some(0));
     let late = fold(&[event("file_diff", 10, json!({"path": "a"}))]);
-    assert_eq!(late.metrics(at(20), None, at(20)).first_change_latency_ms, Some(0));
+    assert_eq!(int(&late.metrics(&span(20, None, 20)), "firstChangeLatencyMs"), Some(0));
 }
 
 #[test]
@@ -247,19 +243,19 @@ fn a_whole_session_gives_every_metric() {
     ];
     let totals = fold(&events);
     assert_eq!(
-        totals.metrics(at(0), Some(at(120)), at(120)),
-        SessionMetrics {
-            duration_ms: 120_000,
-            prompt_count: 2,
-            command_count: 3,
-            command_fail_rate: Some(1.0 / 3.0),
-            verify_intensity: Some(1.0),
-            manual_edit_ratio: Some(0.5),
-            first_change_latency_ms: Some(65_000),
-            tests_passed: Some(true),
-            ai_attribution_pct: Some(50.0),
-            file_change_count: 2,
-        }
+        serde_json::to_value(totals.metrics(&span(0, Some(120), 120))).unwrap(),
+        json!({
+            "durationMs": 120_000,
+            "promptCount": 2,
+            "commandCount": 3,
+            "commandFailRate": 1.0 / 3.0,
+            "verifyIntensity": 1.0,
+            "manualEditRatio": 0.5,
+            "firstChangeLatencyMs": 65_000,
+            "testsPassed": true,
+            "aiAttributionPct": 50.0,
+            "fileChangeCount": 2,
+        })
     );
     assert_eq!(totals.event_count, 9);
 }

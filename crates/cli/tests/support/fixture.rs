@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::support::{json_stdout, traceline, Client};
+use super::{json_stdout, traceline, Client};
 
 /// Settings every reliability test serves with: no rate limits, which would turn load into 429s.
 pub(crate) const UNLIMITED: [(&str, &str); 2] =

@@ -8,12 +8,15 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use super::is_root;
+
 /// A running cluster; stopped (immediately) and deleted when dropped.
 pub(crate) struct PrivateCluster {
     bin: PathBuf,
     dir: tempfile::TempDir,
     port: u16,
     as_postgres: bool,
+    password: Option<String>,
 }
 
 /// Where the PostgreSQL server binaries are: `TRACELINE_PG_BIN`, the newest `/usr/lib/postgresql/*/bin`, or
@@ -41,14 +44,18 @@ pub(crate) fn binaries() -> Option<PathBuf> {
     has_tools(&dir).then_some(dir)
 }
 
-fn is_root() -> bool {
-    let output = Command::new("id").arg("-u").output().expect("run id -u");
-    String::from_utf8_lossy(&output.stdout).trim() == "0"
-}
-
 impl PrivateCluster {
-    /// Initialises and starts a cluster with the binaries in `bin`.
+    /// Initialises and starts a cluster with the binaries in `bin` that lets anyone in (`trust`).
     pub(crate) fn start_new(bin: PathBuf) -> Self {
+        Self::start(bin, None)
+    }
+
+    /// The same, but TCP connections must give the `postgres` user's `password` (SCRAM), as on a real server.
+    pub(crate) fn start_with_password(bin: PathBuf, password: &str) -> Self {
+        Self::start(bin, Some(password))
+    }
+
+    fn start(bin: PathBuf, password: Option<&str>) -> Self {
         let dir = tempfile::tempdir().expect("create the cluster directory");
         let as_postgres = is_root();
         if as_postgres {
@@ -56,24 +63,21 @@ impl PrivateCluster {
             assert!(owned.expect("run chown").success(), "chown the cluster directory to postgres");
         }
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let cluster = PrivateCluster { bin, dir, port, as_postgres };
+        let cluster =
+            PrivateCluster { bin, dir, port, as_postgres, password: password.map(str::to_owned) };
         let data = cluster.data();
-        cluster.run(
-            "initdb",
-            &[
-                "-D",
-                &data,
-                "-U",
-                "postgres",
-                "-A",
-                "trust",
-                "--no-sync",
-                "--locale=C",
-                "-E",
-                "UTF8",
-            ],
-        );
-        cluster.start();
+        let mut args = vec!["-D", &data, "-U", "postgres", "--no-sync", "--locale=C", "-E", "UTF8"];
+        let password_file = cluster.dir.path().join("password").to_string_lossy().into_owned();
+        let password_option = format!("--pwfile={password_file}");
+        match password {
+            None => args.extend(["-A", "trust"]),
+            Some(password) => {
+                std::fs::write(&password_file, password).expect("write the password file");
+                args.extend(["--auth-local=trust", "--auth-host=scram-sha-256", &password_option]);
+            }
+        }
+        cluster.run("initdb", &args);
+        cluster.start_server();
         cluster
     }
 
@@ -100,7 +104,7 @@ impl PrivateCluster {
     }
 
     /// Starts the server and waits until it accepts connections.
-    pub(crate) fn start(&self) {
+    pub(crate) fn start_server(&self) {
         let socket_dir = self.dir.path().to_string_lossy().into_owned();
         let options =
             format!("-p {} -c listen_addresses=127.0.0.1 -k {socket_dir} -c fsync=off", self.port);
@@ -116,8 +120,18 @@ impl PrivateCluster {
         self.run("pg_ctl", &["-D", &self.data(), "-m", "immediate", "-w", "stop"]);
     }
 
+    /// The URL of the `postgres` database as the `postgres` user (with its password, if it has one).
     pub(crate) fn url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+        self.url_with_password(self.password.as_deref())
+    }
+
+    /// The same URL with another password, or none.
+    pub(crate) fn url_with_password(&self, password: Option<&str>) -> String {
+        let user = match password {
+            Some(password) => format!("postgres:{password}"),
+            None => "postgres".to_owned(),
+        };
+        format!("postgres://{user}@127.0.0.1:{}/postgres", self.port)
     }
 }
 

@@ -1,19 +1,17 @@
-//! The per-IP middleware, and writing the `x-ratelimit-*` headers for the tightest decision a request met.
+//! The per-IP rate-limit middleware (`crate::rate_limit`), which also writes the `x-ratelimit-*` headers for the
+//! tightest decision a request met.
 
 use std::time::SystemTime;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::web;
 
-use super::{refusal, RateDecision};
+use crate::client_address::ClientAddress;
+use crate::error::ApiError;
+use crate::rate_limit::{write_headers, RateDecision, Refused};
 use crate::state::AppState;
-
-const LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
-const REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
-const RESET: HeaderName = HeaderName::from_static("x-ratelimit-reset");
 
 /// Refuses a request over its client IP's limit before routing or authentication (so a flood costs no database
 /// work), and writes the rate-limit headers on every response, merging a decision the handler attached.
@@ -24,13 +22,14 @@ pub(crate) async fn limit_by_ip<B: MessageBody>(
     request: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
-    let ip_decision = match (request.app_data::<web::Data<AppState>>(), request.peer_addr()) {
-        (Some(state), Some(peer)) => state.rate_limits.check_ip(peer.ip(), SystemTime::now()),
+    let client = ClientAddress::of(request.request());
+    let ip_decision = match (request.app_data::<web::Data<AppState>>(), client) {
+        (Some(state), Some(client)) => state.rate_limits.check_ip(client.ip(), SystemTime::now()),
         _ => None,
     };
     let mut response = match ip_decision {
         Some(decision) if !decision.allowed => {
-            request.error_response(refusal(decision)).map_into_right_body()
+            request.error_response(ApiError::from(Refused(decision))).map_into_right_body()
         }
         _ => next.call(request).await?.map_into_left_body(),
     };
@@ -39,14 +38,6 @@ pub(crate) async fn limit_by_ip<B: MessageBody>(
         write_headers(response.headers_mut(), &decision);
     }
     Ok(response)
-}
-
-/// Sets `x-ratelimit-limit`, `x-ratelimit-remaining` and `x-ratelimit-reset` (Unix seconds) from `decision`.
-/// `Retry-After` belongs to the 429 itself and is set by `ApiError::RateLimited`.
-pub fn write_headers(headers: &mut HeaderMap, decision: &RateDecision) {
-    headers.insert(LIMIT, HeaderValue::from(decision.limit));
-    headers.insert(REMAINING, HeaderValue::from(decision.remaining));
-    headers.insert(RESET, HeaderValue::from(decision.reset_unix_secs));
 }
 
 #[cfg(test)]
@@ -59,7 +50,6 @@ mod tests {
     use traceline_storage::DatabaseUrl;
 
     use super::*;
-    use crate::error::ApiError;
     use crate::rate_limit::attach;
     use crate::Settings;
 

@@ -1,0 +1,149 @@
+//! Org API keys over the API (spec §10.3): list, create (the secret shown once), revoke. The web UI's settings
+//! page calls these routes with its cookie.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::Method;
+use actix_web::{web, HttpResponse};
+use chrono::Utc;
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde_json::json;
+use traceline_domain::api_key_record::{
+    parse_api_key_request, ApiKeyRecord, MAX_API_KEY_NAME_CHARS,
+};
+use traceline_domain::time::to_storage_precision;
+use traceline_domain::Scope;
+use traceline_storage::api_keys;
+
+use crate::commands::new_key;
+use crate::error::ApiError;
+use crate::principal::Principal;
+use crate::request::json_body;
+use crate::routes::{Access, Endpoint};
+use crate::state::AppState;
+
+/// The routes.
+pub(super) fn endpoints() -> Vec<Endpoint> {
+    vec![
+        Endpoint::new(
+            Method::GET,
+            "/v1/api-keys",
+            "listApiKeys",
+            "The org's API keys, revoked ones included (never their secrets)",
+            Access::Reviewer(Scope::Read),
+            |route| route.to(list_keys),
+        )
+        .reply::<ApiKeyListBody>(200, "The keys, in creation order."),
+        Endpoint::new(
+            Method::POST,
+            "/v1/api-keys",
+            "createApiKey",
+            "Create an API key; its secret is shown only in this response",
+            Access::Admin,
+            |route| route.to(create_key),
+        )
+        .body(
+            json!({
+                "type": "object",
+                "required": ["scopes"],
+                "properties": {
+                    "name": {"type": ["string", "null"], "maxLength": MAX_API_KEY_NAME_CHARS},
+                    "scopes": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {"enum": [Scope::Read.as_str(), Scope::Write.as_str()]},
+                    },
+                },
+            }),
+            json!({"name": "Dashboard", "scopes": [Scope::Read.as_str()]}),
+        )
+        .reply::<CreatedApiKeyBody>(201, "The key, and its secret (only here).")
+        .creates(201, "id", "$response.body#/apiKey/id"),
+        Endpoint::new(
+            Method::DELETE,
+            "/v1/api-keys/{id}",
+            "revokeApiKey",
+            "Revoke an API key",
+            Access::Admin,
+            |route| route.to(revoke_key),
+        )
+        .reply::<ApiKeyBody>(200, "The revoked key (revoking again keeps the first revokedAt)."),
+    ]
+}
+
+/// `{apiKeys}`.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct ApiKeyListBody {
+    api_keys: Vec<ApiKeyRecord>,
+}
+
+/// `{apiKey, key}`.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct CreatedApiKeyBody {
+    api_key: ApiKeyRecord,
+    /// The secret, `psk_live_…`: shown only in this response.
+    key: String,
+}
+
+/// `{ok, id, apiKey}`.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct ApiKeyBody {
+    ok: bool,
+    id: String,
+    api_key: ApiKeyRecord,
+}
+
+async fn list_keys(
+    principal: Principal,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let org_id = principal.org_id().clone();
+    let found = state.read(move |connection| api_keys::list(connection, &org_id)).await?;
+    Ok(HttpResponse::Ok().json(ApiKeyListBody { api_keys: found }))
+}
+
+async fn create_key(
+    principal: Principal,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let request = parse_api_key_request(&json_body(&body)?).map_err(ApiError::invalid_body)?;
+    let org_id = principal.org_id().clone();
+    let (secret, key) =
+        new_key(&org_id, request.scopes, request.name).map_err(ApiError::Internal)?;
+    let id = key.id.clone();
+    let stored = state
+        .write(move |connection| {
+            api_keys::insert(connection, &key)?;
+            api_keys::get(connection, &org_id, &id)
+        })
+        .await?;
+    let mut response = HttpResponse::Created()
+        .json(CreatedApiKeyBody { api_key: stored, key: secret.expose().to_owned() });
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+async fn revoke_key(
+    principal: Principal,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let org_id = principal.org_id().clone();
+    let id = path.into_inner();
+    let now = to_storage_precision(Utc::now());
+    let revoked_id = id.clone();
+    let revoked = state
+        .write(move |connection| api_keys::revoke(connection, &org_id, &id, now))
+        .await
+        .map_err(|error| match error {
+            ApiError::NotFound(_) => ApiError::not_found("API key"),
+            other => other,
+        })?;
+    // Refused at once by this instance; other instances' caches expire within five seconds (spec §10.3).
+    state.credentials.clear();
+    Ok(HttpResponse::Ok().json(ApiKeyBody { ok: true, id: revoked_id, api_key: revoked }))
+}
