@@ -1,5 +1,8 @@
 //! Server settings, built once in `main` from flags and environment and passed down; never global.
 
+use std::time::Duration;
+
+use traceline_domain::webhook::RetrySchedule;
 use traceline_storage::{DatabaseUrl, PoolSettings};
 
 use crate::client_address::TrustedProxies;
@@ -36,6 +39,38 @@ pub struct Settings {
     pub public_url: Option<String>,
     /// Reverse proxies whose `X-Forwarded-For` / `Forwarded` headers name the client; none by default.
     pub trusted_proxies: TrustedProxies,
+    /// How webhooks are delivered.
+    pub webhooks: WebhookSettings,
+    /// How often the retention sweep runs (spec §12: at least hourly).
+    pub retention_sweep_interval: Duration,
+}
+
+/// Default time between two retention sweeps: an hour, the longest the spec allows.
+pub const DEFAULT_RETENTION_SWEEP_INTERVAL: Duration = Duration::from_secs(3600);
+
+/// How webhooks are delivered (spec §12).
+#[derive(Debug, Clone)]
+pub struct WebhookSettings {
+    /// Whether destinations on loopback, link-local and private addresses are allowed
+    /// (`TRACELINE_WEBHOOK_ALLOW_PRIVATE=1`); refused by default.
+    pub allow_private: bool,
+    /// When failed deliveries are tried again.
+    pub retry: RetrySchedule,
+    /// Deliveries in flight at once per process; a slow receiver holds one of them for up to the timeout.
+    pub concurrency: usize,
+    /// How often an idle sender looks for due deliveries (those written by any instance).
+    pub poll_interval: Duration,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        WebhookSettings {
+            allow_private: false,
+            retry: RetrySchedule::default(),
+            concurrency: 4,
+            poll_interval: Duration::from_millis(500),
+        }
+    }
 }
 
 impl Settings {
@@ -50,6 +85,8 @@ impl Settings {
             ingest_rate_per_min: DEFAULT_INGEST_RATE_PER_MIN,
             public_url: None,
             trusted_proxies: TrustedProxies::default(),
+            webhooks: WebhookSettings::default(),
+            retention_sweep_interval: DEFAULT_RETENTION_SWEEP_INTERVAL,
         }
     }
 }

@@ -7,6 +7,7 @@
 mod access;
 mod app;
 mod auth;
+pub mod background;
 pub mod client_address;
 pub mod commands;
 pub mod config;
@@ -21,10 +22,12 @@ pub mod principal;
 pub mod random;
 pub mod rate_limit;
 mod request;
+pub mod retention;
 mod routes;
 mod security_headers;
 mod sign_in;
 pub mod state;
+pub mod webhooks;
 
 pub use app::{create_app, run};
 pub use config::Settings;

@@ -9,6 +9,7 @@ use crate::config::Settings;
 use crate::credentials::CredentialCache;
 use crate::error::ApiError;
 use crate::rate_limit::RateLimits;
+use crate::webhooks::Webhooks;
 
 /// What every handler can reach: the database, the settings and the rate limiters.
 #[derive(Clone)]
@@ -21,6 +22,8 @@ pub struct AppState {
     pub rate_limits: Arc<RateLimits>,
     /// Recently authenticated credentials.
     pub credentials: Arc<CredentialCache>,
+    /// Webhook delivery, shared by the background sender and the test route.
+    pub webhooks: Arc<Webhooks>,
 }
 
 impl AppState {
@@ -29,8 +32,10 @@ impl AppState {
         let database = Database::open(&settings.database_url, &settings.pool);
         let rate_limits =
             Arc::new(RateLimits::new(settings.ip_rate_per_min, settings.ingest_rate_per_min));
+        let webhooks = Arc::new(Webhooks::new(settings.webhooks.clone()));
         Self {
             database,
+            webhooks,
             settings: Arc::new(settings),
             rate_limits,
             credentials: Arc::new(CredentialCache::default()),

@@ -2,6 +2,7 @@
 
 use std::net::{SocketAddr, TcpListener};
 
+use traceline_api::background::Background;
 use traceline_api::{commands, AppState};
 
 use crate::args::ServeArgs;
@@ -29,12 +30,15 @@ pub(crate) fn serve(args: &ServeArgs) -> anyhow::Result<()> {
             state.settings.trusted_proxies
         );
     }
-    actix_web::rt::System::new().block_on(async move {
+    let background = Background::start(&state);
+    let served = actix_web::rt::System::new().block_on(async move {
         let server = traceline_api::run(listener, state)?;
         // Only now: the stop signals are handled from here on.
         announce(address);
         server.await
-    })?;
+    });
+    background.stop();
+    served?;
     log::info!("stopped");
     Ok(())
 }

@@ -14,12 +14,14 @@ pub mod metrics;
 pub mod org;
 pub mod paging;
 pub mod random;
+pub mod retention;
 pub mod score;
 pub mod session;
 pub mod sign_in;
 pub mod time;
 pub mod user;
 pub mod validation;
+pub mod webhook;
 
 pub use api_key::{ApiKeySecret, Scope, Scopes};
 pub use event::{

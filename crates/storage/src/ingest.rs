@@ -15,7 +15,7 @@ use diesel::prelude::*;
 use serde_json::Value;
 use traceline_domain::event::{Envelope, EventKind};
 use traceline_domain::json::JsonObject;
-use traceline_domain::OrgId;
+use traceline_domain::{OrgId, SessionId};
 
 use crate::aggregates::Aggregates;
 use crate::backend::per_backend;
@@ -23,6 +23,7 @@ use crate::connection::AnyConnection;
 use crate::error::StorageError;
 use crate::rows::{object_from_text, object_to_text, to_stored_time};
 use crate::schema::{raw_events, sessions, timeline_events};
+use crate::scope::SessionScope;
 use crate::session_state::{lock_session, SessionState};
 use crate::sessions::NewSessionRecord;
 use crate::{candidate_keys, sessions as session_repo};
@@ -323,6 +324,7 @@ fn update_session(
     now: DateTime<Utc>,
 ) -> Result<(), StorageError> {
     let mut totals = session.totals();
+    let was_open = session.ended_at.is_none();
     let mut ended_at = session.ended_at;
     let mut ends = false;
     let mut starts = Vec::new();
@@ -358,8 +360,22 @@ fn update_session(
     }
     if ends {
         crate::artifacts::derive(connection, &session.id, now)?;
+        if was_open {
+            announce_end(connection, &session, now)?;
+        }
     }
     Ok(())
+}
+
+/// Tells the org's webhooks that a `session_end` event ended the session (`session.ended`).
+fn announce_end(
+    connection: &mut AnyConnection,
+    session: &SessionState,
+    now: DateTime<Utc>,
+) -> Result<(), StorageError> {
+    let scope = SessionScope::org(OrgId::new(session.org_id.clone()));
+    let ended = session_repo::get(connection, &scope, &SessionId::from_stored(session.id.clone()))?;
+    crate::outbox::session_ended(connection, &ended, now)
 }
 
 /// `session_start` fills `cwd` and `assessmentId` into the metadata when they are not there yet.

@@ -45,3 +45,18 @@ pub fn insert(connection: &mut AnyConnection, org: &Org) -> Result<(), StorageEr
 pub fn get(connection: &mut AnyConnection, id: &OrgId) -> Result<Org, StorageError> {
     orgs::table.find(id.as_str()).select(OrgRow::as_select()).first(connection)?.try_into()
 }
+
+/// The org's retention in days; `None` keeps its sessions for ever.
+pub fn retention_days(connection: &mut AnyConnection, id: &OrgId) -> Result<Option<i64>, StorageError> {
+    Ok(orgs::table.find(id.as_str()).select(orgs::retention_days).first(connection)?)
+}
+
+/// Sets the org's retention in days (`None`: for ever).
+pub fn set_retention_days(
+    connection: &mut AnyConnection,
+    id: &OrgId,
+    days: Option<i64>,
+) -> Result<(), StorageError> {
+    diesel::update(orgs::table.find(id.as_str())).set(orgs::retention_days.eq(days)).execute(connection)?;
+    Ok(())
+}

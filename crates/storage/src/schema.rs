@@ -8,6 +8,7 @@ diesel::table! {
         id -> Text,
         name -> Text,
         created_at -> Timestamp,
+        retention_days -> Nullable<BigInt>,
     }
 }
 
@@ -169,6 +170,40 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhooks (id) {
+        id -> Text,
+        org_id -> Text,
+        url -> Text,
+        events -> Text,
+        secret -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Text,
+        webhook_id -> Text,
+        org_id -> Text,
+        event_id -> Text,
+        event_type -> Text,
+        subject_key_id -> Nullable<Text>,
+        body -> Text,
+        status -> Text,
+        attempts -> BigInt,
+        created_at -> Timestamp,
+        next_attempt_at -> Nullable<Timestamp>,
+        lease_owner -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        last_attempt_at -> Nullable<Timestamp>,
+        last_status_code -> Nullable<BigInt>,
+        last_latency_ms -> Nullable<BigInt>,
+        last_error -> Nullable<Text>,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(api_keys -> orgs (org_id));
 diesel::joinable!(assessments -> orgs (org_id));
 diesel::joinable!(candidate_keys -> assessments (assessment_id));
@@ -180,6 +215,8 @@ diesel::joinable!(artifacts -> sessions (session_id));
 diesel::joinable!(scores -> sessions (session_id));
 diesel::joinable!(users -> orgs (org_id));
 diesel::joinable!(sign_ins -> users (user_id));
+diesel::joinable!(webhooks -> orgs (org_id));
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     orgs,
@@ -194,4 +231,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     scores,
     users,
     sign_ins,
+    webhooks,
+    webhook_deliveries,
 );

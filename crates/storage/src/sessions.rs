@@ -275,6 +275,7 @@ pub fn update(
     if patch.is_empty() {
         return Ok(session);
     }
+    let was_open = session.ended_at.is_none();
     if let Some(ended_at) = patch.ended_at {
         session.end_at(ended_at);
     }
@@ -291,6 +292,9 @@ pub fn update(
         .execute(connection)?;
     if matches!(patch.ended_at, Some(Some(_))) {
         crate::artifacts::derive(connection, id.as_str(), now)?;
+        if was_open {
+            crate::outbox::session_ended(connection, &session, now)?;
+        }
     }
     Ok(session)
 }
