@@ -16,7 +16,10 @@ impl Background {
     pub fn start(state: &AppState) -> Self {
         Background {
             sender: sender::start(state.database.clone(), state.webhooks.clone()),
-            sweeper: retention::start(state.database.clone(), state.settings.retention_sweep_interval),
+            sweeper: retention::start(
+                state.database.clone(),
+                state.settings.retention_sweep_interval,
+            ),
         }
     }
 

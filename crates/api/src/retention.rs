@@ -35,14 +35,18 @@ pub fn sweep(database: &Database, now: DateTime<Utc>) -> Result<SweepReport, Sto
         loop {
             let expired = database.read({
                 let org_id = org_id.clone();
-                move |connection| retention::expired_sessions(connection, &org_id, cutoff, SWEEP_CHUNK)
+                move |connection| {
+                    retention::expired_sessions(connection, &org_id, cutoff, SWEEP_CHUNK)
+                }
             })?;
             let listed = expired.len();
             let org = org_id.clone();
             let deleted = database.write(move |connection| {
                 let mut deleted = 0;
                 for id in &expired {
-                    deleted += usize::from(retention::delete_if_expired(connection, &org, id, cutoff, now)?);
+                    deleted += usize::from(retention::delete_if_expired(
+                        connection, &org, id, cutoff, now,
+                    )?);
                 }
                 Ok(deleted)
             })?;
@@ -57,7 +61,8 @@ pub fn sweep(database: &Database, now: DateTime<Utc>) -> Result<SweepReport, Sto
             database.write(move |connection| outbox::prune(connection, Some(&org), cutoff))?;
     }
     let log_cutoff = now - chrono::Duration::days(DELIVERY_LOG_DAYS);
-    report.deliveries += database.write(move |connection| outbox::prune(connection, None, log_cutoff))?;
+    report.deliveries +=
+        database.write(move |connection| outbox::prune(connection, None, log_cutoff))?;
     Ok(report)
 }
 
@@ -89,7 +94,9 @@ pub fn start(database: Database, interval: Duration) -> SweeperHandle {
                     report.deliveries
                 ),
                 Ok(_) => {}
-                Err(error) => log::warn!("retention: the sweep failed, trying again next time: {error}"),
+                Err(error) => {
+                    log::warn!("retention: the sweep failed, trying again next time: {error}")
+                }
             }
             let guard = stopped.lock().unwrap_or_else(PoisonError::into_inner);
             let (guard, _) = changed

@@ -165,6 +165,19 @@ pub(crate) struct ServeArgs {
     /// come from; https:// also marks the sign-in cookie Secure.
     #[arg(long, env = "TRACELINE_PUBLIC_URL", value_parser = parse_public_url)]
     public_url: Option<String>,
+    /// Let webhooks post to loopback, link-local and private addresses (refused by default).
+    #[arg(long, env = "TRACELINE_WEBHOOK_ALLOW_PRIVATE", default_value = "false",
+          value_parser = clap::builder::BoolishValueParser::new())]
+    webhook_allow_private: bool,
+    /// Milliseconds before the first retry of a failed webhook delivery; each later one waits twice as long (at
+    /// most an hour), for 24 hours.
+    #[arg(long, env = "TRACELINE_WEBHOOK_RETRY_BASE_MS", default_value_t = 30_000,
+          value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
+    webhook_retry_base_ms: u64,
+    /// Seconds between two retention sweeps (at most an hour).
+    #[arg(long, env = "TRACELINE_RETENTION_SWEEP_SECS", default_value_t = 3600,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    retention_sweep_secs: u64,
     #[command(flatten)]
     pub(crate) database: DatabaseArgs,
 }
@@ -181,6 +194,11 @@ impl ServeArgs {
         settings.ingest_rate_per_min = self.ingest_rate_per_min;
         settings.trusted_proxies = self.trusted_proxies.clone();
         settings.public_url = self.public_url.clone();
+        settings.webhooks.allow_private = self.webhook_allow_private;
+        settings.webhooks.retry.base = chrono::Duration::milliseconds(
+            i64::try_from(self.webhook_retry_base_ms).unwrap_or(30_000),
+        );
+        settings.retention_sweep_interval = Duration::from_secs(self.retention_sweep_secs);
         settings
     }
 }

@@ -79,9 +79,8 @@ pub fn claim(
     limit: i64,
 ) -> Result<Vec<ClaimedDelivery>, StorageError> {
     let now = to_stored_time(now);
-    let free = || {
-        webhook_deliveries::lease_until.is_null().or(webhook_deliveries::lease_until.lt(now))
-    };
+    let free =
+        || webhook_deliveries::lease_until.is_null().or(webhook_deliveries::lease_until.lt(now));
     let candidates: Vec<String> = webhook_deliveries::table
         .filter(webhook_deliveries::status.eq(DeliveryStatus::Pending.as_str()))
         .filter(webhook_deliveries::next_attempt_at.le(now))
@@ -204,8 +203,9 @@ impl TryFrom<DeliveryRow> for Delivery {
     type Error = StorageError;
 
     fn try_from(row: DeliveryRow) -> Result<Self, StorageError> {
-        let corrupt =
-            |column: &str, value: &str| StorageError::Corrupt(format!("webhook_deliveries.{column} '{value}'"));
+        let corrupt = |column: &str, value: &str| {
+            StorageError::Corrupt(format!("webhook_deliveries.{column} '{value}'"))
+        };
         Ok(Delivery {
             event_type: EventType::parse_stored(&row.event_type)
                 .ok_or_else(|| corrupt("event_type", &row.event_type))?,

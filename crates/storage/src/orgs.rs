@@ -47,7 +47,10 @@ pub fn get(connection: &mut AnyConnection, id: &OrgId) -> Result<Org, StorageErr
 }
 
 /// The org's retention in days; `None` keeps its sessions for ever.
-pub fn retention_days(connection: &mut AnyConnection, id: &OrgId) -> Result<Option<i64>, StorageError> {
+pub fn retention_days(
+    connection: &mut AnyConnection,
+    id: &OrgId,
+) -> Result<Option<i64>, StorageError> {
     Ok(orgs::table.find(id.as_str()).select(orgs::retention_days).first(connection)?)
 }
 
@@ -57,6 +60,8 @@ pub fn set_retention_days(
     id: &OrgId,
     days: Option<i64>,
 ) -> Result<(), StorageError> {
-    diesel::update(orgs::table.find(id.as_str())).set(orgs::retention_days.eq(days)).execute(connection)?;
+    diesel::update(orgs::table.find(id.as_str()))
+        .set(orgs::retention_days.eq(days))
+        .execute(connection)?;
     Ok(())
 }

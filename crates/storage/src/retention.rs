@@ -7,8 +7,8 @@ use traceline_domain::{OrgId, SessionId};
 
 use crate::connection::AnyConnection;
 use crate::error::StorageError;
-use crate::rows::to_stored_time;
 use crate::outbox::{self, DeletionReason};
+use crate::rows::to_stored_time;
 use crate::schema::{orgs, sessions};
 use crate::scope::SessionScope;
 use crate::session_state::lock_session;

@@ -79,7 +79,11 @@ pub fn list(connection: &mut AnyConnection, org_id: &OrgId) -> Result<Vec<Webhoo
 }
 
 /// The org's webhook `id`, or [`StorageError::NotFound`] (also for another org's).
-pub fn get(connection: &mut AnyConnection, org_id: &OrgId, id: &str) -> Result<Webhook, StorageError> {
+pub fn get(
+    connection: &mut AnyConnection,
+    org_id: &OrgId,
+    id: &str,
+) -> Result<Webhook, StorageError> {
     get_with_secret(connection, org_id, id).map(|(webhook, _)| webhook)
 }
 
@@ -118,7 +122,11 @@ pub fn subscribed(
 
 /// Deletes the org's webhook `id` with its delivery log; what was still pending is never sent. Returns the
 /// webhook as it was, or [`StorageError::NotFound`].
-pub fn delete(connection: &mut AnyConnection, org_id: &OrgId, id: &str) -> Result<Webhook, StorageError> {
+pub fn delete(
+    connection: &mut AnyConnection,
+    org_id: &OrgId,
+    id: &str,
+) -> Result<Webhook, StorageError> {
     let webhook = get(connection, org_id, id)?;
     diesel::delete(webhook_deliveries::table.filter(webhook_deliveries::webhook_id.eq(id)))
         .execute(connection)?;

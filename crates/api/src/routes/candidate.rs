@@ -7,14 +7,16 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::{json, Value};
 use traceline_domain::candidate_key::{
-    parse_redeem_request, KeyStatus, SessionToken, MAX_CANDIDATE_NAME_CHARS,
+    parse_redeem_request, CandidateKey, KeyStatus, SessionToken, MAX_CANDIDATE_NAME_CHARS,
 };
 use traceline_domain::json::JsonObject;
 use traceline_domain::time::to_storage_precision;
 use traceline_domain::{SessionId, SessionPatch, ValidationErrors};
 use traceline_storage::sessions::{self, NewSessionRecord};
 use traceline_storage::SessionScope;
-use traceline_storage::{artifacts, assessments, candidate_keys, AnyConnection, StorageError};
+use traceline_storage::{
+    artifacts, assessments, candidate_keys, outbox, AnyConnection, StorageError,
+};
 use uuid::Uuid;
 
 use crate::access::Candidate;
@@ -121,13 +123,17 @@ async fn redeem(state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResp
                     return Ok(Redeemed::AlreadyCompleted)
                 }
                 KeyStatus::Pending => {
-                    // A concurrent redeem may have activated it first; either way it is active now.
-                    candidate_keys::activate(
+                    // A concurrent redeem may have activated it first; either way it is active now, and only
+                    // the one that activated it tells the webhooks.
+                    let activated = candidate_keys::activate(
                         connection,
                         &candidate.id,
                         candidate_name.as_deref(),
                         now,
                     )?;
+                    if activated {
+                        announce_redeemed(connection, &candidate, now)?;
+                    }
                 }
                 KeyStatus::Active => {}
             }
@@ -161,11 +167,26 @@ async fn redeem(state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResp
     }
 }
 
+/// `key.redeemed`, with the key as the redeem left it.
+fn announce_redeemed(
+    connection: &mut AnyConnection,
+    candidate: &CandidateKey,
+    now: DateTime<Utc>,
+) -> Result<(), StorageError> {
+    let key = candidate_keys::get(
+        connection,
+        &candidate.org_id,
+        &candidate.assessment_id,
+        &candidate.id,
+    )?;
+    outbox::key_redeemed(connection, &key, now)
+}
+
 /// Creates the key's session and links it, unless a concurrent request linked another first, in which case the
 /// new (empty) session is dropped and the winner's returned.
 fn start_session(
     connection: &mut AnyConnection,
-    candidate: &traceline_domain::candidate_key::CandidateKey,
+    candidate: &CandidateKey,
     now: DateTime<Utc>,
 ) -> Result<String, StorageError> {
     let record = NewSessionRecord {
@@ -215,12 +236,24 @@ async fn complete(
         .write(move |connection| {
             let session = sessions::get(connection, &scope, &session_id)?;
             let completed_at = candidate_keys::complete(connection, &candidate.id, now)?;
-            if session.ended_at.is_none() {
+            // Completed by this very request (a repeat keeps the first completedAt): announced once.
+            let newly_completed = completed_at == Some(now);
+            let session = if session.ended_at.is_none() {
                 // Ending the session also derives its artifacts.
                 let patch = SessionPatch { ended_at: Some(Some(now)), metadata: None };
-                sessions::update(connection, &scope, &session_id, &patch, now)?;
+                sessions::update(connection, &scope, &session_id, &patch, now)?
             } else {
                 artifacts::derive(connection, session_id.as_str(), now)?;
+                session
+            };
+            if newly_completed {
+                let key = candidate_keys::get(
+                    connection,
+                    &candidate.org_id,
+                    &candidate.assessment_id,
+                    &candidate.id,
+                )?;
+                outbox::session_completed(connection, &session, &key, now)?;
             }
             Ok(completed_at)
         })

@@ -11,8 +11,9 @@ use traceline_domain::candidate_key::{
     MAX_CANDIDATE_NAME_CHARS, MAX_KEYS_PER_REQUEST, MAX_LIVE_KEYS_PER_ASSESSMENT,
 };
 use traceline_domain::time::to_storage_precision;
+use traceline_domain::webhook::EventType;
 use traceline_domain::{PageRule, Scope, ValidationErrors};
-use traceline_storage::{assessments, candidate_keys, StorageError};
+use traceline_storage::{assessments, candidate_keys, outbox, StorageError};
 use uuid::Uuid;
 
 use crate::dto::{KeyList, KeyListBody, OkIdBody};
@@ -286,15 +287,29 @@ async fn decide(
             ))
         })?;
     let (assessment_id, key_id) = path.into_inner();
+    let now = to_storage_precision(Utc::now());
     let key = state
         .write(move |connection| {
-            candidate_keys::get(connection, &org_id, &assessment_id, &key_id)?;
+            let before = candidate_keys::get(connection, &org_id, &assessment_id, &key_id)?;
             candidate_keys::set_status(connection, &key_id, decision)?;
-            candidate_keys::get(connection, &org_id, &assessment_id, &key_id)
+            let key = candidate_keys::get(connection, &org_id, &assessment_id, &key_id)?;
+            // Told once per decision: repeating it changes nothing, changing it is a new decision.
+            if before.stored_status != decision {
+                outbox::candidate_decided(connection, decision_event(decision), &key, now)?;
+            }
+            Ok(key)
         })
         .await
         .map_err(key_not_found)?;
-    Ok(HttpResponse::Ok().json(KeyEnvelope { key: key.at(Utc::now()) }))
+    Ok(HttpResponse::Ok().json(KeyEnvelope { key: key.at(now) }))
+}
+
+/// The webhook event of a reviewer's decision.
+fn decision_event(decision: KeyStatus) -> EventType {
+    match decision {
+        KeyStatus::Rejected => EventType::CandidateRejected,
+        _ => EventType::CandidateHired,
+    }
 }
 
 async fn list_candidates(

@@ -13,10 +13,12 @@ mod ingest;
 mod keys;
 mod metrics;
 mod openapi;
+mod org;
 mod review;
 mod sessions;
 mod timeline;
 mod users;
+mod webhooks;
 
 use actix_web::http::Method;
 use actix_web::middleware::from_fn;
@@ -195,6 +197,8 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
         candidate::endpoints(),
         users::endpoints(),
         api_keys::endpoints(),
+        webhooks::endpoints(),
+        org::endpoints(),
     ]
     .into_iter()
     .flatten()

@@ -13,6 +13,7 @@ use traceline_domain::{
     ValidationErrors,
 };
 use traceline_storage::candidate_keys;
+use traceline_storage::outbox::{self, DeletionReason};
 use traceline_storage::sessions::{self, NewSessionRecord, SessionFilter};
 use uuid::Uuid;
 
@@ -275,8 +276,13 @@ async fn delete_session(
     let id = session_id(&path)?;
     let scope = principal.session_scope();
     let deleted_id = id.as_str().to_owned();
+    let now = to_storage_precision(Utc::now());
     state
-        .write(move |connection| sessions::delete(connection, &scope, &id))
+        .write(move |connection| {
+            let session = sessions::get(connection, &scope, &id)?;
+            sessions::delete(connection, &scope, &id)?;
+            outbox::session_deleted(connection, &session, DeletionReason::Request, now)
+        })
         .await
         .map_err(session_not_found)?;
     Ok(HttpResponse::Ok().json(OkIdBody { ok: true, id: deleted_id }))

@@ -6,7 +6,9 @@
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use traceline_domain::webhook::{signature_header, RetrySchedule, EVENT_ID_HEADER, SIGNATURE_HEADER};
+use traceline_domain::webhook::{
+    signature_header, RetrySchedule, EVENT_ID_HEADER, SIGNATURE_HEADER,
+};
 use traceline_storage::deliveries::{Attempt, ClaimedDelivery, NextStep};
 use ureq::tls::{TlsConfig, TlsProvider};
 use ureq::unversioned::transport::DefaultConnector;
@@ -40,7 +42,8 @@ impl Poster {
             .tls_config(TlsConfig::builder().provider(TlsProvider::NativeTls).build())
             .user_agent(concat!("Traceline-Webhooks/", env!("CARGO_PKG_VERSION")))
             .build();
-        let agent = Agent::with_parts(config, DefaultConnector::new(), GuardedResolver { allow_private });
+        let agent =
+            Agent::with_parts(config, DefaultConnector::new(), GuardedResolver { allow_private });
         Poster { agent }
     }
 
@@ -58,7 +61,10 @@ impl Poster {
             .post(&delivery.url)
             .header("Content-Type", "application/json")
             .header(EVENT_ID_HEADER, &delivery.event_id)
-            .header(SIGNATURE_HEADER, signature_header(&delivery.secret, at.timestamp(), delivery.body.as_bytes()))
+            .header(
+                SIGNATURE_HEADER,
+                signature_header(&delivery.secret, at.timestamp(), delivery.body.as_bytes()),
+            )
             .send(delivery.body.as_bytes());
         let latency_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
         let (status_code, error) = match sent {

@@ -76,16 +76,25 @@ impl SenderHandle {
 /// Starts the dispatcher and `webhooks.settings.concurrency` workers.
 pub fn start(database: Database, webhooks: Arc<Webhooks>) -> SenderHandle {
     let workers = webhooks.settings.concurrency.max(1);
-    let slots =
-        Arc::new(Slots { free: Mutex::new(workers), changed: Condvar::new(), stopping: AtomicBool::new(false) });
+    let slots = Arc::new(Slots {
+        free: Mutex::new(workers),
+        changed: Condvar::new(),
+        stopping: AtomicBool::new(false),
+    });
     let (work, queue) = mpsc::channel::<ClaimedDelivery>();
     let queue = Arc::new(Mutex::new(queue));
     for index in 0..workers {
         let (database, webhooks, slots, queue) =
             (database.clone(), Arc::clone(&webhooks), Arc::clone(&slots), Arc::clone(&queue));
-        spawn(&format!("traceline-webhook-{index}"), move || work_loop(&database, &webhooks, &slots, &queue));
+        spawn(&format!("traceline-webhook-{index}"), move || {
+            work_loop(&database, &webhooks, &slots, &queue)
+        });
     }
-    let handle = SenderHandle { slots: Arc::clone(&slots), database: database.clone(), owner: webhooks.owner.clone() };
+    let handle = SenderHandle {
+        slots: Arc::clone(&slots),
+        database: database.clone(),
+        owner: webhooks.owner.clone(),
+    };
     spawn("traceline-webhooks", move || dispatch_loop(&database, &webhooks, &slots, &work));
     handle
 }
@@ -144,7 +153,8 @@ fn claim_due(
         return Ok(Vec::new());
     }
     let owner = owner.to_owned();
-    let lease_until = now + chrono::Duration::from_std(LEASE).unwrap_or(chrono::Duration::minutes(1));
+    let lease_until =
+        now + chrono::Duration::from_std(LEASE).unwrap_or(chrono::Duration::minutes(1));
     let limit = i64::try_from(limit).unwrap_or(1);
     database.write(move |connection| deliveries::claim(connection, &owner, now, lease_until, limit))
 }
@@ -162,11 +172,14 @@ fn work_loop(
             let at = to_storage_precision(Utc::now());
             let attempt = webhooks.poster.attempt(&delivery, at, Some(&webhooks.settings.retry));
             let (id, owner) = (delivery.id.clone(), webhooks.owner.clone());
-            let recorded =
-                database.write(move |connection| deliveries::record(connection, &id, &owner, &attempt));
+            let recorded = database
+                .write(move |connection| deliveries::record(connection, &id, &owner, &attempt));
             if let Err(error) = recorded {
                 // The lease runs out and the delivery is tried again: a repeat, never a loss.
-                log::warn!("webhooks: could not record an attempt on delivery {}: {error}", delivery.id);
+                log::warn!(
+                    "webhooks: could not record an attempt on delivery {}: {error}",
+                    delivery.id
+                );
             }
         }
         slots.release();
