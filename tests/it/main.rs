@@ -30,3 +30,4 @@ mod storage_sessions;
 mod tenancy;
 mod timeline;
 mod vocabulary;
+mod webhooks;
