@@ -23,6 +23,7 @@ mod metrics;
 mod openapi;
 mod pages;
 mod rate_limits;
+mod retention;
 mod review;
 mod sessions_api;
 mod storage_ingest;

@@ -51,6 +51,15 @@ const SPEC_OPERATIONS: &[(&str, &str)] = &[
     ("GET", "/v1/sessions/{id}/artifacts"),
     ("GET", "/v1/health"),
     ("GET", "/openapi.json"),
+    ("POST", "/v1/webhooks"),
+    ("GET", "/v1/webhooks"),
+    ("GET", "/v1/webhooks/{id}"),
+    ("DELETE", "/v1/webhooks/{id}"),
+    ("GET", "/v1/webhooks/{id}/deliveries"),
+    ("POST", "/v1/webhooks/{id}/test"),
+    ("GET", "/v1/org"),
+    ("PATCH", "/v1/org"),
+    ("DELETE", "/v1/candidates"),
 ];
 
 const METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];

@@ -227,7 +227,7 @@ fn seed_assessment_with_key(c: &mut AnyConnection, org: &OrgId) -> Result<(), St
     Ok(())
 }
 
-fn count_rows(app: &TestApp, sql: &str) -> i64 {
+pub(crate) fn count_rows(app: &TestApp, sql: &str) -> i64 {
     use diesel::prelude::*;
     #[derive(QueryableByName)]
     struct Count {

@@ -59,6 +59,8 @@ struct World {
     colleague: String,
     /// An API key of org A that no caller uses (`{id}` under `/v1/api-keys`).
     spare_api_key: String,
+    /// A webhook of org A (`{id}` under `/v1/webhooks`).
+    webhook: String,
     /// An event id no request has used yet.
     event_id: String,
     credentials: Vec<(Caller, Option<String>)>,
@@ -128,6 +130,8 @@ async fn world(app: &TestApp, n: usize) -> World {
     let cookie = app.sign_in(&format!("admin{n}@acme.test")).await;
     let spare =
         app.post("/v1/api-keys", &org_a.key, &json!({"scopes": ["read"]})).await.expect(201);
+    let hook = json!({"url": TEST_RECEIVER, "events": ["session.completed"]});
+    let webhook = app.post("/v1/webhooks", &org_a.key, &hook).await.expect(201);
     let credentials = vec![
         (Caller::Nobody, None),
         (Caller::Garbage, Some("psk_live_not0a0real0key0at0all0000000000".to_owned())),
@@ -157,10 +161,14 @@ async fn world(app: &TestApp, n: usize) -> World {
         owner_key_id,
         colleague,
         spare_api_key: text(&spare, "/apiKey/id"),
+        webhook: text(&webhook, "/webhook/id"),
         event_id: format!("00000000-0000-4000-9000-{n:012}"),
         credentials,
     }
 }
+
+/// Where the matrix's webhooks post: nothing listens on the discard port, so a test delivery fails at once.
+const TEST_RECEIVER: &str = "http://127.0.0.1:9/hook";
 
 /// The path with its parameters naming org A's resources: `{id}` after `sessions` is the owner's session, after
 /// `assessments` its assessment; `{keyId}` is the owner's key.
@@ -174,6 +182,7 @@ fn concrete_path(path: &str, world: &World) -> String {
             ("{keyId}", _) => world.owner_key_id.clone(),
             ("{id}", Some("users")) => world.colleague.clone(),
             ("{id}", Some("api-keys")) => world.spare_api_key.clone(),
+            ("{id}", Some("webhooks")) => world.webhook.clone(),
             (parameter, _) if parameter.starts_with('{') => {
                 panic!("{path}: the tenancy matrix has no resource for {parameter}; add one to `world`")
             }
@@ -201,6 +210,7 @@ fn body_of(operation: &Value, world: &World, caller: Caller) -> Option<Value> {
                             *field = json!(format!("{caller:?}-{}@example.test", world.event_id))
                         }
                         "currentPassword" => *field = json!(crate::harness::PASSWORD),
+                        "url" => *field = json!(TEST_RECEIVER),
                         _ => aim(field, world, caller),
                     }
                 }
@@ -217,15 +227,22 @@ fn body_of(operation: &Value, world: &World, caller: Caller) -> Option<Value> {
     Some(body)
 }
 
-/// The query string: a `sessionId` parameter names the owner's session; the others keep their defaults.
-fn query_of(operation: &Value, world: &World) -> String {
-    let takes_session = operation["parameters"]
+/// Whether the operation reads the query parameter `name`.
+fn takes_query(operation: &Value, name: &str) -> bool {
+    operation["parameters"]
         .as_array()
         .into_iter()
         .flatten()
-        .any(|parameter| parameter["in"] == "query" && parameter["name"] == "sessionId");
-    if takes_session {
+        .any(|parameter| parameter["in"] == "query" && parameter["name"] == name)
+}
+
+/// The query string: a `sessionId` parameter names the owner's session, an `email` an address no key has; the
+/// others keep their defaults.
+fn query_of(operation: &Value, world: &World) -> String {
+    if takes_query(operation, "sessionId") {
         format!("?sessionId={}", world.session)
+    } else if takes_query(operation, "email") {
+        "?email=nobody%40example.test".to_owned()
     } else {
         String::new()
     }
@@ -294,6 +311,7 @@ async fn every_operation_answers_every_caller_as_the_spec_says(backend: TestBack
     let app = TestApp::with_settings(backend, |settings| {
         settings.ip_rate_per_min = 0;
         settings.ingest_rate_per_min = 0;
+        settings.webhooks.allow_private = true;
     });
     let document = served_document(&app).await;
     let mut checked = 0;
@@ -308,7 +326,7 @@ async fn every_operation_answers_every_caller_as_the_spec_says(backend: TestBack
             .filter_map(|s| s.parse().ok())
             .filter(|s| (200..300).contains(s))
             .collect();
-        let names_a_resource = path.contains('{') || !query_of(&operation, &world).is_empty();
+        let names_a_resource = path.contains('{') || takes_query(&operation, "sessionId");
         let method = Method::from_bytes(method.as_bytes()).unwrap();
         let mut public_status = None;
         let user_world = world_for_the_user(&app, n).await;

@@ -34,7 +34,10 @@ async fn subscribe(app: &TestApp, org: &TestOrg, events: &[&str]) -> String {
 
 /// The event types in a webhook's log, oldest first.
 async fn logged(app: &TestApp, org: &TestOrg, webhook: &str) -> Vec<String> {
-    let page = app.get(&format!("/v1/webhooks/{webhook}/deliveries?limit=100"), &org.key).await.expect(200);
+    let page = app
+        .get(&format!("/v1/webhooks/{webhook}/deliveries?limit=100"), &org.key)
+        .await
+        .expect(200);
     let mut types: Vec<String> = page["deliveries"]
         .as_array()
         .unwrap()
@@ -101,7 +104,10 @@ async fn bad_subscriptions_are_refused_with_details(backend: TestBackend) {
         assert_eq!(answer["code"], "invalid_body");
         assert_eq!(answer["details"][0]["path"], path, "{body} → {answer}");
     }
-    strict.send(Method::POST, "/v1/webhooks", Some(&org.key), Some(b"[1".to_vec())).await.expect(400);
+    strict
+        .send(Method::POST, "/v1/webhooks", Some(&org.key), Some(b"[1".to_vec()))
+        .await
+        .expect(400);
     assert_eq!(strict.get("/v1/webhooks", &org.key).await.expect(200)["webhooks"], json!([]));
 }
 
@@ -142,11 +148,14 @@ async fn each_change_writes_its_event_once(backend: TestBackend) {
     // Redeeming an active key again is not a second redeem.
     app.redeem(&key).await;
     let end = envelope(&session, "session_end", &Utc::now().to_rfc3339(), json!({}));
-    app.send(Method::POST, "/v1/hooks/ingest", Some(&key), Some(end.to_string().into_bytes())).await.expect(201);
+    app.send(Method::POST, "/v1/hooks/ingest", Some(&key), Some(end.to_string().into_bytes()))
+        .await
+        .expect(201);
     let body = json!({"sessionId": session});
     app.post("/v1/candidate/complete", &key, &body).await.expect(200);
     app.post("/v1/candidate/complete", &key, &body).await.expect(200);
-    let assessment = app.get("/v1/candidates", &org.key).await.expect(200)["candidates"][0]["assessmentId"]
+    let assessment = app.get("/v1/candidates", &org.key).await.expect(200)["candidates"][0]
+        ["assessmentId"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -172,7 +181,10 @@ async fn each_change_writes_its_event_once(backend: TestBackend) {
     let log = app.get(&format!("/v1/webhooks/{everything}/deliveries"), &org.key).await.expect(200);
     assert_eq!(log["total"], 7);
     for delivery in log["deliveries"].as_array().unwrap() {
-        assert_eq!((delivery["status"].clone(), delivery["attempts"].clone()), (json!("pending"), json!(0)));
+        assert_eq!(
+            (delivery["status"].clone(), delivery["attempts"].clone()),
+            (json!("pending"), json!(0))
+        );
     }
 }
 
@@ -208,11 +220,18 @@ async fn a_lease_keeps_a_delivery_to_one_sender(backend: TestBackend) {
     let webhook = subscribe(&app, &org, &["session.deleted"]).await;
     let org_id = OrgId::new(org.id.clone());
     let now = traceline_domain::time::to_storage_precision(Utc::now());
-    let event = WebhookEvent { id: "e1".into(), event_type: EventType::Test, created_at: now, data: Default::default() };
+    let event = WebhookEvent {
+        id: "e1".into(),
+        event_type: EventType::Test,
+        created_at: now,
+        data: Default::default(),
+    };
     let database = &app.db.database;
     let claim = |owner: &'static str, at: chrono::DateTime<Utc>| {
         database
-            .write(move |connection| deliveries::claim(connection, owner, at, at + chrono::Duration::seconds(60), 10))
+            .write(move |connection| {
+                deliveries::claim(connection, owner, at, at + chrono::Duration::seconds(60), 10)
+            })
             .unwrap()
     };
     let (org_for_insert, hook, stored) = (org_id.clone(), webhook.clone(), event.clone());
