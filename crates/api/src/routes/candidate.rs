@@ -117,32 +117,30 @@ async fn redeem(state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResp
             let Some(candidate) = candidate_keys::find_by_key(connection, &key)? else {
                 return Ok(Redeemed::Refused);
             };
-            match candidate.status_at(now) {
+            let activated = match candidate.status_at(now) {
                 KeyStatus::Expired => return Ok(Redeemed::Refused),
                 KeyStatus::Completed | KeyStatus::Hired | KeyStatus::Rejected => {
                     return Ok(Redeemed::AlreadyCompleted)
                 }
-                KeyStatus::Pending => {
-                    // A concurrent redeem may have activated it first; either way it is active now, and only
-                    // the one that activated it tells the webhooks.
-                    let activated = candidate_keys::activate(
-                        connection,
-                        &candidate.id,
-                        candidate_name.as_deref(),
-                        now,
-                    )?;
-                    if activated {
-                        announce_redeemed(connection, &candidate, now)?;
-                    }
-                }
-                KeyStatus::Active => {}
-            }
+                // A concurrent redeem may have activated it first; either way it is active now, and only the
+                // one that activated it tells the webhooks.
+                KeyStatus::Pending => candidate_keys::activate(
+                    connection,
+                    &candidate.id,
+                    candidate_name.as_deref(),
+                    now,
+                )?,
+                KeyStatus::Active => false,
+            };
             let assessment =
                 assessments::get(connection, &candidate.org_id, &candidate.assessment_id)?;
             let session_id = match candidate.session_id.clone() {
                 Some(existing) => existing,
                 None => start_session(connection, &candidate, now)?,
             };
+            if activated {
+                announce_redeemed(connection, &candidate, now)?;
+            }
             candidate_keys::insert_token(connection, &candidate.id, &token.hash(), now)?;
             Ok(Redeemed::Ok(Box::new(RedeemBody {
                 session_id,
@@ -167,7 +165,7 @@ async fn redeem(state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResp
     }
 }
 
-/// `key.redeemed`, with the key as the redeem left it.
+/// `key.redeemed`, with the key as the redeem left it (active, with its session).
 fn announce_redeemed(
     connection: &mut AnyConnection,
     candidate: &CandidateKey,

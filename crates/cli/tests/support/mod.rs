@@ -4,6 +4,7 @@
 pub(crate) mod database;
 pub(crate) mod fixture;
 pub(crate) mod pg_cluster;
+pub(crate) mod receiver;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -46,6 +47,11 @@ impl Server {
     /// Serves `database_url` on `bind`, e.g. the address an earlier server of the same test had.
     pub(crate) fn start_on(database_url: &str, bind: &str) -> Self {
         Self::spawn(database_url, bind, &[], None)
+    }
+
+    /// Serves `database_url` on `bind` with extra environment (a restart with the settings of the first start).
+    pub(crate) fn start_on_with(database_url: &str, bind: &str, env: &[(&str, &str)]) -> Self {
+        Self::spawn(database_url, bind, env, None)
     }
 
     /// Serves `database_url` with extra environment (settings), its log appended to `log` when given.
@@ -163,6 +169,16 @@ impl Client {
         let reply = self
             .try_post(path, &("Authorization", &format!("Bearer {key}")), body)
             .expect("the request reaches the server");
+        (reply.status, reply.body)
+    }
+
+    /// A PATCH with a reviewer key that must reach the server.
+    pub(crate) fn patch(&self, path: &str, key: &str, body: &Value) -> (u16, Value) {
+        let request = self
+            .agent
+            .patch(format!("{}{path}", self.base_url))
+            .header("Authorization", format!("Bearer {key}"));
+        let reply = Self::finish(request.send_json(body)).expect("the request reaches the server");
         (reply.status, reply.body)
     }
 
