@@ -257,7 +257,52 @@ async fn a_lease_keeps_a_delivery_to_one_sender(backend: TestBackend) {
     assert_eq!(claim("instance-b", later).len(), 1);
 }
 
+async fn admins_see_webhooks_with_their_log_on_the_settings_page(backend: TestBackend) {
+    let app = app(backend);
+    let org = app.org("Acme");
+    app.user(&org, "admin@example.com", "admin");
+    let admin = app.sign_in("admin@example.com").await;
+    let body =
+        json!({"url": "http://127.0.0.1:9/hook?team=<b>ats</b>", "events": ["candidate.hired"]});
+    let created = app.post("/v1/webhooks", &admin, &body).await.expect(201);
+    let id = created["webhook"]["id"].as_str().unwrap();
+    // Nothing listens on the discard port: the test delivery fails at once, and is not retried.
+    let tested = app.post(&format!("/v1/webhooks/{id}/test"), &admin, &json!({})).await.expect(200);
+    let delivery = &tested["delivery"];
+    assert_eq!(
+        (delivery["type"].as_str(), delivery["status"].as_str()),
+        (Some("webhook.test"), Some("failed"))
+    );
+    assert_eq!(
+        (delivery["attempts"].as_i64(), delivery["lastStatusCode"].is_null()),
+        (Some(1), true)
+    );
+    assert!(delivery["lastError"].as_str().is_some_and(|error| !error.is_empty()), "{delivery}");
+    app.patch("/v1/org", &admin, &json!({"retentionDays": 90})).await.expect(200);
+
+    let page = app.page("/settings", Some(&admin)).await;
+    assert_eq!(page.status.as_u16(), 200);
+    for shown in
+        ["Webhooks", "webhook.test", "failed", "Retention", "value=\"90\"", "Erase a candidate"]
+    {
+        assert!(page.text.contains(shown), "the settings page lacks {shown}");
+    }
+    let at = page.text.find("127.0.0.1:9").unwrap();
+    let shown = &page.text[at..at + 60];
+    assert!(
+        shown.contains("team=") && !page.text.contains("<b>ats"),
+        "the URL is not escaped: {shown}"
+    );
+    assert!(!page.text.contains(created["secret"].as_str().unwrap()));
+
+    app.user(&org, "rev@example.com", "reviewer");
+    let reviewer = app.sign_in("rev@example.com").await;
+    let page = app.page("/settings", Some(&reviewer)).await;
+    assert!(!page.text.contains("webhooks-heading") && !page.text.contains("127.0.0.1:9"));
+}
+
 on_both_backends!(
+    admins_see_webhooks_with_their_log_on_the_settings_page,
     subscribing_shows_the_secret_once,
     bad_subscriptions_are_refused_with_details,
     only_admins_and_write_keys_manage_webhooks,

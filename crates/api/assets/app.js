@@ -40,7 +40,10 @@ function encodeFields(form) {
     }
     if (field.type === "radio" && !field.checked) continue;
     const value = field.value.trim();
-    if (value === "") continue;
+    if (value === "") {
+      if (field.dataset.empty === "null") body[field.name] = null;
+      continue;
+    }
     switch (field.dataset.type) {
       case "int": body[field.name] = Number(value); break;
       case "lines": body[field.name] = value.split("\n").map((line) => line.trim()).filter(Boolean); break;
@@ -60,15 +63,17 @@ function encodeScores(form) {
   });
 }
 
+/** `template` with each {/json/pointer} replaced by that value of `data`, passed through `encode`. */
+function fill(template, data, encode) {
+  return template.replace(/\{(\/[^}]*)\}/g, (_, pointer) =>
+    encode(pointer.split("/").slice(1).reduce((value, key) => (value == null ? value : value[key]), data)));
+}
+
 /** What to do after a form succeeded: reload, go to a URL filled from the answer, reveal a secret, or say so. */
 function settle(form, data) {
   const then = form.dataset.then || "reload";
   if (then === "reload") return window.location.reload();
-  if (then.startsWith("go:")) {
-    const url = then.slice(3).replace(/\{(\/[^}]*)\}/g, (_, pointer) =>
-      encodeURIComponent(pointer.split("/").slice(1).reduce((value, key) => (value == null ? value : value[key]), data)));
-    return window.location.assign(url);
-  }
+  if (then.startsWith("go:")) return window.location.assign(fill(then.slice(3), data, encodeURIComponent));
   if (then.startsWith("secret:")) {
     const box = form.querySelector("[data-secret]");
     box.querySelector("[data-secret-value]").textContent = data[then.slice(7)] || "(none: the password you chose)";
@@ -78,7 +83,7 @@ function settle(form, data) {
   }
   if (then.startsWith("done:")) {
     const notice = form.querySelector("[role=status]");
-    notice.textContent = then.slice(5);
+    notice.textContent = fill(then.slice(5), data, String);
     notice.hidden = false;
     form.reset();
   }
@@ -98,8 +103,14 @@ document.addEventListener("submit", async (event) => {
   const form = event.target.closest("form[data-api]");
   if (!form) return;
   event.preventDefault();
-  const [method, path] = form.dataset.api.split(" ");
-  const body = form.dataset.encode === "scores" ? encodeScores(form) : encodeFields(form);
+  if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) return;
+  let [method, path] = form.dataset.api.split(" ");
+  let body = form.dataset.encode === "scores" ? encodeScores(form) : encodeFields(form);
+  if (form.dataset.encode === "query") {
+    // Routes that take their input in the query string (DELETE /v1/candidates?email=).
+    path += "?" + new URLSearchParams(body).toString();
+    body = undefined;
+  }
   const button = form.querySelector("[type=submit]");
   const alert = form.querySelector("[role=alert]");
   if (alert) alert.hidden = true;

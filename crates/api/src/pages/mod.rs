@@ -15,6 +15,7 @@ mod format;
 mod layout;
 mod login;
 mod metrics;
+mod org_settings;
 mod render;
 mod session;
 mod sessions;

@@ -1,5 +1,7 @@
-//! `/settings`: the org's users and API keys (admins add, disable, create and revoke; everyone sees them), and a
-//! signed-in user's own password. The forms call `/v1/users`, `/v1/api-keys` and `/v1/me/password`.
+//! `/settings`: the org's users and API keys (admins add, disable, create and revoke; everyone sees them), a
+//! signed-in user's own password, and for admins the org's webhooks, retention and candidate erasure
+//! (`org_settings`). The forms call `/v1/users`, `/v1/api-keys`, `/v1/me/password`, `/v1/webhooks`, `/v1/org` and
+//! `/v1/candidates`.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -9,6 +11,7 @@ use traceline_storage::{api_keys, users};
 
 use super::format;
 use super::layout::Layout;
+use super::org_settings::{self, OrgSettings};
 use super::render::{html, PageError};
 use crate::principal::Principal;
 use crate::state::AppState;
@@ -25,6 +28,8 @@ struct SettingsPage {
     signed_in: bool,
     roles: [&'static str; 2],
     min_password: usize,
+    /// Webhooks, retention and erasure, for admins.
+    org: Option<OrgSettings>,
 }
 
 struct UserRow {
@@ -53,12 +58,14 @@ pub(super) async fn show(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
     let org_id = principal.org_id().clone();
-    let (found_users, found_keys) = state
+    let reviewer = principal.reviewer();
+    let admin = reviewer.is_some_and(|reviewer| reviewer.may_administer());
+    let (found_users, found_keys, org) = state
         .read(move |connection| {
-            Ok((users::list(connection, &org_id)?, api_keys::list(connection, &org_id)?))
+            let org = if admin { Some(org_settings::load(connection, &org_id)?) } else { None };
+            Ok((users::list(connection, &org_id)?, api_keys::list(connection, &org_id)?, org))
         })
         .await?;
-    let reviewer = principal.reviewer();
     let viewer_id = reviewer.and_then(|reviewer| reviewer.user_id()).map(str::to_owned);
     let page = SettingsPage {
         layout: Layout::new("/settings", Some(&principal)),
@@ -90,10 +97,11 @@ pub(super) async fn show(
                 id: key.id,
             })
             .collect(),
-        admin: reviewer.is_some_and(|reviewer| reviewer.may_administer()),
+        admin,
         signed_in: viewer_id.is_some(),
         roles: Role::ALL.map(Role::as_str),
         min_password: MIN_PASSWORD_CHARS,
+        org,
     };
     html(StatusCode::OK, &page)
 }
