@@ -139,7 +139,9 @@ async fn redeem(state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResp
                 None => start_session(connection, &candidate, now)?,
             };
             if activated {
-                announce_redeemed(connection, &candidate, now)?;
+                // The key as the redeem left it: active, with its session.
+                let key = reread(connection, &candidate)?;
+                outbox::key_redeemed(connection, &key, now)?;
             }
             candidate_keys::insert_token(connection, &candidate.id, &token.hash(), now)?;
             Ok(Redeemed::Ok(Box::new(RedeemBody {
@@ -165,19 +167,12 @@ async fn redeem(state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResp
     }
 }
 
-/// `key.redeemed`, with the key as the redeem left it (active, with its session).
-fn announce_redeemed(
+/// The key as this request's own changes left it, for what the webhooks are told.
+fn reread(
     connection: &mut AnyConnection,
-    candidate: &CandidateKey,
-    now: DateTime<Utc>,
-) -> Result<(), StorageError> {
-    let key = candidate_keys::get(
-        connection,
-        &candidate.org_id,
-        &candidate.assessment_id,
-        &candidate.id,
-    )?;
-    outbox::key_redeemed(connection, &key, now)
+    key: &CandidateKey,
+) -> Result<CandidateKey, StorageError> {
+    candidate_keys::get(connection, &key.org_id, &key.assessment_id, &key.id)
 }
 
 /// Creates the key's session and links it, unless a concurrent request linked another first, in which case the
@@ -245,12 +240,7 @@ async fn complete(
                 session
             };
             if newly_completed {
-                let key = candidate_keys::get(
-                    connection,
-                    &candidate.org_id,
-                    &candidate.assessment_id,
-                    &candidate.id,
-                )?;
+                let key = reread(connection, &candidate)?;
                 outbox::session_completed(connection, &session, &key, now)?;
             }
             Ok(completed_at)
