@@ -312,14 +312,22 @@ pub fn link_session(
     Ok(candidate_keys::table.find(key_id).select(candidate_keys::session_id).first(connection)?)
 }
 
-/// Marks a pending or active key completed at `now`; returns its completion time (the earlier one when it was
-/// already completed or hired).
+/// What completing a key did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Completion {
+    /// When the key was completed: now, or the earlier time when it already was (or was hired or rejected).
+    pub completed_at: Option<DateTime<Utc>>,
+    /// Whether this call completed it. Decided by the update itself, so of two concurrent calls exactly one is.
+    pub newly: bool,
+}
+
+/// Marks a pending or active key completed at `now`.
 pub fn complete(
     connection: &mut AnyConnection,
     key_id: &str,
     now: DateTime<Utc>,
-) -> Result<Option<DateTime<Utc>>, StorageError> {
-    diesel::update(
+) -> Result<Completion, StorageError> {
+    let changed = diesel::update(
         candidate_keys::table
             .filter(candidate_keys::id.eq(key_id))
             .filter(candidate_keys::status.eq_any(["pending", "active"])),
@@ -333,5 +341,5 @@ pub fn complete(
         .find(key_id)
         .select(candidate_keys::completed_at)
         .first(connection)?;
-    Ok(completed_at.map(from_stored_time))
+    Ok(Completion { completed_at: completed_at.map(from_stored_time), newly: changed == 1 })
 }

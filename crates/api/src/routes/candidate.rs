@@ -228,9 +228,8 @@ async fn complete(
     let completed_at = state
         .write(move |connection| {
             let session = sessions::get(connection, &scope, &session_id)?;
-            let completed_at = candidate_keys::complete(connection, &candidate.id, now)?;
-            // Completed by this very request (a repeat keeps the first completedAt): announced once.
-            let newly_completed = completed_at == Some(now);
+            // Only the request that completes the key announces it (a repeat keeps the first completedAt).
+            let completion = candidate_keys::complete(connection, &candidate.id, now)?;
             let session = if session.ended_at.is_none() {
                 // Ending the session also derives its artifacts.
                 let patch = SessionPatch { ended_at: Some(Some(now)), metadata: None };
@@ -239,11 +238,11 @@ async fn complete(
                 artifacts::derive(connection, session_id.as_str(), now)?;
                 session
             };
-            if newly_completed {
+            if completion.newly {
                 let key = reread(connection, &candidate)?;
                 outbox::session_completed(connection, &session, &key, now)?;
             }
-            Ok(completed_at)
+            Ok(completion.completed_at)
         })
         .await
         .map_err(|error| match error {
