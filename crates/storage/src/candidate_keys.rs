@@ -206,16 +206,21 @@ pub fn revoke(
     Ok(())
 }
 
-/// Sets the stored status (a reviewer's decision: hired or rejected).
+/// Sets the stored status (a reviewer's decision: hired or rejected). Returns whether it changed, decided by the
+/// update itself, so of two concurrent identical decisions exactly one changes it.
 pub fn set_status(
     connection: &mut AnyConnection,
     key_id: &str,
     status: KeyStatus,
-) -> Result<(), StorageError> {
-    diesel::update(candidate_keys::table.find(key_id))
-        .set(candidate_keys::status.eq(status.as_str()))
-        .execute(connection)?;
-    Ok(())
+) -> Result<bool, StorageError> {
+    let changed = diesel::update(
+        candidate_keys::table
+            .filter(candidate_keys::id.eq(key_id))
+            .filter(candidate_keys::status.ne(status.as_str())),
+    )
+    .set(candidate_keys::status.eq(status.as_str()))
+    .execute(connection)?;
+    Ok(changed == 1)
 }
 
 /// The unrevoked key with this canonical key string, if any.

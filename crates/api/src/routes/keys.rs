@@ -290,11 +290,11 @@ async fn decide(
     let now = to_storage_precision(Utc::now());
     let key = state
         .write(move |connection| {
-            let before = candidate_keys::get(connection, &org_id, &assessment_id, &key_id)?;
-            candidate_keys::set_status(connection, &key_id, decision)?;
+            candidate_keys::get(connection, &org_id, &assessment_id, &key_id)?;
+            let changed = candidate_keys::set_status(connection, &key_id, decision)?;
             let key = candidate_keys::get(connection, &org_id, &assessment_id, &key_id)?;
             // Told once per decision: repeating it changes nothing, changing it is a new decision.
-            if before.stored_status != decision {
+            if changed {
                 outbox::candidate_decided(connection, decision_event(decision), &key, now)?;
             }
             Ok(key)
