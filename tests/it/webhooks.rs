@@ -5,8 +5,6 @@
 use actix_web::http::Method;
 use chrono::Utc;
 use serde_json::{json, Value};
-use traceline_domain::webhook::{EventType, WebhookEvent};
-use traceline_domain::OrgId;
 use traceline_storage::deliveries;
 
 use crate::harness::{on_both_backends, TestApp, TestBackend, TestOrg};
@@ -217,44 +215,25 @@ async fn an_org_without_webhooks_writes_nothing(backend: TestBackend) {
 async fn a_lease_keeps_a_delivery_to_one_sender(backend: TestBackend) {
     let app = app(backend);
     let org = app.org("Acme");
-    let webhook = subscribe(&app, &org, &["session.deleted"]).await;
-    let org_id = OrgId::new(org.id.clone());
-    let now = traceline_domain::time::to_storage_precision(Utc::now());
-    let event = WebhookEvent {
-        id: "e1".into(),
-        event_type: EventType::Test,
-        created_at: now,
-        data: Default::default(),
-    };
+    subscribe(&app, &org, &["session.deleted"]).await;
+    let created = app.post("/v1/sessions", &org.key, &json!({})).await.expect(201);
+    app.delete(&format!("/v1/sessions/{}", created["session"]["id"].as_str().unwrap()), &org.key)
+        .await
+        .expect(200);
+    let now = Utc::now();
     let database = &app.db.database;
     let claim = |owner: &'static str, at: chrono::DateTime<Utc>| {
+        let lease_until = at + chrono::Duration::seconds(60);
         database
-            .write(move |connection| {
-                deliveries::claim(connection, owner, at, at + chrono::Duration::seconds(60), 10)
-            })
+            .write(move |connection| deliveries::claim(connection, owner, at, lease_until, 10))
             .unwrap()
     };
-    let (org_for_insert, hook, stored) = (org_id.clone(), webhook.clone(), event.clone());
-    let inserted = database
-        .write(move |connection| {
-            traceline_storage::outbox::enqueue(
-                connection,
-                &org_for_insert,
-                EventType::SessionDeleted,
-                stored.data.clone(),
-                None,
-                now,
-            )?;
-            Ok(hook)
-        })
-        .unwrap();
-    assert_eq!(inserted, webhook);
     let first = claim("instance-a", now);
     assert_eq!(first.len(), 1);
+    assert_eq!(first[0].url, "http://127.0.0.1:9/hook");
     assert!(claim("instance-b", now).is_empty(), "a leased delivery was claimed twice");
     // Once the lease has passed (its holder died), another sender takes it.
-    let later = now + chrono::Duration::seconds(61);
-    assert_eq!(claim("instance-b", later).len(), 1);
+    assert_eq!(claim("instance-b", now + chrono::Duration::seconds(61)).len(), 1);
 }
 
 async fn admins_see_webhooks_with_their_log_on_the_settings_page(backend: TestBackend) {
