@@ -52,11 +52,15 @@ impl Server {
 
     /// Serves `database_url` on `bind` with extra environment (a restart with the settings of the first start).
     pub(crate) fn start_on_with(database_url: &str, bind: &str, env: &[(&str, &str)]) -> Self {
-        Self::spawn(database_url, bind, env, None)
+        Self::spawn(database_url, Self::options(env, None).bind(bind))
     }
 
     /// Serves `database_url` with extra environment (settings), its log appended to `log` when given.
     pub(crate) fn start_with(database_url: &str, env: &[(&str, &str)], log: Option<&Path>) -> Self {
+        Self::spawn(database_url, Self::options(env, log))
+    }
+
+    fn options(env: &[(&str, &str)], log: Option<&Path>) -> ServerOptions {
         let mut options = ServerOptions::default();
         for (name, value) in env {
             options = options.setting(name, value);
@@ -64,7 +68,7 @@ impl Server {
         if let Some(log) = log {
             options = options.log_to(log);
         }
-        Self::spawn(database_url, options)
+        options
     }
 
     fn spawn(database_url: &str, options: ServerOptions) -> Self {
