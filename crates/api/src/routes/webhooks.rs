@@ -23,6 +23,7 @@ use crate::request::{json_body, query_params};
 use crate::routes::{Access, Endpoint};
 use crate::state::AppState;
 use crate::webhooks::destination;
+use crate::webhooks::post::Attempting;
 use crate::webhooks::sender::LEASE;
 
 /// Pages of the delivery log: 20 by default, 1–100.
@@ -100,7 +101,7 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
             Method::POST,
             "/v1/webhooks/{id}/test",
             "testWebhook",
-            "Send a signed webhook.test event now, once, and say how the receiver answered",
+            "Send a signed webhook.test event now, once (5 s to answer), and say how the receiver answered",
             Access::Admin,
             |route| route.to(test),
         )
@@ -281,7 +282,8 @@ async fn test(
         .map_err(webhook_not_found)?;
     let webhooks = state.webhooks.clone();
     let sent = claimed.clone();
-    let attempt = web::block(move || webhooks.poster().attempt(&sent, now, None)).await?;
+    let attempt =
+        web::block(move || webhooks.poster().attempt(&sent, now, Attempting::Test)).await?;
     let owner = state.webhooks.owner.clone();
     let delivery = state
         .write(move |connection| {

@@ -4,6 +4,9 @@
 
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
 
 use traceline_domain::webhook::{is_public_address, WebhookUrl};
 use ureq::config::Config;
@@ -24,12 +27,27 @@ pub(crate) fn refusal(addresses: &[SocketAddr], allow_private: bool) -> Option<S
     })
 }
 
-/// Resolves `url`'s host and checks its addresses. Blocking (DNS): call it off the async executor.
+/// How long a name may take to resolve, at creation and at delivery.
+pub(crate) const RESOLVE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Resolves `url`'s host (within [`RESOLVE_TIMEOUT`]) and checks its addresses. Blocking (DNS): call it off the
+/// async executor.
 pub(crate) fn check(url: &WebhookUrl, allow_private: bool) -> Result<(), String> {
-    let addresses: Vec<SocketAddr> = (url.host(), url.port())
-        .to_socket_addrs()
-        .map_err(|_| format!("host {} does not resolve", url.host()))?
-        .collect();
+    let target = (url.host().to_owned(), url.port());
+    let (answer, answered) = mpsc::sync_channel(1);
+    // getaddrinfo has no timeout of its own; a lookup that outlives the wait ends on its own, unheard.
+    thread::spawn(move || drop(answer.send(target.to_socket_addrs().map(Iterator::collect))));
+    let addresses: Vec<SocketAddr> = match answered.recv_timeout(RESOLVE_TIMEOUT) {
+        Ok(Ok(addresses)) => addresses,
+        Ok(Err(_)) => return Err(format!("host {} does not resolve", url.host())),
+        Err(_) => {
+            return Err(format!(
+                "host {} did not resolve within {} s",
+                url.host(),
+                RESOLVE_TIMEOUT.as_secs()
+            ))
+        }
+    };
     if addresses.is_empty() {
         return Err(format!("host {} does not resolve", url.host()));
     }

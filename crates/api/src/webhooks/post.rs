@@ -14,10 +14,22 @@ use ureq::tls::{TlsConfig, TlsProvider};
 use ureq::unversioned::transport::DefaultConnector;
 use ureq::Agent;
 
-use crate::webhooks::destination::GuardedResolver;
+use crate::webhooks::destination::{GuardedResolver, RESOLVE_TIMEOUT};
 
 /// How long a receiver has to answer (spec §12).
 pub(crate) const DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a test delivery waits: an admin is waiting for the answer on the page.
+pub(crate) const TEST_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What an attempt is part of.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Attempting<'a> {
+    /// A delivery from the outbox: on failure, tried again by this schedule.
+    Delivery(&'a RetrySchedule),
+    /// A test event: sent once, with [`TEST_TIMEOUT`].
+    Test,
+}
 
 /// Longest error text kept in the delivery log.
 const MAX_ERROR_CHARS: usize = 300;
@@ -39,6 +51,7 @@ impl Poster {
             // Not from the environment: a proxy would connect to addresses the resolver never saw.
             .proxy(None)
             .timeout_global(Some(DELIVERY_TIMEOUT))
+            .timeout_resolve(Some(RESOLVE_TIMEOUT))
             .tls_config(TlsConfig::builder().provider(TlsProvider::NativeTls).build())
             .user_agent(concat!("Traceline-Webhooks/", env!("CARGO_PKG_VERSION")))
             .build();
@@ -47,18 +60,24 @@ impl Poster {
         Poster { agent }
     }
 
-    /// Sends `delivery` once, signed at `at`, and says what follows under `schedule`. A test delivery passes no
-    /// schedule: it is tried once.
+    /// Sends `delivery` once, signed at `at`, and says what follows.
     pub(crate) fn attempt(
         &self,
         delivery: &ClaimedDelivery,
         at: DateTime<Utc>,
-        schedule: Option<&RetrySchedule>,
+        attempting: Attempting<'_>,
     ) -> Attempt {
+        let (timeout, schedule) = match attempting {
+            Attempting::Delivery(schedule) => (DELIVERY_TIMEOUT, Some(schedule)),
+            Attempting::Test => (TEST_TIMEOUT, None),
+        };
         let started = Instant::now();
         let sent = self
             .agent
             .post(&delivery.url)
+            .config()
+            .timeout_global(Some(timeout))
+            .build()
             .header("Content-Type", "application/json")
             .header(EVENT_ID_HEADER, &delivery.event_id)
             .header(
@@ -72,6 +91,9 @@ impl Poster {
                 let status = response.status().as_u16();
                 let error = (!response.status().is_success()).then(|| format!("answered {status}"));
                 (Some(status), error)
+            }
+            Err(ureq::Error::Timeout(_)) => {
+                (None, Some(format!("no answer within {} s", timeout.as_secs())))
             }
             Err(error) => (None, Some(describe(&error))),
         };
@@ -92,7 +114,6 @@ impl Poster {
 /// The log's words for a transport failure, bounded in length.
 fn describe(error: &ureq::Error) -> String {
     let text = match error {
-        ureq::Error::Timeout(_) => format!("no answer within {} s", DELIVERY_TIMEOUT.as_secs()),
         ureq::Error::HostNotFound => "the host does not resolve".to_owned(),
         ureq::Error::ConnectionFailed => "the connection was refused or failed".to_owned(),
         other => other.to_string(),

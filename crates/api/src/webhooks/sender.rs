@@ -17,7 +17,7 @@ use traceline_domain::time::to_storage_precision;
 use traceline_storage::deliveries::{self, ClaimedDelivery};
 use traceline_storage::Database;
 
-use crate::webhooks::post::DELIVERY_TIMEOUT;
+use crate::webhooks::post::{Attempting, DELIVERY_TIMEOUT};
 use crate::webhooks::Webhooks;
 
 /// How long a claim lasts: the delivery timeout and ample room to record the attempt. A sender that dies holding
@@ -170,7 +170,8 @@ fn work_loop(
         let Ok(delivery) = next else { return };
         if !slots.stopping.load(Ordering::SeqCst) {
             let at = to_storage_precision(Utc::now());
-            let attempt = webhooks.poster.attempt(&delivery, at, Some(&webhooks.settings.retry));
+            let attempting = Attempting::Delivery(&webhooks.settings.retry);
+            let attempt = webhooks.poster.attempt(&delivery, at, attempting);
             let (id, owner) = (delivery.id.clone(), webhooks.owner.clone());
             let recorded = database
                 .write(move |connection| deliveries::record(connection, &id, &owner, &attempt));
