@@ -61,10 +61,16 @@ pub enum NextStep {
     GiveUp,
 }
 
-/// When the next pending delivery falls due (already due ones included), if any is pending.
-pub fn next_due(connection: &mut AnyConnection) -> Result<Option<DateTime<Utc>>, StorageError> {
+/// When the next pending delivery that no sender holds at `now` falls due (already due ones included), if any.
+/// Deliveries in flight do not count, so a sender waiting on slow receivers does not keep asking to claim.
+pub fn next_due(
+    connection: &mut AnyConnection,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, StorageError> {
+    let now = to_stored_time(now);
     let due: Option<NaiveDateTime> = webhook_deliveries::table
         .filter(webhook_deliveries::status.eq(DeliveryStatus::Pending.as_str()))
+        .filter(webhook_deliveries::lease_until.is_null().or(webhook_deliveries::lease_until.lt(now)))
         .select(diesel::dsl::min(webhook_deliveries::next_attempt_at))
         .first(connection)?;
     Ok(due.map(from_stored_time))

@@ -148,7 +148,7 @@ fn claim_due(
     limit: usize,
 ) -> Result<Vec<ClaimedDelivery>, traceline_storage::StorageError> {
     let now = to_storage_precision(Utc::now());
-    let due = database.read(deliveries::next_due)?;
+    let due = database.read(move |connection| deliveries::next_due(connection, now))?;
     if due.is_none_or(|due| due > now) {
         return Ok(Vec::new());
     }
