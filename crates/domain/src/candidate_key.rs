@@ -68,6 +68,13 @@ impl KeyStatus {
         matches!(self, KeyStatus::Completed | KeyStatus::Expired | KeyStatus::Hired)
     }
 
+    /// Whether the candidate's record is closed in this status (spec §10.1): their credentials may still read,
+    /// but every write with them is refused and nothing is stored. Closed by completing, and by the reviewer's
+    /// decision.
+    pub fn closes_the_record(self) -> bool {
+        matches!(self, KeyStatus::Completed | KeyStatus::Hired)
+    }
+
     /// Every status a key can be stored with (`expired` is derived, never stored).
     pub const STORED: [KeyStatus; 4] =
         [KeyStatus::Pending, KeyStatus::Active, KeyStatus::Completed, KeyStatus::Hired];
@@ -387,6 +394,17 @@ mod tests {
         key.stored_status = KeyStatus::Hired;
         assert_eq!(key.status_at(now + Duration::days(9)), KeyStatus::Hired);
         assert!(!key.authenticates_at(now));
+    }
+
+    #[test]
+    fn completing_and_hiring_close_the_record() {
+        let closing: Vec<KeyStatus> =
+            KeyStatus::STORED.into_iter().filter(|status| status.closes_the_record()).collect();
+        assert_eq!(closing, [KeyStatus::Completed, KeyStatus::Hired]);
+        assert!(
+            !KeyStatus::Expired.closes_the_record(),
+            "an expired key does not authenticate at all"
+        );
     }
 
     #[test]

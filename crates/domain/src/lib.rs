@@ -4,8 +4,10 @@ pub mod activity;
 pub mod api_key;
 pub mod artifact;
 pub mod assessment;
+pub mod audit;
 pub mod candidate_key;
 pub mod event;
+pub mod hex;
 pub mod ids;
 pub mod json;
 pub mod metrics;
@@ -14,6 +16,7 @@ pub mod paging;
 pub mod random;
 pub mod score;
 pub mod session;
+pub mod signing;
 pub mod time;
 pub mod validation;
 
