@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::harness::{on_both_backends, TestApp, TestBackend};
 
-/// The operations of spec §3–§9 (`:id` written `{id}`), plus the document itself.
+/// The operations of spec §3–§10 (`:id` written `{id}`), plus the document itself.
 const SPEC_OPERATIONS: &[(&str, &str)] = &[
     ("POST", "/v1/sessions"),
     ("GET", "/v1/sessions"),
@@ -40,6 +40,11 @@ const SPEC_OPERATIONS: &[(&str, &str)] = &[
     ("GET", "/v1/sessions/{id}/scores"),
     ("POST", "/v1/sessions/{id}/scores"),
     ("GET", "/v1/sessions/{id}/artifacts"),
+    ("GET", "/v1/sessions/{id}/signed-log"),
+    ("GET", "/v1/api-keys"),
+    ("POST", "/v1/api-keys"),
+    ("DELETE", "/v1/api-keys/{id}"),
+    ("GET", "/v1/audit"),
     ("GET", "/v1/health"),
     ("GET", "/openapi.json"),
 ];

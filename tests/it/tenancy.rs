@@ -52,6 +52,8 @@ struct World {
     assessment: String,
     session: String,
     owner_key_id: String,
+    /// An API key of org A that no caller uses, for the routes that name one.
+    api_key_id: String,
     /// An event id no request has used yet.
     event_id: String,
     credentials: Vec<(Caller, Option<String>)>,
@@ -81,6 +83,8 @@ async fn world(app: &TestApp, n: usize) -> World {
     let org_a = app.org("Acme");
     let org_b = app.org("Globex");
     let read_only = app.api_key(&org_a, "read");
+    let spare_key = app.post("/v1/api-keys", &org_a.key, &json!({"scopes": ["read"]})).await;
+    let api_key_id = text(&spare_key.expect(201), "/apiKey/id");
     let assessment = app.assessment(&org_a, json!({})).await;
     let other_assessment = app.assessment(&org_a, json!({"title": "Another task"})).await;
     let keys = app.keys(&org_a, &assessment, 3).await;
@@ -131,18 +135,24 @@ async fn world(app: &TestApp, n: usize) -> World {
         (Caller::OwnerReviewer, Some(org_a.key.clone())),
     ];
     World {
-        org_secrets: vec![org_a.id.clone(), assessment.clone(), other_assessment],
+        org_secrets: vec![
+            org_a.id.clone(),
+            assessment.clone(),
+            other_assessment,
+            api_key_id.clone(),
+        ],
         owner_secrets: vec![session.clone(), owner_key_id.clone(), owner_key, owner_token],
         assessment,
         session,
         owner_key_id,
+        api_key_id,
         event_id: format!("00000000-0000-4000-9000-{n:012}"),
         credentials,
     }
 }
 
 /// The path with its parameters naming org A's resources: `{id}` after `sessions` is the owner's session, after
-/// `assessments` its assessment; `{keyId}` is the owner's key.
+/// `assessments` its assessment, after `api-keys` a spare API key of the org; `{keyId}` is the owner's key.
 fn concrete_path(path: &str, world: &World) -> String {
     let segments: Vec<&str> = path.split('/').collect();
     let mut concrete = Vec::with_capacity(segments.len());
@@ -150,6 +160,7 @@ fn concrete_path(path: &str, world: &World) -> String {
         let value = match (*segment, index.checked_sub(1).map(|i| segments[i])) {
             ("{id}", Some("sessions")) => world.session.clone(),
             ("{id}", Some("assessments")) => world.assessment.clone(),
+            ("{id}", Some("api-keys")) => world.api_key_id.clone(),
             ("{keyId}", _) => world.owner_key_id.clone(),
             (parameter, _) if parameter.starts_with('{') => {
                 panic!("{path}: the tenancy matrix has no resource for {parameter}; add one to `world`")

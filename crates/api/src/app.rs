@@ -6,7 +6,7 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
-use actix_web::middleware::{from_fn, ErrorHandlerResponse, ErrorHandlers, Logger};
+use actix_web::middleware::{from_fn, DefaultHeaders, ErrorHandlerResponse, ErrorHandlers, Logger};
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use serde_json::json;
 
@@ -42,6 +42,9 @@ pub fn create_app(
         .wrap(ErrorHandlers::new().default_handler(json_error_body))
         // Outside the error handlers, whose rewritten bodies would drop the x-ratelimit-* headers.
         .wrap(from_fn(ip_limit::limit_by_ip))
+        // Every response, errors and refusals included (spec §10.3): no browser may guess another type than the
+        // one sent, which keeps a candidate's text from ever being run as HTML or script.
+        .wrap(DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
         // Outermost, so the log line shows the response the client really got.
         .wrap(Logger::new("%{client}xi \"%r\" %s %b %Dms").custom_request_replace(
             "client",

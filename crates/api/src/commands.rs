@@ -1,11 +1,12 @@
-//! The operator commands of the `traceline` binary (spec §9): migrate, create an org, create an API key.
+//! The operator commands of the `traceline` binary (spec §9, §10.3): migrate, create an org, create, list and
+//! revoke API keys.
 //!
 //! Each returns the JSON it prints, so tests can check the output without a process.
 
 use anyhow::Context;
 use chrono::Utc;
 use serde_json::{json, Value};
-use traceline_domain::time::to_storage_precision;
+use traceline_domain::time::{format_timestamp, to_storage_precision};
 use traceline_domain::{ApiKeySecret, Org, OrgId, OrgName, Scopes};
 use traceline_storage::api_keys::{self, NewApiKey};
 use traceline_storage::{migrations, orgs, Database, StorageError};
@@ -29,12 +30,12 @@ pub fn create_org(database: &Database, name: &str) -> anyhow::Result<Value> {
         name,
         created_at: to_storage_precision(Utc::now()),
     };
-    let (secret, key) = new_key(&org.id, Scopes::READ_WRITE)?;
+    let (secret, key) = new_key(&org.id, Scopes::READ_WRITE, None)?;
     let stored = org.clone();
     database
         .write(move |connection| {
             orgs::insert(connection, &stored)?;
-            api_keys::insert(connection, &key)
+            api_keys::insert(connection, &key).map(drop)
         })
         .context("storing the org")?;
     Ok(
@@ -42,30 +43,83 @@ pub fn create_org(database: &Database, name: &str) -> anyhow::Result<Value> {
     )
 }
 
-/// Creates an API key for an existing org: `{"apiKey": "psk_live_…", "id", "orgId", "scopes"}`.
-pub fn create_api_key(database: &Database, org_id: &str, scopes: &str) -> anyhow::Result<Value> {
+/// Creates an API key for an existing org: `{"apiKey": "psk_live_…", "id", "orgId", "scopes", "name"}`.
+pub fn create_api_key(
+    database: &Database,
+    org_id: &str,
+    scopes: &str,
+    name: Option<&str>,
+) -> anyhow::Result<Value> {
     let scopes = Scopes::parse(scopes)?;
     let org_id = OrgId::new(org_id);
-    let (secret, key) = new_key(&org_id, scopes)?;
+    let (secret, key) = new_key(&org_id, scopes, name.map(str::to_owned))?;
     let key_id = key.id.clone();
-    database.write(move |connection| api_keys::insert(connection, &key)).map_err(|error| {
-        match error {
-            StorageError::NotFound => anyhow::anyhow!("no org with id {org_id}"),
-            other => anyhow::Error::new(other).context("storing the API key"),
-        }
-    })?;
+    database
+        .write(move |connection| api_keys::insert(connection, &key))
+        .map_err(|error| org_error(error, &org_id, "storing the API key"))?;
+    Ok(json!({
+        "apiKey": secret.expose(),
+        "id": key_id,
+        "orgId": org_id.as_str(),
+        "scopes": scopes.to_string(),
+        "name": name,
+    }))
+}
+
+/// Lists an org's API keys, revoked ones included, as `GET /v1/api-keys` does: `{"apiKeys": [...]}`.
+pub fn list_api_keys(database: &Database, org_id: &str) -> anyhow::Result<Value> {
+    let org_id = OrgId::new(org_id);
+    let listed = org_id.clone();
+    let keys = database
+        .read(move |connection| {
+            orgs::get(connection, &listed)?;
+            api_keys::list(connection, &listed)
+        })
+        .map_err(|error| org_error(error, &org_id, "listing the API keys"))?;
+    Ok(json!({"apiKeys": keys}))
+}
+
+/// Revokes an org's API key: `{"ok": true, "id", "revokedAt"}`. Servers refuse it within
+/// [`CREDENTIAL_TTL`](crate::credentials::CREDENTIAL_TTL), when their cached lookups of it expire. Revoking a
+/// revoked key changes nothing and reports its first `revokedAt`.
+pub fn revoke_api_key(database: &Database, org_id: &str, key_id: &str) -> anyhow::Result<Value> {
+    let org_id = OrgId::new(org_id);
+    let (owner, id) = (org_id.clone(), key_id.to_owned());
+    let now = to_storage_precision(Utc::now());
+    let (key, _) = database
+        .write(move |connection| api_keys::revoke(connection, &owner, &id, now))
+        .map_err(|error| match error {
+            StorageError::NotFound => {
+                anyhow::anyhow!("org {org_id} has no API key with id {key_id}")
+            }
+            other => anyhow::Error::new(other).context("revoking the API key"),
+        })?;
     Ok(
-        json!({"apiKey": secret.expose(), "id": key_id, "orgId": org_id.as_str(), "scopes": scopes.to_string()}),
+        json!({"ok": true, "id": key.id, "revokedAt": key.revoked_at.map(|at| format_timestamp(&at))}),
     )
 }
 
-fn new_key(org_id: &OrgId, scopes: Scopes) -> anyhow::Result<(ApiKeySecret, NewApiKey)> {
+fn org_error(error: StorageError, org_id: &OrgId, doing: &'static str) -> anyhow::Error {
+    match error {
+        StorageError::NotFound => anyhow::anyhow!("no org with id {org_id}"),
+        other => anyhow::Error::new(other).context(doing),
+    }
+}
+
+/// A fresh API key: its secret, shown once, and what is stored of it.
+pub(crate) fn new_key(
+    org_id: &OrgId,
+    scopes: Scopes,
+    name: Option<String>,
+) -> anyhow::Result<(ApiKeySecret, NewApiKey)> {
     let secret = ApiKeySecret::generate(&mut os_random).context("reading random bytes")?;
     let key = NewApiKey {
         id: Uuid::new_v4().to_string(),
         org_id: org_id.clone(),
         secret_hash: secret.hash(),
         scopes,
+        name,
+        prefix: secret.shown_prefix(),
         created_at: to_storage_precision(Utc::now()),
     };
     Ok((secret, key))

@@ -1,6 +1,7 @@
 //! Who is calling, once authenticated: a reviewer with an org API key, or a candidate with a key or token, and
 //! what that lets them reach (spec §2). The rules per route are in `crate::access`.
 
+use traceline_domain::audit::AuditActor;
 use traceline_domain::candidate_key::CandidateKey;
 use traceline_domain::{OrgId, Scopes};
 use traceline_storage::SessionScope;
@@ -14,6 +15,8 @@ pub enum Principal {
         org_id: OrgId,
         /// What the key may do.
         scopes: Scopes,
+        /// Who acts, as the audit log names them.
+        actor: AuditActor,
     },
     /// A candidate, by candidate key or session token; equivalent either way.
     Candidate(CandidateKey),
@@ -25,6 +28,14 @@ impl Principal {
         match self {
             Principal::Reviewer { org_id, .. } => org_id,
             Principal::Candidate(key) => &key.org_id,
+        }
+    }
+
+    /// Who acts, as the audit log names them: `None` for candidates, whose changes are the record itself.
+    pub fn actor(&self) -> Option<&AuditActor> {
+        match self {
+            Principal::Reviewer { actor, .. } => Some(actor),
+            Principal::Candidate(_) => None,
         }
     }
 

@@ -217,6 +217,11 @@ impl MetadataMerge {
         }
     }
 
+    /// The top-level keys the merge sets or removes.
+    pub fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(String::as_str).collect()
+    }
+
     /// Merges into `metadata`, top level only: each key is replaced, and a key whose new value is `null` removed.
     pub fn apply_to(&self, metadata: &mut JsonObject) {
         for (key, value) in &self.0 {

@@ -73,7 +73,7 @@ impl TestApp {
 
     /// Creates another key for an org with the given scopes (e.g. `"read"`).
     pub(crate) fn api_key(&self, org: &TestOrg, scopes: &str) -> String {
-        let created = commands::create_api_key(&self.db.database, &org.id, scopes)
+        let created = commands::create_api_key(&self.db.database, &org.id, scopes, None)
             .expect("create an API key");
         created["apiKey"].as_str().expect("api key").to_owned()
     }

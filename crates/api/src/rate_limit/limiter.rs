@@ -6,7 +6,7 @@ use std::num::NonZeroU32;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// How long one window lasts, from the first request of a key.
+/// How long one window of the per-minute limits lasts, from the first request of a key.
 pub const WINDOW: Duration = Duration::from_secs(60);
 
 /// Independent locks; a power of two well above the worker count keeps contention rare.
@@ -44,7 +44,8 @@ impl RateDecision {
     }
 }
 
-/// Counts cost per key in fixed [`WINDOW`]s that start at a key's first request after the previous one ended.
+/// Counts cost per key in fixed windows ([`WINDOW`] unless made [`RateLimiter::per_window`]) that start at a
+/// key's first request after the previous one ended.
 ///
 /// Memory: an entry lives until its shard's next sweep after its window ends, and a shard sweeps every
 /// 1,024 checks it receives. Everything present right after a sweep was live then, and fewer than 1,024 entries
@@ -52,6 +53,7 @@ impl RateDecision {
 /// 16 × 1,023 stale entries.
 pub struct RateLimiter {
     limit: u32,
+    window: Duration,
     sweep_every: u32,
     hasher: RandomState,
     shards: [Mutex<Shard>; SHARDS],
@@ -72,8 +74,8 @@ struct Window {
 impl Window {
     /// A clock that stepped backwards ends the window: refusing a client for however far the clock jumped
     /// would be worse than granting one early fresh window.
-    fn is_current(&self, now: SystemTime) -> bool {
-        now.duration_since(self.started).is_ok_and(|elapsed| elapsed < WINDOW)
+    fn is_current(&self, now: SystemTime, length: Duration) -> bool {
+        now.duration_since(self.started).is_ok_and(|elapsed| elapsed < length)
     }
 }
 
@@ -83,9 +85,15 @@ impl RateLimiter {
         Self::with_sweep_every(limit_per_minute, SWEEP_EVERY)
     }
 
+    /// A limiter allowing `limit` units of cost per key in each window of `window`.
+    pub fn per_window(limit: NonZeroU32, window: Duration) -> Self {
+        Self { window, ..Self::new(limit) }
+    }
+
     fn with_sweep_every(limit_per_minute: NonZeroU32, sweep_every: u32) -> Self {
         Self {
             limit: limit_per_minute.get(),
+            window: WINDOW,
             sweep_every: sweep_every.max(1),
             // Seeded per process, so a client cannot choose keys that all land on one shard.
             hasher: RandomState::new(),
@@ -101,20 +109,30 @@ impl RateLimiter {
     /// Charges `cost` to `key` at `now` if it fits in the key's window, and says what is left. A refused check
     /// changes nothing; a cost above the limit is always refused, with `retry_after_secs` until the window ends.
     pub fn check(&self, key: &str, cost: u32, now: SystemTime) -> RateDecision {
+        self.decide(key, cost, now, true)
+    }
+
+    /// Whether one more unit of cost would fit in `key`'s window at `now`, charging nothing: a refusal when the
+    /// window is used up, with `retry_after_secs` until it ends.
+    pub fn peek(&self, key: &str, now: SystemTime) -> RateDecision {
+        self.decide(key, 1, now, false)
+    }
+
+    fn decide(&self, key: &str, cost: u32, now: SystemTime, charge: bool) -> RateDecision {
         let mut shard = self.shard(key).lock().unwrap_or_else(PoisonError::into_inner);
         shard.checks_since_sweep += 1;
         if shard.checks_since_sweep >= self.sweep_every {
             shard.checks_since_sweep = 0;
-            shard.windows.retain(|_, window| window.is_current(now));
+            shard.windows.retain(|_, window| window.is_current(now, self.window));
         }
         let window = shard
             .windows
             .get(key)
             .copied()
-            .filter(|window| window.is_current(now))
+            .filter(|window| window.is_current(now, self.window))
             .unwrap_or(Window { started: now, used: 0 });
         let available = self.limit.saturating_sub(window.used);
-        let resets_at = window.started + WINDOW;
+        let resets_at = window.started + self.window;
         let reset_unix_secs = ceil_secs(resets_at.duration_since(UNIX_EPOCH).unwrap_or_default());
         if cost > available {
             let wait = resets_at.duration_since(now).unwrap_or_default();
@@ -124,6 +142,15 @@ impl RateLimiter {
                 remaining: available,
                 reset_unix_secs,
                 retry_after_secs: ceil_secs(wait).max(1),
+            };
+        }
+        if !charge {
+            return RateDecision {
+                allowed: true,
+                limit: self.limit,
+                remaining: available,
+                reset_unix_secs,
+                retry_after_secs: 0,
             };
         }
         if cost > 0 {
@@ -210,6 +237,19 @@ mod tests {
         assert!(renewed.allowed, "a new window begins when the old one ends");
         assert_eq!(renewed.remaining, 99);
         assert_eq!(renewed.reset_unix_secs, 1_700_000_121);
+    }
+
+    #[test]
+    fn windows_may_be_longer_and_peeking_charges_nothing() {
+        let limiter =
+            RateLimiter::per_window(NonZeroU32::new(2).unwrap(), Duration::from_secs(600));
+        assert!(limiter.peek("k", at(0.0)).allowed);
+        assert_eq!(limiter.peek("k", at(0.0)).remaining, 2, "a peek charges nothing");
+        limiter.check("k", 2, at(0.0));
+        let blocked = limiter.peek("k", at(300.0));
+        assert!(!blocked.allowed);
+        assert_eq!(blocked.retry_after_secs, 300, "until the ten-minute window ends");
+        assert!(limiter.peek("k", at(600.0)).allowed, "a new window begins");
     }
 
     #[test]

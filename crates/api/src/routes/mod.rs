@@ -4,7 +4,9 @@
 //! Each resource module lists its [`Endpoint`]s; [`configure`] registers them, each wrapped in its access rule
 //! (`crate::access::enforce`), and `openapi` renders them. This is the only place that registers routes (the tidy test `routes_are_registered_by_the_table`).
 
+mod api_keys;
 mod assessments;
+mod audit;
 mod candidate;
 mod docs;
 mod health;
@@ -14,10 +16,11 @@ mod metrics;
 mod openapi;
 mod review;
 mod sessions;
+mod signed_log;
 mod timeline;
 
-use actix_web::http::Method;
-use actix_web::middleware::from_fn;
+use actix_web::http::{header, Method};
+use actix_web::middleware::{from_fn, Condition, DefaultHeaders};
 use actix_web::{web, Route};
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde_json::{json, Value};
@@ -72,6 +75,9 @@ pub(crate) struct Endpoint {
     pub(crate) refusals: Vec<(u16, &'static str)>,
     /// Takes bodies up to the batch limit rather than the general one.
     pub(crate) large_body: bool,
+    /// Its responses carry a secret shown once (a token, a key): sent with `Cache-Control: no-store`, so no
+    /// cache on the way keeps them (spec §10.3).
+    pub(crate) carries_secret: bool,
     /// What it creates, when it creates something addressable.
     pub(crate) creates: Option<Created>,
     /// Attaches the handler to a route that already has the method guard.
@@ -99,6 +105,7 @@ impl Endpoint {
             replies: Vec::new(),
             refusals: Vec::new(),
             large_body: false,
+            carries_secret: false,
             creates: None,
             to,
         }
@@ -166,6 +173,12 @@ impl Endpoint {
         self.large_body = true;
         self
     }
+
+    /// Marks the route's responses as carrying a secret: they are sent with `Cache-Control: no-store`.
+    pub(crate) fn carries_secret(mut self) -> Self {
+        self.carries_secret = true;
+        self
+    }
 }
 
 /// An integer query parameter read through `rule`: documented with its default; its clamp is in the description,
@@ -182,11 +195,14 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
         sessions::endpoints(),
         ingest::endpoints(),
         timeline::endpoints(),
+        signed_log::endpoints(),
         metrics::endpoints(),
         review::endpoints(),
         assessments::endpoints(),
         keys::endpoints(),
         candidate::endpoints(),
+        api_keys::endpoints(),
+        audit::endpoints(),
     ]
     .into_iter()
     .flatten()
@@ -211,7 +227,11 @@ pub(crate) fn configure(config: &mut web::ServiceConfig, batch_body_limit: usize
         for endpoint in group {
             let access = endpoint.access;
             let route = (endpoint.to)(web::route().method(endpoint.method))
-                .wrap(from_fn(move |request, next| enforce(access, request, next)));
+                .wrap(from_fn(move |request, next| enforce(access, request, next)))
+                .wrap(Condition::new(
+                    endpoint.carries_secret,
+                    DefaultHeaders::new().add((header::CACHE_CONTROL, "no-store")),
+                ));
             resource = resource.route(route);
         }
         config.service(resource);

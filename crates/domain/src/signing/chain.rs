@@ -129,6 +129,27 @@ impl BreakReason {
     }
 }
 
+/// The `chain` object of the signed log: the whole session's status, counts, and where and why it broke.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct ChainSummary {
+    /// `intact`, `broken` or `unsigned`.
+    pub status: ChainStatus,
+    /// Events that carry a `sig`.
+    pub signed_count: i64,
+    /// Events whose `sig` verifies against the session's key (0 without a key).
+    pub verified_count: i64,
+    /// Events of the session.
+    pub event_count: i64,
+    /// The first event, in the log's order, where the chain breaks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub broken_at: Option<String>,
+    /// Why it breaks there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'static str>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

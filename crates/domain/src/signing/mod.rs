@@ -16,6 +16,6 @@ mod message;
 mod vectors_tests;
 
 pub use canonical::canonical_json;
-pub use chain::{BreakReason, ChainCounts, ChainStatus, ChainTip};
+pub use chain::{BreakReason, ChainCounts, ChainStatus, ChainSummary, ChainTip};
 pub use keys::{InvalidPublicKey, PublicKey, SecretSeed};
 pub use message::{sha256_hex, signed_message, EventSignature, MESSAGE_TAG};
