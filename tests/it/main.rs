@@ -11,11 +11,15 @@
 
 mod harness;
 
+mod api_keys;
 mod assessments;
+mod audit;
 mod auth;
 mod candidate_access;
 mod candidate_keys;
 mod client_address;
+mod closed_record;
+mod concurrent_writes;
 mod errors;
 mod ingest;
 mod metrics;
@@ -23,6 +27,7 @@ mod openapi;
 mod rate_limits;
 mod review;
 mod sessions_api;
+mod signed_events;
 mod storage_ingest;
 mod storage_sessions;
 mod tenancy;

@@ -51,7 +51,7 @@ pub(crate) async fn authenticate(request: &HttpRequest) -> Result<Principal, Api
             if let Some((principal, key)) = &found {
                 state.credentials.insert(cache_key, principal.clone(), lookup);
                 if let Some(key) = key {
-                    record_use(&state, key);
+                    record_use(&state, key).await;
                 }
             }
             found.map(|(principal, _)| principal)
@@ -95,22 +95,17 @@ pub(crate) fn failed(request: &HttpRequest, state: &AppState) -> ApiError {
     ApiError::Unauthorized
 }
 
-/// Writes that an API key was used, in the background (the request does not wait for it), when the stored time
-/// is more than a minute old.
-fn record_use(state: &web::Data<AppState>, key: &ApiKey) {
+/// Writes that an API key was used when the stored time is more than a minute old: one write a minute per key
+/// at most, since lookups are cached. A failure to write it is logged, never a reason to refuse the request.
+async fn record_use(state: &AppState, key: &ApiKey) {
     let now = to_storage_precision(Utc::now());
     if !api_keys::use_is_stale(key, now) {
         return;
     }
-    let state = state.clone();
     let id = key.id.clone();
-    actix_web::rt::spawn(async move {
-        if let Err(error) =
-            state.write(move |connection| api_keys::touch(connection, &id, now)).await
-        {
-            log::warn!("could not record the use of an API key: {error}");
-        }
-    });
+    if let Err(error) = state.write(move |connection| api_keys::touch(connection, &id, now)).await {
+        log::warn!("could not record the use of an API key: {error}");
+    }
 }
 
 impl Presented {

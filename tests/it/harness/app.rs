@@ -164,6 +164,17 @@ impl TestApp {
         self.state.credentials.clear();
     }
 
+    /// Sends `body` as JSON, with an optional credential.
+    pub(crate) async fn send_json(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        body: &Value,
+    ) -> TestResponse {
+        self.send(method, path, key, Some(body.to_string().into_bytes())).await
+    }
+
     pub(crate) async fn get(&self, path: &str, key: &str) -> TestResponse {
         self.send(Method::GET, path, Some(key), None).await
     }
