@@ -273,7 +273,7 @@ async fn ingest_one(
     let id = envelope.id.as_str().to_owned();
     // The body parsed as JSON, so it is UTF-8: kept byte for byte as the raw envelope.
     let raw = String::from_utf8_lossy(&body).into_owned();
-    let event = vec![IncomingEvent::new(envelope, raw, EventSignature::of(&value))];
+    let event = vec![IncomingEvent::new(envelope, raw, EventSignature::to_verify(&value))];
     let outcomes = store(&state, credential, event, now).await?;
     let mut response = match outcomes.first() {
         None => return Err(ApiError::Internal(anyhow::anyhow!("ingest returned no outcome"))),
@@ -330,7 +330,7 @@ async fn ingest_batch(
         match Envelope::parse_received(&item, now) {
             Ok(envelope) => {
                 positions.push(index);
-                let signature = EventSignature::of(&item);
+                let signature = EventSignature::to_verify(&item);
                 valid.push(IncomingEvent::new(envelope, item.to_string(), signature));
                 results.push(None);
             }

@@ -28,16 +28,30 @@ pub struct EventSignature {
 impl EventSignature {
     /// Reads the signature fields of an envelope as sent and builds its message.
     pub fn of(envelope: &Value) -> Self {
+        Self::read(envelope, true)
+    }
+
+    /// [`EventSignature::of`] for an event about to be verified: the message, which costs a canonical rendering
+    /// and a hash of `data`, is built only when there is a `sig` to check it against.
+    pub fn to_verify(envelope: &Value) -> Self {
+        Self::read(envelope, envelope.get("sig").is_some_and(Value::is_string))
+    }
+
+    fn read(envelope: &Value, with_message: bool) -> Self {
         let field = |key: &str| envelope.get(key).filter(|value| !value.is_null());
         let prev_sig = match field("prevSig") {
             None => Some(String::new()),
             Some(Value::String(text)) => Some(text.clone()),
             Some(_) => None,
         };
+        let message = match &prev_sig {
+            Some(prev_sig) if with_message => signed_message(envelope, prev_sig),
+            _ => None,
+        };
         EventSignature {
             sig: field("sig").and_then(Value::as_str).map(str::to_ascii_lowercase),
-            message: prev_sig.as_deref().and_then(|prev_sig| signed_message(envelope, prev_sig)),
             prev_sig: prev_sig.map(|text| text.to_ascii_lowercase()),
+            message,
         }
     }
 
@@ -163,6 +177,13 @@ mod tests {
         let signature = EventSignature::of(&body);
         assert!(!signature.is_signed());
         assert_eq!(signature.prev_sig.as_deref(), Some(""));
+        let to_verify = EventSignature::to_verify(&body);
+        assert_eq!(
+            (to_verify.sig, to_verify.prev_sig.as_deref(), to_verify.message),
+            (None, Some(""), None)
+        );
+        body["sig"] = json!("AB");
+        assert_eq!(EventSignature::to_verify(&body), EventSignature::of(&body));
         body["data"] = json!([]);
         assert_eq!(EventSignature::of(&body).event_hash(), None);
     }
