@@ -8,14 +8,13 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use traceline_domain::signing::{ChainCounts, ChainTip, PublicKey};
+use traceline_domain::signing::{ChainCounts, ChainTip};
 
 use crate::backend::per_backend;
 use crate::connection::AnyConnection;
 use crate::error::StorageError;
-use crate::ingest::IncomingEvent;
 use crate::rows::to_stored_time;
 use crate::schema::{event_chain, sessions};
 
@@ -46,11 +45,26 @@ impl ChainColumns {
         Some(ChainTip { position: self.chained_event_count, sig })
     }
 
-    /// The columns after events were appended to a session without a signing key: only the signed count moves.
-    pub(crate) fn with_unkeyed(&self, appended: &[(&IncomingEvent, i64)]) -> ChainColumns {
-        let signed = appended.iter().filter(|(event, _)| event.signature().is_signed()).count();
+    /// The columns after `signed` signed events were appended to a session without a signing key: only the
+    /// signed count moves.
+    pub(crate) fn with_unkeyed(&self, signed: usize) -> ChainColumns {
         ChainColumns { signed_event_count: self.signed_event_count + count(signed), ..self.clone() }
     }
+}
+
+/// An event just stored in a session with a signing key, as the chain sees it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ChainEvent<'a> {
+    /// Its sequence number (storage order).
+    pub(crate) seq: i64,
+    /// When it happened.
+    pub(crate) ts: DateTime<Utc>,
+    /// Its `sig`, lower-cased, if it has one.
+    pub(crate) sig: Option<&'a str>,
+    /// Its `prevSig`, lower-cased (`""` when absent), unless it was not a string.
+    pub(crate) prev_sig: Option<&'a str>,
+    /// Whether its `sig` verifies against the session's key.
+    pub(crate) verified: bool,
 }
 
 #[derive(Insertable)]
@@ -66,25 +80,23 @@ struct ChainRow<'a> {
     chain_pos: Option<i64>,
 }
 
-/// Records the chain rows of `appended` (events just stored in a session with signing key `key`, with their
-/// sequence numbers, in storage order), joins every event that can join the chain, and returns the session's
-/// chain columns afterwards.
+/// Records the chain rows of `appended` (events just stored in a session with a signing key, in storage order),
+/// joins every event that can join the chain, and returns the session's chain columns afterwards.
 pub(crate) fn append(
     connection: &mut AnyConnection,
     session_id: &str,
-    key: &PublicKey,
     before: &ChainColumns,
-    appended: &[(&IncomingEvent, i64)],
+    appended: &[ChainEvent<'_>],
 ) -> Result<ChainColumns, StorageError> {
     let mut rows: Vec<ChainRow<'_>> = appended
         .iter()
-        .map(|(event, seq)| ChainRow {
-            event_seq: *seq,
+        .map(|event| ChainRow {
+            event_seq: event.seq,
             session_id,
-            ts: to_stored_time(event.envelope().ts),
-            sig: event.signature().sig.as_deref(),
-            prev_sig: event.signature().prev_sig.as_deref(),
-            verified: event.verified_by(key),
+            ts: to_stored_time(event.ts),
+            sig: event.sig,
+            prev_sig: event.prev_sig,
+            verified: event.verified,
             chain_pos: None,
         })
         .collect();

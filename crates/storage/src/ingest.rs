@@ -20,7 +20,7 @@ use traceline_domain::OrgId;
 
 use crate::aggregates::Aggregates;
 use crate::backend::per_backend;
-use crate::chain::{self, ChainColumns};
+use crate::chain::{self, ChainColumns, ChainEvent};
 use crate::connection::AnyConnection;
 use crate::error::StorageError;
 use crate::rows::{object_from_text, object_to_text, to_stored_time};
@@ -358,10 +358,21 @@ fn record_chain(
     session: &SessionState,
     appended: &[(&IncomingEvent, i64)],
 ) -> Result<ChainColumns, StorageError> {
-    match session.signing_key()? {
-        Some(key) => chain::append(connection, &session.id, &key, &session.chain, appended),
-        None => Ok(session.chain.with_unkeyed(appended)),
-    }
+    let Some(key) = session.signing_key()? else {
+        let signed = appended.iter().filter(|(event, _)| event.signature.is_signed()).count();
+        return Ok(session.chain.with_unkeyed(signed));
+    };
+    let events: Vec<ChainEvent<'_>> = appended
+        .iter()
+        .map(|(event, seq)| ChainEvent {
+            seq: *seq,
+            ts: event.envelope.ts,
+            sig: event.signature.sig.as_deref(),
+            prev_sig: event.signature.prev_sig.as_deref(),
+            verified: event.verified_by(&key),
+        })
+        .collect();
+    chain::append(connection, &session.id, &session.chain, &events)
 }
 
 /// Folds the appended events into the session's aggregates and writes them back, with its chain columns, in one
