@@ -99,7 +99,8 @@ for operations in json.load(sys.stdin)["paths"].values():
             continue
         access = operation.get("x-access", "")
         if who == "reviewer":
-            chosen = access.startswith(("reviewer", "shared")) or (access == "public" and operation["operationId"] != "redeemKey")
+            # The reviewer key has the write scope, which the admin routes (users, API keys) accept too.
+            chosen = access.startswith(("reviewer", "shared", "admin")) or (access == "public" and operation["operationId"] != "redeemKey")
         elif who == "candidate":
             chosen = access == "candidate" or access.startswith("shared")
         else:

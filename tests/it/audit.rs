@@ -21,7 +21,7 @@ async fn every_reviewer_change_is_recorded_newest_first(backend: TestBackend) {
     let org = app.org("Acme");
     let keys = app.get("/v1/api-keys", &org.key).await.expect(200);
     let actor_id = keys["apiKeys"][0]["id"].as_str().unwrap().to_owned();
-    let actor_prefix = keys["apiKeys"][0]["prefix"].clone();
+    let actor_name = format!("API key {}…", keys["apiKeys"][0]["prefix"].as_str().unwrap());
 
     let assessment = app.assessment(&org, json!({})).await;
     let issued = app.keys(&org, &assessment, 2).await;
@@ -90,7 +90,7 @@ async fn every_reviewer_change_is_recorded_newest_first(backend: TestBackend) {
     assert_eq!(page["hasMore"], false);
     let entries = page["entries"].as_array().unwrap();
     for entry in entries {
-        assert_eq!(entry["actor"], json!({"type": "apiKey", "id": actor_id, "name": actor_prefix}));
+        assert_eq!(entry["actor"], json!({"type": "apiKey", "id": actor_id, "name": actor_name}));
         assert!(entry["at"].as_str().unwrap().ends_with('Z'));
     }
     let entry = |action: &str| entries.iter().find(|entry| entry["action"] == action).unwrap();

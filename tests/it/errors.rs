@@ -9,10 +9,19 @@ use crate::harness::{on_both_backends, TestApp, TestBackend};
 async fn unknown_routes_and_methods_answer_json(backend: TestBackend) {
     let app = TestApp::new(backend);
     let org = app.org("Acme");
-    for path in ["/", "/v1", "/v1/nope", "/v2/sessions", "/v1/sessions/a/b/c"] {
+    for path in ["/v1", "/v1/nope", "/v1/sessions/a/b/c"] {
         let response = app.get(path, &org.key).await;
         assert_eq!(response.code(), "not_found", "{path}");
         response.expect(404);
+    }
+    // Outside the API, paths belong to the web UI, which answers with a page.
+    for path in ["/v2/sessions", "/nope"] {
+        let page = app.page(path, None).await;
+        assert_eq!(page.status.as_u16(), 404, "{path}");
+        assert!(
+            page.header("content-type").is_some_and(|value| value.starts_with("text/html")),
+            "{path}"
+        );
     }
     let unauthenticated = app.send(Method::GET, "/v1/nope", None, None).await;
     assert_eq!(unauthenticated.code(), "not_found");

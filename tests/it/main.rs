@@ -11,6 +11,7 @@
 
 mod harness;
 
+mod accounts;
 mod api_keys;
 mod assessments;
 mod audit;
@@ -24,6 +25,7 @@ mod errors;
 mod ingest;
 mod metrics;
 mod openapi;
+mod pages;
 mod rate_limits;
 mod review;
 mod sessions_api;

@@ -89,7 +89,8 @@ async fn candidate_scope_sees_only_its_key(backend: TestBackend) {
     assert_eq!(page.sessions[0].assessment_id.as_deref(), Some("as-1"));
     let theirs = SessionId::parse("theirs").unwrap();
     assert!(matches!(db.read(|c| sessions::get(c, &scope, &theirs)), Err(StorageError::NotFound)));
-    let by_assessment = SessionFilter { assessment_id: Some("as-1".into()), source_service: None };
+    let by_assessment =
+        SessionFilter { assessment_id: Some("as-1".into()), ..SessionFilter::default() };
     let page = db
         .read(|c| {
             sessions::list(

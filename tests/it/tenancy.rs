@@ -32,9 +32,12 @@ enum Caller {
     OwnerCandidate,
     /// A read+write key of the org that owns everything the paths name.
     OwnerReviewer,
+    /// An admin of that org, signed in with the cookie; called on a world of its own, since owners' calls may
+    /// delete what the other owner's call needs.
+    OwnerUser,
 }
 
-/// Owners last: their calls may change or delete the resources.
+/// Owners last: their calls may change or delete the resources. (`OwnerUser` runs on a world of its own.)
 const CALLERS: [Caller; 13] = [
     Caller::Nobody,
     Caller::Garbage,
@@ -56,8 +59,10 @@ struct World {
     assessment: String,
     session: String,
     owner_key_id: String,
-    /// An API key of org A that no caller uses, for the routes that name one.
-    api_key_id: String,
+    /// A colleague of the signed-in admin (`{id}` under `/v1/users`).
+    colleague: String,
+    /// An API key of org A that no caller uses (`{id}` under `/v1/api-keys`).
+    spare_api_key: String,
     /// An event id no request has used yet.
     event_id: String,
     credentials: Vec<(Caller, Option<String>)>,
@@ -87,8 +92,6 @@ async fn world(app: &TestApp, n: usize) -> World {
     let org_a = app.org("Acme");
     let org_b = app.org("Globex");
     let read_only = app.api_key(&org_a, "read");
-    let spare_key = app.post("/v1/api-keys", &org_a.key, &json!({"scopes": ["read"]})).await;
-    let api_key_id = text(&spare_key.expect(201), "/apiKey/id");
     let assessment = app.assessment(&org_a, json!({})).await;
     let other_assessment = app.assessment(&org_a, json!({"title": "Another task"})).await;
     let keys = app.keys(&org_a, &assessment, 3).await;
@@ -129,6 +132,11 @@ async fn world(app: &TestApp, n: usize) -> World {
     let b_key = text(&app.keys(&org_b, &b_assessment, 1).await[0], "/key");
     app.redeem(&b_key).await;
 
+    let admin = app.user(&org_a, &format!("admin{n}@acme.test"), "admin");
+    let colleague = app.user(&org_a, &format!("colleague{n}@acme.test"), "reviewer");
+    let cookie = app.sign_in(&format!("admin{n}@acme.test")).await;
+    let spare =
+        app.post("/v1/api-keys", &org_a.key, &json!({"scopes": ["read"]})).await.expect(201);
     let credentials = vec![
         (Caller::Nobody, None),
         (Caller::Garbage, Some("psk_live_not0a0real0key0at0all0000000000".to_owned())),
@@ -143,19 +151,22 @@ async fn world(app: &TestApp, n: usize) -> World {
         (Caller::ClosedCandidate, Some(closed_key)),
         (Caller::OwnerCandidate, Some(owner_key.clone())),
         (Caller::OwnerReviewer, Some(org_a.key.clone())),
+        (Caller::OwnerUser, Some(cookie)),
     ];
     World {
         org_secrets: vec![
             org_a.id.clone(),
             assessment.clone(),
             other_assessment,
-            api_key_id.clone(),
+            admin,
+            colleague.clone(),
         ],
         owner_secrets: vec![session.clone(), owner_key_id.clone(), owner_key, owner_token],
         assessment,
         session,
         owner_key_id,
-        api_key_id,
+        colleague,
+        spare_api_key: text(&spare, "/apiKey/id"),
         event_id: format!("00000000-0000-4000-9000-{n:012}"),
         credentials,
     }
@@ -170,8 +181,9 @@ fn concrete_path(path: &str, world: &World) -> String {
         let value = match (*segment, index.checked_sub(1).map(|i| segments[i])) {
             ("{id}", Some("sessions")) => world.session.clone(),
             ("{id}", Some("assessments")) => world.assessment.clone(),
-            ("{id}", Some("api-keys")) => world.api_key_id.clone(),
             ("{keyId}", _) => world.owner_key_id.clone(),
+            ("{id}", Some("users")) => world.colleague.clone(),
+            ("{id}", Some("api-keys")) => world.spare_api_key.clone(),
             (parameter, _) if parameter.starts_with('{') => {
                 panic!("{path}: the tenancy matrix has no resource for {parameter}; add one to `world`")
             }
@@ -182,24 +194,28 @@ fn concrete_path(path: &str, world: &World) -> String {
     concrete.join("/")
 }
 
-/// The documented example body, with every `sessionId` naming the owner's session and every event an id of
-/// this world's own (event ids are unique across orgs, so a reused one would be answered as a retry).
-fn body_of(operation: &Value, world: &World) -> Option<Value> {
-    fn aim(value: &mut Value, world: &World) {
+/// The documented example body, with every `sessionId` naming the owner's session, every event an id of this
+/// world's own (event ids are unique across orgs, so a reused one would be answered as a retry), every `email`
+/// one of the caller's own (addresses are unique across orgs too) and a `currentPassword` that is the user's.
+fn body_of(operation: &Value, world: &World, caller: Caller) -> Option<Value> {
+    fn aim(value: &mut Value, world: &World, caller: Caller) {
         match value {
             Value::Object(object) => {
                 if object.contains_key("kind") && object.contains_key("id") {
                     object.insert("id".to_owned(), json!(world.event_id));
                 }
                 for (key, field) in object.iter_mut() {
-                    if key == "sessionId" {
-                        *field = json!(world.session);
-                    } else {
-                        aim(field, world);
+                    match key.as_str() {
+                        "sessionId" => *field = json!(world.session),
+                        "email" => {
+                            *field = json!(format!("{caller:?}-{}@example.test", world.event_id))
+                        }
+                        "currentPassword" => *field = json!(crate::harness::PASSWORD),
+                        _ => aim(field, world, caller),
                     }
                 }
             }
-            Value::Array(items) => items.iter_mut().for_each(|item| aim(item, world)),
+            Value::Array(items) => items.iter_mut().for_each(|item| aim(item, world, caller)),
             _ => {}
         }
     }
@@ -207,7 +223,7 @@ fn body_of(operation: &Value, world: &World) -> Option<Value> {
     if body.is_null() {
         return None;
     }
-    aim(&mut body, world);
+    aim(&mut body, world, caller);
     Some(body)
 }
 
@@ -242,25 +258,34 @@ fn expected(access: &str, caller: Caller, names_a_resource: bool, documents_404:
         }
         ReadOnlyReviewer => match access {
             "reviewer:read" | "shared:read" => Expected::Success,
-            "reviewer:write" | "shared:write" | "candidate" => Expected::Status(403),
+            "reviewer:write" | "shared:write" | "candidate" | "admin" | "user" => {
+                Expected::Status(403)
+            }
             other => panic!("unknown access rule {other}"),
         },
         OtherOrgReviewer => match access {
-            "reviewer:read" | "reviewer:write" | "shared:read" | "shared:write" => {
+            "reviewer:read" | "reviewer:write" | "shared:read" | "shared:write" | "admin" => {
                 refused_as_foreign
             }
-            "candidate" => Expected::Status(403),
+            "candidate" | "user" => Expected::Status(403),
             other => panic!("unknown access rule {other}"),
         },
         OwnerReviewer => match access {
-            "reviewer:read" | "reviewer:write" | "shared:read" | "shared:write" => {
+            "reviewer:read" | "reviewer:write" | "shared:read" | "shared:write" | "admin" => {
                 Expected::Success
             }
+            "candidate" | "user" => Expected::Status(403),
+            other => panic!("unknown access rule {other}"),
+        },
+        // A signed-in admin may do what a read+write key may, and what only users may.
+        OwnerUser => match access {
+            "reviewer:read" | "reviewer:write" | "shared:read" | "shared:write" | "admin"
+            | "user" => Expected::Success,
             "candidate" => Expected::Status(403),
             other => panic!("unknown access rule {other}"),
         },
         OtherCandidate | OtherOrgCandidate => match access {
-            "reviewer:read" | "reviewer:write" => Expected::Status(403),
+            "reviewer:read" | "reviewer:write" | "admin" | "user" => Expected::Status(403),
             "shared:read" | "shared:write" => refused_as_foreign,
             // A candidate route names the session in its body: the route's "not yours" status.
             "candidate" if documents_404 => Expected::Status(404),
@@ -270,14 +295,16 @@ fn expected(access: &str, caller: Caller, names_a_resource: bool, documents_404:
         // Its writes are refused as closed before any session is looked at; `complete` names the session in its
         // body, and a session of another candidate is not found.
         ClosedCandidate => match access {
-            "reviewer:read" | "reviewer:write" | "shared:write" => Expected::Status(403),
+            "reviewer:read" | "reviewer:write" | "admin" | "user" | "shared:write" => {
+                Expected::Status(403)
+            }
             "shared:read" => refused_as_foreign,
             "candidate" if documents_404 => Expected::Status(404),
             "candidate" => Expected::Status(403),
             other => panic!("unknown access rule {other}"),
         },
         OwnerCandidate => match access {
-            "reviewer:read" | "reviewer:write" => Expected::Status(403),
+            "reviewer:read" | "reviewer:write" | "admin" | "user" => Expected::Status(403),
             "shared:read" | "shared:write" | "candidate" => Expected::Success,
             other => panic!("unknown access rule {other}"),
         },
@@ -303,11 +330,16 @@ async fn every_operation_answers_every_caller_as_the_spec_says(backend: TestBack
             .filter(|s| (200..300).contains(s))
             .collect();
         let names_a_resource = path.contains('{') || !query_of(&operation, &world).is_empty();
-        let uri = format!("{}{}", concrete_path(&path, &world), query_of(&operation, &world));
-        let body = body_of(&operation, &world);
         let method = Method::from_bytes(method.as_bytes()).unwrap();
         let mut public_status = None;
-        for caller in CALLERS {
+        let user_world = world_for_the_user(&app, n).await;
+        let calls = CALLERS
+            .iter()
+            .map(|caller| (*caller, &world))
+            .chain([(Caller::OwnerUser, &user_world)]);
+        for (caller, world) in calls {
+            let uri = format!("{}{}", concrete_path(&path, world), query_of(&operation, world));
+            let body = body_of(&operation, world, caller);
             let response = app
                 .send(
                     method.clone(),
@@ -351,11 +383,16 @@ async fn every_operation_answers_every_caller_as_the_spec_says(backend: TestBack
                     }
                 }
             }
-            assert_nothing_leaks(caller, &world, &response.body, &context);
+            assert_nothing_leaks(caller, world, &response.body, &context);
             checked += 1;
         }
     }
     assert!(checked >= 30 * CALLERS.len(), "only {checked} calls made");
+}
+
+/// A second world, for the signed-in owner alone.
+async fn world_for_the_user(app: &TestApp, n: usize) -> World {
+    world(app, n + 100_000).await
 }
 
 /// Org A's reviewers and the owner may see everything; another candidate of the org nothing of the owner's;
@@ -363,7 +400,10 @@ async fn every_operation_answers_every_caller_as_the_spec_says(backend: TestBack
 fn assert_nothing_leaks(caller: Caller, world: &World, body: &Value, context: &str) {
     let text = body.to_string();
     let hidden: Vec<&String> = match caller {
-        Caller::OwnerCandidate | Caller::OwnerReviewer | Caller::ReadOnlyReviewer => Vec::new(),
+        Caller::OwnerCandidate
+        | Caller::OwnerReviewer
+        | Caller::OwnerUser
+        | Caller::ReadOnlyReviewer => Vec::new(),
         Caller::OtherCandidate | Caller::ClosedCandidate => world.owner_secrets.iter().collect(),
         _ => world.owner_secrets.iter().chain(&world.org_secrets).collect(),
     };

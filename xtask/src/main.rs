@@ -18,6 +18,7 @@ mod modgraph;
 mod soak;
 #[cfg(test)]
 mod tidy;
+mod ui;
 
 use std::env;
 use std::ffi::OsString;
@@ -45,12 +46,18 @@ struct Cli {
 /// One task per subcommand.
 #[derive(Debug, Subcommand)]
 enum Task {
-    /// Run every test of the workspace; backend tests run on SQLite and on PostgreSQL
+    /// Run every test of the workspace, then the browser suite; backend tests run on SQLite and on PostgreSQL
     /// (`TRACELINE_TEST_DATABASE_URL`).
     Test {
         /// Passed through to the test binaries, e.g. `cargo xtask test -- sessions --nocapture`.
         #[arg(last = true, value_name = "TEST_ARGS")]
         test_args: Vec<OsString>,
+    },
+    /// Run only the browser suite (`tests/ui`: Playwright on Debian's Chromium, both backends).
+    UiTest {
+        /// Passed through to pytest, e.g. `cargo xtask ui-test -- -k sqlite`.
+        #[arg(last = true, value_name = "PYTEST_ARGS")]
+        pytest_args: Vec<OsString>,
     },
     /// Apply pending migrations with `traceline migrate` (the binary also reads `DATABASE_URL`).
     Migrate {
@@ -80,7 +87,8 @@ fn main() -> Result<()> {
     let cli = Cli::parse();
     let root = project_root()?;
     match cli.task {
-        Task::Test { test_args } => test(&root, &test_args),
+        Task::Test { test_args } => test(&root, &test_args).and_then(|()| ui::test(&root, &[])),
+        Task::UiTest { pytest_args } => ui::test(&root, &pytest_args),
         Task::Migrate { database_url } => migrate(&root, database_url.as_deref()),
         Task::Ci => ci(&root),
         Task::NewMigration { name } => migration::create(&root, &name, SystemTime::now()),
@@ -130,7 +138,7 @@ fn migrate(root: &Path, database_url: Option<&str>) -> Result<()> {
     run(cmd)
 }
 
-/// Formatting, clippy, then the tests, stopping at the first failure.
+/// Formatting, clippy, then the tests (the browser suite included), stopping at the first failure.
 fn ci(root: &Path) -> Result<()> {
     let mut fmt = cargo(root);
     fmt.args(["fmt", "--all", "--check"]);
@@ -140,7 +148,8 @@ fn ci(root: &Path) -> Result<()> {
     clippy.args(["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"]);
     run(clippy)?;
 
-    test(root, &[])
+    test(root, &[])?;
+    ui::test(root, &[])
 }
 
 /// A `cargo` command run from the workspace root, preferring the cargo that started xtask.

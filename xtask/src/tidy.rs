@@ -254,9 +254,9 @@ fn relative(root: &Path, path: &Path) -> String {
     path.strip_prefix(root).unwrap_or(path).display().to_string()
 }
 
-/// The one module of `crates/api/src` allowed to register routes: the table that the OpenAPI document is
-/// rendered from too.
-const ROUTE_TABLE: &str = "crates/api/src/routes/mod.rs";
+/// The modules of `crates/api/src` allowed to register routes: the API's route table, which the OpenAPI document
+/// is rendered from too, and the web UI's page table. Each wraps every route it registers in its access rule.
+const ROUTE_TABLES: [&str; 2] = ["crates/api/src/routes/mod.rs", "crates/api/src/pages/mod.rs"];
 
 #[test]
 fn routes_are_registered_by_the_table() {
@@ -279,7 +279,9 @@ fn routes_are_registered_by_the_table() {
     let mut problems = Vec::new();
     for path in rust_files(&root) {
         let relative_path = relative(&root, &path);
-        if !relative_path.starts_with("crates/api/src") || relative_path == ROUTE_TABLE {
+        if !relative_path.starts_with("crates/api/src")
+            || ROUTE_TABLES.contains(&relative_path.as_str())
+        {
             continue;
         }
         let text = fs::read_to_string(&path).unwrap();
@@ -293,8 +295,58 @@ fn routes_are_registered_by_the_table() {
     }
     assert!(
         problems.is_empty(),
-        "routes are registered only by the table in {ROUTE_TABLE} (an `Endpoint` in a routes module), so \
-         the OpenAPI document describes every one of them:\n  {}",
+        "routes are registered only by the tables in {} (an `Endpoint` in a routes module, or a `Page`), so \
+         the OpenAPI document describes every API route and every route has its access rule:\n  {}",
+        ROUTE_TABLES.join(" and "),
+        problems.join("\n  ")
+    );
+}
+
+/// Where the web UI's templates are.
+const TEMPLATES: &str = "crates/api/templates";
+
+#[test]
+fn templates_escape_everything_and_carry_no_inline_code() {
+    // Anything a candidate sent reaches a template; askama escapes every value unless told not to, and the
+    // Content-Security-Policy refuses inline script and style, so none may be written. Built with `concat!` so
+    // this file does not match its own needles.
+    let needles = [
+        concat!("|", "safe"),
+        concat!("| ", "safe"),
+        concat!("escape", "(\"none\")"),
+        concat!("sty", "le="),
+        concat!("<scr", "ipt>"),
+        concat!(" on", "click="),
+        concat!(" on", "load="),
+        concat!(" on", "error="),
+        concat!(" on", "submit="),
+        concat!("javascript", ":"),
+    ];
+    let root = root();
+    let mut problems = Vec::new();
+    let mut pending = vec![root.join(TEMPLATES)];
+    let mut seen = 0;
+    while let Some(dir) = pending.pop() {
+        for entry in fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+                continue;
+            }
+            seen += 1;
+            let text = fs::read_to_string(&path).unwrap();
+            for (line_idx, line) in text.lines().enumerate() {
+                for needle in needles.iter().filter(|needle| line.contains(*needle)) {
+                    problems.push(format!("{}:{}: {needle}", relative(&root, &path), line_idx + 1));
+                }
+            }
+        }
+    }
+    assert!(seen > 0, "found no templates under {TEMPLATES}");
+    assert!(
+        problems.is_empty(),
+        "templates must let askama escape every value and hold no inline script, style or event handler \
+         (the CSP forbids them; put behaviour in assets/app.js and looks in assets/app.css):\n  {}",
         problems.join("\n  ")
     );
 }

@@ -1,14 +1,15 @@
-//! Who may call a route, stated once per route in the route table (`crate::routes`) and enforced from there:
-//! every non-public route is wrapped in [`enforce`], which authenticates the caller and applies the route's
-//! rule before the handler runs (and before its body is read). Handlers then take the [`Principal`] (or the
-//! narrower [`Candidate`]) as already judged.
+//! Who may call a route, stated once per route in the route table (`crate::routes`) and the page table
+//! (`crate::pages`) and enforced from there: every non-public route is wrapped in [`enforce`], which
+//! authenticates the caller and applies the route's rule before the handler runs (and before its body is read).
+//! Handlers then take the [`Principal`] (or the narrower [`Candidate`]) as already judged. API routes answer a
+//! refusal with JSON, pages with a page: the rule is the same, only its [`Refuse`] differs.
 
 use std::future::{ready, Ready};
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
-use actix_web::{FromRequest, HttpMessage, HttpRequest};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse};
 use traceline_domain::candidate_key::CandidateKey;
 use traceline_domain::Scope;
 
@@ -28,6 +29,10 @@ pub(crate) enum Access {
     Shared(Scope),
     /// Candidate credentials only; reviewers get 403.
     Candidate,
+    /// Admin users, and API keys with the `write` scope (spec §11, §12); other reviewers and candidates get 403.
+    Admin,
+    /// Users signed in to the web UI; API keys and candidates get 403.
+    SignedIn,
 }
 
 impl Access {
@@ -40,6 +45,8 @@ impl Access {
             Access::Shared(Scope::Read) => "shared:read",
             Access::Shared(Scope::Write) => "shared:write",
             Access::Candidate => "candidate",
+            Access::Admin => "admin",
+            Access::SignedIn => "user",
         }
     }
 
@@ -57,25 +64,48 @@ impl Access {
         };
         match (self, principal) {
             (Access::Public, _) | (Access::Shared(_), Principal::Candidate(_)) => Ok(()),
-            (
-                Access::Reviewer(scope) | Access::Shared(scope),
-                Principal::Reviewer { scopes, .. },
-            ) => scope_of(scopes, scope),
-            (Access::Reviewer(_), Principal::Candidate(_)) => {
+            (Access::Reviewer(scope) | Access::Shared(scope), Principal::Reviewer(reviewer)) => {
+                scope_of(&reviewer.scopes, scope)
+            }
+            (Access::Reviewer(_) | Access::Admin | Access::SignedIn, Principal::Candidate(_)) => {
                 Err(ApiError::Forbidden("candidate credentials cannot use this route"))
             }
             (Access::Candidate, Principal::Candidate(_)) => Ok(()),
-            (Access::Candidate, Principal::Reviewer { .. }) => {
+            (Access::Candidate, Principal::Reviewer(_)) => {
                 Err(ApiError::Forbidden("this route takes a candidate credential"))
             }
+            (Access::Admin, Principal::Reviewer(reviewer)) => {
+                if reviewer.may_administer() {
+                    Ok(())
+                } else if reviewer.user_id().is_some() {
+                    Err(ApiError::Forbidden("only admins may manage users and API keys"))
+                } else {
+                    scope_of(&reviewer.scopes, Scope::Write)
+                }
+            }
+            (Access::SignedIn, Principal::Reviewer(reviewer)) => match reviewer.user_id() {
+                Some(_) => Ok(()),
+                None => Err(ApiError::Forbidden("this route is for users signed in to the web UI")),
+            },
         }
     }
 }
 
+/// How a route answers a caller its rule refuses (401 or 403): JSON for the API, a page (or the sign-in form)
+/// for pages.
+pub(crate) type Refuse = fn(&HttpRequest, ApiError) -> HttpResponse;
+
+/// The API's way: the error's JSON body.
+pub(crate) fn refuse_with_json(_: &HttpRequest, refusal: ApiError) -> HttpResponse {
+    actix_web::ResponseError::error_response(&refusal)
+}
+
 /// Authenticates the caller of a route with rule `access` and applies the rule, leaving the [`Principal`] in the
-/// request for the handler; answers 401 or 403 itself otherwise. Public routes pass straight through.
+/// request for the handler; answers 401 or 403 itself otherwise, through `refuse`. Public routes pass straight
+/// through.
 pub(crate) async fn enforce<B: MessageBody + 'static>(
     access: Access,
+    refuse: Refuse,
     request: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
@@ -89,7 +119,10 @@ pub(crate) async fn enforce<B: MessageBody + 'static>(
                 request.extensions_mut().insert(principal);
             }
             // Answered here as a response, like every other error, so outer middleware sees it as one.
-            Err(refused) => return Ok(request.error_response(refused).map_into_right_body()),
+            Err(refused) => {
+                let response = refuse(request.request(), refused);
+                return Ok(request.into_response(response).map_into_right_body());
+            }
         }
     }
     Ok(next.call(request).await?.map_into_left_body())

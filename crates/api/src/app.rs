@@ -6,15 +6,17 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
-use actix_web::middleware::{from_fn, DefaultHeaders, ErrorHandlerResponse, ErrorHandlers, Logger};
+use actix_web::middleware::{from_fn, ErrorHandlerResponse, ErrorHandlers, Logger};
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use serde_json::json;
 
 use crate::client_address::ClientAddress;
 use crate::error::ApiError;
 use crate::ip_limit;
+use crate::pages;
 use crate::request;
 use crate::routes;
+use crate::security_headers;
 use crate::state::AppState;
 
 /// The whole application: routes, shared state, limits, error bodies and request logging.
@@ -37,14 +39,14 @@ pub fn create_app(
         .app_data(web::Data::new(state))
         .app_data(web::PayloadConfig::new(body_limit))
         .configure(|config| routes::configure(config, batch_body_limit))
+        .configure(pages::configure)
         .default_service(web::to(no_route))
         .wrap(from_fn(request::reject_nul_in_uri))
         .wrap(ErrorHandlers::new().default_handler(json_error_body))
         // Outside the error handlers, whose rewritten bodies would drop the x-ratelimit-* headers.
         .wrap(from_fn(ip_limit::limit_by_ip))
-        // Every response, errors and refusals included (spec §10.3): no browser may guess another type than the
-        // one sent, which keeps a candidate's text from ever being run as HTML or script.
-        .wrap(DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
+        // Outside the IP limit, so its 429s carry them too: every response does (`nosniff`, spec §10.3).
+        .wrap(from_fn(security_headers::add))
         // Outermost, so the log line shows the response the client really got.
         .wrap(Logger::new("%{client}xi \"%r\" %s %b %Dms").custom_request_replace(
             "client",
@@ -120,22 +122,41 @@ async fn stop_signal() {
     }
 }
 
+/// An unknown path: the API's JSON 404, or a page saying so for paths outside the API.
 async fn no_route(request: HttpRequest) -> Result<HttpResponse, ApiError> {
+    if pages::is_page_path(request.path()) {
+        return Ok(pages::error_page_for(StatusCode::NOT_FOUND));
+    }
     Err(ApiError::NotFound(format!("no route for {} {}", request.method(), request.path())))
 }
 
 /// Gives a JSON body to error responses produced outside our handlers (a wrong method on a known path, a body
-/// over the limit, actix's own extractor errors), so no client ever sees a plain-text or empty error.
+/// over the limit, actix's own extractor errors), so no client ever sees a plain-text or empty error; on the web
+/// UI's paths the body is an error page instead, and pages our handlers rendered pass through.
 fn json_error_body<B>(response: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let is_json = response
-        .response()
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|value| value.as_bytes().starts_with(b"application/json"));
-    if is_json {
+    let content_type = |prefix: &[u8]| {
+        response
+            .response()
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|value| value.as_bytes().starts_with(prefix))
+    };
+    let is_page = pages::is_page_path(response.request().path());
+    if content_type(b"application/json") || (is_page && content_type(b"text/html")) {
         return Ok(ErrorHandlerResponse::Response(response.map_into_left_body()));
     }
     let status = response.status();
+    if is_page {
+        let (request, old) = response.into_parts();
+        let mut page = pages::error_page_for(status);
+        for name in [header::ALLOW, header::RETRY_AFTER] {
+            if let Some(value) = old.headers().get(&name) {
+                page.headers_mut().insert(name, value.clone());
+            }
+        }
+        let response = ServiceResponse::new(request, page.map_body(|_, body| BoxBody::new(body)));
+        return Ok(ErrorHandlerResponse::Response(response.map_into_right_body()));
+    }
     let (code, message) = describe(status, response.request());
     let (request, old) = response.into_parts();
     let mut replacement = HttpResponse::build(status).json(json!({"error": message, "code": code}));

@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use traceline_domain::audit::{AuditAction, AuditActor, AuditEntry};
+use traceline_domain::actor_ref::ActorRef;
+use traceline_domain::audit::{AuditAction, AuditEntry};
 use traceline_domain::OrgId;
 use traceline_storage::{audit, AnyConnection, StorageError};
 use uuid::Uuid;
@@ -13,12 +14,16 @@ use crate::principal::Principal;
 /// Who is acting and when, carried into a write's transaction to record what it changes. Candidates' writes are
 /// the record itself, not changes to it, so they leave no entry.
 #[derive(Debug, Clone)]
-pub(crate) struct Audit(Option<(OrgId, AuditActor, DateTime<Utc>)>);
+pub(crate) struct Audit(Option<(OrgId, ActorRef, DateTime<Utc>)>);
 
 impl Audit {
     /// The audit of changes `principal` makes at `at`.
     pub(crate) fn by(principal: &Principal, at: DateTime<Utc>) -> Self {
-        Audit(principal.actor().map(|actor| (principal.org_id().clone(), actor.clone(), at)))
+        Audit(
+            principal
+                .reviewer()
+                .map(|reviewer| (reviewer.org_id.clone(), reviewer.actor.clone(), at)),
+        )
     }
 
     /// Records that the actor did `action` to `target_id`, with `details` (a JSON object; anything else is

@@ -1,27 +1,32 @@
 //! Authentication: reading the credential a request presents and finding whose it is (spec §2).
 //!
-//! Reviewers send `Authorization: Bearer psk_live_…`; candidates send their key (`PST-XXXX-XXXX`, any case) or a
-//! session token (`pst_sess_…`) as `X-API-Key`. Every failure is the same 401, so a caller learns nothing about
+//! Reviewers send `Authorization: Bearer psk_live_…`, or, in a browser, the sign-in cookie (`crate::sign_in`);
+//! candidates send their key (`PST-XXXX-XXXX`, any case) or a session token (`pst_sess_…`) as `X-API-Key`. A
+//! credential in a header wins over the cookie. Every failure is the same 401, so a caller learns nothing about
 //! which part of a credential was wrong.
 //!
-//! Every credential presented and refused (malformed, unknown, revoked or expired alike, so the limit itself
-//! tells nothing apart) counts against the client's address; an address over its limit is refused 429 before
-//! its credential is even read (spec §10.3, `crate::rate_limit`).
+//! Every credential presented in a header and refused (malformed, unknown, revoked or expired alike, so the limit
+//! itself tells none of them apart) counts against the client's address; an address over its limit is refused
+//! 429 before its credential is even read (spec §10.3, `crate::rate_limit::FailedAttempts`). A stale cookie is
+//! not a guess, and does not count.
 
 use std::time::{Instant, SystemTime};
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest};
 use chrono::Utc;
-use traceline_domain::api_key::{hash_secret, looks_like_api_key, ApiKey};
-use traceline_domain::audit::AuditActor;
+use traceline_domain::actor_ref::ActorRef;
+use traceline_domain::api_key::{hash_secret, looks_like_api_key};
 use traceline_domain::candidate_key::{looks_like_session_token, normalize_key};
 use traceline_domain::time::to_storage_precision;
+use traceline_storage::api_keys::ApiKeyGrant;
 use traceline_storage::{api_keys, candidate_keys, AnyConnection, StorageError};
 
 use crate::client_address::ClientAddress;
 use crate::error::ApiError;
-use crate::principal::Principal;
+use crate::principal::{Principal, Reviewer};
+use crate::rate_limit::Refused;
+use crate::sign_in::{authenticate_cookie, cookie_token};
 use crate::state::AppState;
 
 /// A credential as presented, classified by its shape before any lookup.
@@ -31,14 +36,20 @@ enum Presented {
     SessionToken(String),
 }
 
-/// Authenticates the request's credential (spec §2): a cached or stored reviewer key, candidate key or session
-/// token, or 401 with the same body whatever was wrong with it; 429 first for a client address over its limit of
-/// failed credentials.
+/// Authenticates the request's credential (spec §2, §11): a cached or stored reviewer key, candidate key or
+/// session token, else the sign-in cookie; or 401 with the same body whatever was wrong with it; 429 first for a
+/// client address over its limit of failed credentials.
 pub(crate) async fn authenticate(request: &HttpRequest) -> Result<Principal, ApiError> {
     let state = app_state(request)?;
     refuse_blocked_client(request, &state)?;
     let presented = match presented_credential(request) {
-        Credential::Absent => return Err(ApiError::Unauthorized),
+        // Only a request without any credential header falls back to the cookie: a wrong key is a wrong key.
+        Credential::Absent => {
+            return match cookie_token(request) {
+                Some(token) => authenticate_cookie(&state, request, token).await,
+                None => Err(ApiError::Unauthorized),
+            }
+        }
         Credential::Malformed => return Err(failed(request, &state)),
         Credential::Presented(presented) => presented,
     };
@@ -48,10 +59,10 @@ pub(crate) async fn authenticate(request: &HttpRequest) -> Result<Principal, Api
         None => {
             let lookup = state.credentials.start_lookup(Instant::now());
             let found = state.read(move |connection| look_up(connection, presented)).await?;
-            if let Some((principal, key)) = &found {
+            if let Some((principal, touch)) = &found {
                 state.credentials.insert(cache_key, principal.clone(), lookup);
-                if let Some(key) = key {
-                    record_use(&state, key).await;
+                if let Some(key_id) = touch.clone() {
+                    record_use(&state, key_id).await;
                 }
             }
             found.map(|(principal, _)| principal)
@@ -79,10 +90,12 @@ pub(crate) fn refuse_blocked_client(
     request: &HttpRequest,
     state: &AppState,
 ) -> Result<(), ApiError> {
-    match ClientAddress::of(request) {
-        Some(client) => {
-            Ok(state.rate_limits.check_auth_failures(client.ip(), SystemTime::now())?)
-        }
+    let client = ClientAddress::of(request);
+    let refusal = client.and_then(|client| {
+        state.rate_limits.failed_credentials.refusal(client.ip(), SystemTime::now())
+    });
+    match refusal {
+        Some(decision) => Err(ApiError::from(Refused(decision))),
         None => Ok(()),
     }
 }
@@ -90,22 +103,9 @@ pub(crate) fn refuse_blocked_client(
 /// Counts a refused credential against the client's address and returns the 401 to answer.
 pub(crate) fn failed(request: &HttpRequest, state: &AppState) -> ApiError {
     if let Some(client) = ClientAddress::of(request) {
-        state.rate_limits.count_auth_failure(client.ip(), SystemTime::now());
+        state.rate_limits.failed_credentials.record(client.ip(), SystemTime::now());
     }
     ApiError::Unauthorized
-}
-
-/// Writes that an API key was used when the stored time is more than a minute old: one write a minute per key
-/// at most, since lookups are cached. A failure to write it is logged, never a reason to refuse the request.
-async fn record_use(state: &AppState, key: &ApiKey) {
-    let now = to_storage_precision(Utc::now());
-    if !api_keys::use_is_stale(key, now) {
-        return;
-    }
-    let id = key.id.clone();
-    if let Err(error) = state.write(move |connection| api_keys::touch(connection, &id, now)).await {
-        log::warn!("could not record the use of an API key: {error}");
-    }
 }
 
 impl Presented {
@@ -119,20 +119,17 @@ impl Presented {
     }
 }
 
-/// The principal a credential stands for, with the API key behind a reviewer (whose use is recorded).
+/// The principal a credential stands for, and, for an API key whose last use is stale, its id, so the use is
+/// recorded (`lastUsedAt`, spec §10.3).
 fn look_up(
     connection: &mut AnyConnection,
     presented: Presented,
-) -> Result<Option<(Principal, Option<ApiKey>)>, StorageError> {
+) -> Result<Option<(Principal, Option<String>)>, StorageError> {
     Ok(match presented {
         Presented::ApiKey(secret) => {
-            api_keys::find_active_by_hash(connection, &hash_secret(&secret))?.map(|key| {
-                let principal = Principal::Reviewer {
-                    org_id: key.org_id.clone(),
-                    scopes: key.scopes,
-                    actor: AuditActor::api_key(key.id.clone(), key.display_name()),
-                };
-                (principal, Some(key))
+            api_keys::find_active_by_hash(connection, &hash_secret(&secret))?.map(|grant| {
+                let touch = grant.needs_touch(Utc::now()).then(|| grant.key_id.clone());
+                (reviewer_of(grant), touch)
             })
         }
         Presented::CandidateKey(key) => candidate_keys::find_by_key(connection, &key)?
@@ -144,9 +141,28 @@ fn look_up(
     })
 }
 
+fn reviewer_of(grant: ApiKeyGrant) -> Principal {
+    Principal::Reviewer(Reviewer {
+        actor: ActorRef::api_key(grant.key_id, grant.name),
+        org_id: grant.org_id,
+        scopes: grant.scopes,
+        role: None,
+    })
+}
+
+/// Writes a key's `lastUsedAt`. A failure is logged, not answered: the request itself is authenticated.
+async fn record_use(state: &AppState, key_id: String) {
+    let now = to_storage_precision(Utc::now());
+    if let Err(error) =
+        state.write(move |connection| api_keys::touch(connection, &key_id, now)).await
+    {
+        log::warn!("could not record the use of an API key: {error}");
+    }
+}
+
 /// What a request presents as its credential.
 enum Credential {
-    /// No credential at all.
+    /// No credential header at all.
     Absent,
     /// A header that cannot hold any credential: a scheme other than Bearer, bytes that are not text, a token of
     /// no known shape.

@@ -24,7 +24,7 @@ where
     let done = state
         .write(move |connection| {
             if let Some(key_id) = candidate_key_id {
-                if candidate_keys::lock_status(connection, &key_id)?.closes_the_record() {
+                if candidate_keys::lock_status(connection, &key_id)?.is_finished() {
                     return Ok(None);
                 }
             }

@@ -36,6 +36,10 @@ pub struct Settings {
     /// Failed credential checks one client address (IPv6: its /64) may make in ten minutes before every route
     /// that reads a credential answers it 429; 0 turns the limit off.
     pub auth_failures_per_window: u32,
+    /// Where browsers reach the server (`TRACELINE_PUBLIC_URL`, e.g. `https://review.example.com`): the origin
+    /// cookie requests must come from, and, when it is `https://`, the sign-in cookie is `Secure`. Without it the
+    /// origin must match the request's `Host`.
+    pub public_url: Option<String>,
     /// Reverse proxies whose `X-Forwarded-For` / `Forwarded` headers name the client; none by default.
     pub trusted_proxies: TrustedProxies,
 }
@@ -51,7 +55,17 @@ impl Settings {
             ip_rate_per_min: DEFAULT_IP_RATE_PER_MIN,
             ingest_rate_per_min: DEFAULT_INGEST_RATE_PER_MIN,
             auth_failures_per_window: DEFAULT_AUTH_FAILURES_PER_WINDOW,
+            public_url: None,
             trusted_proxies: TrustedProxies::default(),
         }
+    }
+}
+
+impl Settings {
+    /// Whether browsers reach the server over HTTPS, so cookies may be marked `Secure`.
+    pub fn served_over_https(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|url| url.to_ascii_lowercase().starts_with("https://"))
     }
 }

@@ -16,10 +16,16 @@ pub mod credentials;
 mod dto;
 pub mod error;
 mod ip_limit;
+mod origin;
+mod pages;
+pub mod password;
 pub mod principal;
+pub mod random;
 pub mod rate_limit;
 mod request;
 mod routes;
+mod security_headers;
+mod sign_in;
 pub mod state;
 
 pub use app::{create_app, run};

@@ -29,7 +29,7 @@ impl AppState {
         let database = Database::open(&settings.database_url, &settings.pool);
         let rate_limits = Arc::new(
             RateLimits::new(settings.ip_rate_per_min, settings.ingest_rate_per_min)
-                .with_auth_failures(settings.auth_failures_per_window),
+                .with_failed_credential_limit(settings.auth_failures_per_window),
         );
         Self {
             database,

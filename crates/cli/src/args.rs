@@ -36,6 +36,11 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: ApiKeyCommand,
     },
+    /// Manage reviewer accounts of the web UI.
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
     /// Write a consistent copy of the SQLite database to a file, while the server runs (PostgreSQL: use
     /// pg_dump).
     Backup(BackupArgs),
@@ -89,6 +94,29 @@ pub(crate) enum ApiKeyCommand {
         org: String,
         /// The key's id, as `apikey list` shows it.
         id: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+/// `traceline user …`.
+#[derive(Subcommand)]
+pub(crate) enum UserAction {
+    /// Create a user; the password is read from stdin, or generated and printed once when stdin is a terminal
+    /// or empty. Prints the user as JSON.
+    Create {
+        /// The org's id.
+        #[arg(long)]
+        org: String,
+        /// The sign-in address.
+        #[arg(long)]
+        email: String,
+        /// The display name (default: the part of the address before the @).
+        #[arg(long)]
+        name: Option<String>,
+        /// admin (also manages users and API keys) or reviewer.
+        #[arg(long, default_value = "reviewer")]
+        role: String,
         #[command(flatten)]
         database: DatabaseArgs,
     },
@@ -158,6 +186,10 @@ pub(crate) struct ServeArgs {
     /// name the client; empty trusts none.
     #[arg(long, env = "TRACELINE_TRUSTED_PROXIES", default_value = "")]
     trusted_proxies: TrustedProxies,
+    /// Where browsers reach the server, e.g. `https://review.example.com`: the origin the web UI's requests must
+    /// come from; https:// also marks the sign-in cookie Secure.
+    #[arg(long, env = "TRACELINE_PUBLIC_URL", value_parser = parse_public_url)]
+    public_url: Option<String>,
     #[command(flatten)]
     pub(crate) database: DatabaseArgs,
 }
@@ -174,6 +206,19 @@ impl ServeArgs {
         settings.ingest_rate_per_min = self.ingest_rate_per_min;
         settings.auth_failures_per_window = self.auth_failures_per_10min;
         settings.trusted_proxies = self.trusted_proxies.clone();
+        settings.public_url = self.public_url.clone();
         settings
+    }
+}
+
+/// `--public-url` must be an absolute http(s) URL; a trailing slash is dropped.
+fn parse_public_url(text: &str) -> Result<String, String> {
+    let lower = text.to_ascii_lowercase();
+    let host = lower.strip_prefix("https://").or_else(|| lower.strip_prefix("http://"));
+    match host {
+        Some(host) if !host.is_empty() && !host.starts_with('/') => {
+            Ok(text.trim_end_matches('/').to_owned())
+        }
+        _ => Err(format!("'{text}' is not an http:// or https:// URL")),
     }
 }

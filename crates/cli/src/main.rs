@@ -7,6 +7,7 @@ mod database;
 mod failure;
 mod operator;
 mod serve;
+mod user;
 
 use std::process::ExitCode;
 
@@ -44,6 +45,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Apikey { command: ApiKeyCommand::Revoke { org, id, database } } => {
             operator::revoke_api_key(&database, &org, &id)
         }
+        Command::User { action } => user::run(action),
     };
     done.map(|()| ExitCode::SUCCESS)
 }

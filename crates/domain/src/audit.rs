@@ -1,62 +1,13 @@
-//! The audit log (spec §10.4): every state change a reviewer makes, with who made it, when, what and to which
-//! resource. Entries are written in the transaction of the change and never changed afterwards.
+//! The audit log (spec §10.4): every state change a reviewer makes, with who made it (an [`ActorRef`]: a user or
+//! an API key, with the name it had then), when, what and to which resource. Entries are written in the
+//! transaction of the change and never changed afterwards.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::actor_ref::ActorRef;
+use crate::candidate_key::KeyStatus;
 use crate::json::JsonObject;
-
-/// What kind of credential acted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-pub enum ActorType {
-    /// An org API key.
-    ApiKey,
-    /// A reviewer's account (the web UI).
-    User,
-}
-
-impl ActorType {
-    /// The type as the API and storage spell it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ActorType::ApiKey => "apiKey",
-            ActorType::User => "user",
-        }
-    }
-
-    /// Reads a stored type.
-    pub fn parse_stored(text: &str) -> Option<Self> {
-        [ActorType::ApiKey, ActorType::User].into_iter().find(|kind| kind.as_str() == text)
-    }
-}
-
-/// Who made a change: `{type, id, name}`. The name is copied into each entry, so the log still says who acted
-/// after the key or user is renamed or gone.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-pub struct AuditActor {
-    /// An API key or a user.
-    #[serde(rename = "type")]
-    pub kind: ActorType,
-    /// The key's or user's id.
-    pub id: String,
-    /// The key's name (its prefix when it has none) or the user's name, as it was then.
-    pub name: Option<String>,
-}
-
-impl AuditActor {
-    /// An org API key.
-    pub fn api_key(id: impl Into<String>, name: Option<String>) -> Self {
-        AuditActor { kind: ActorType::ApiKey, id: id.into(), name }
-    }
-
-    /// A reviewer's account.
-    pub fn user(id: impl Into<String>, name: Option<String>) -> Self {
-        AuditActor { kind: ActorType::User, id: id.into(), name }
-    }
-}
 
 /// Every change the log records, each with the type of resource it targets: the one table the API's `action`
 /// and `targetType` words come from.
@@ -72,6 +23,8 @@ pub enum AuditAction {
     CandidateKeyRevoked,
     /// `PATCH /v1/assessments/:id/keys/:keyId` with `{status: "hired"}`.
     CandidateKeyHired,
+    /// `PATCH /v1/assessments/:id/keys/:keyId` with `{status: "rejected"}`.
+    CandidateKeyRejected,
     /// `POST /v1/sessions` by a reviewer.
     SessionCreated,
     /// `PATCH /v1/sessions/:id` by a reviewer.
@@ -86,16 +39,23 @@ pub enum AuditAction {
     ApiKeyCreated,
     /// `DELETE /v1/api-keys/:id`.
     ApiKeyRevoked,
+    /// `POST /v1/users`.
+    UserCreated,
+    /// `PATCH /v1/users/:id`: disabled, enabled, or given another role.
+    UserUpdated,
+    /// `POST /v1/me/password`: a user changed their own password.
+    UserPasswordChanged,
 }
 
 impl AuditAction {
     /// Every action, in the order the API documents them.
-    pub const ALL: [AuditAction; 12] = [
+    pub const ALL: [AuditAction; 16] = [
         AuditAction::AssessmentCreated,
         AuditAction::AssessmentDeleted,
         AuditAction::CandidateKeyIssued,
         AuditAction::CandidateKeyRevoked,
         AuditAction::CandidateKeyHired,
+        AuditAction::CandidateKeyRejected,
         AuditAction::SessionCreated,
         AuditAction::SessionUpdated,
         AuditAction::SessionMetadataMerged,
@@ -103,6 +63,9 @@ impl AuditAction {
         AuditAction::ScoresRecorded,
         AuditAction::ApiKeyCreated,
         AuditAction::ApiKeyRevoked,
+        AuditAction::UserCreated,
+        AuditAction::UserUpdated,
+        AuditAction::UserPasswordChanged,
     ];
 
     /// `(action, targetType)` as the API spells them.
@@ -113,6 +76,7 @@ impl AuditAction {
             AuditAction::CandidateKeyIssued => ("candidate_key.issued", "candidateKey"),
             AuditAction::CandidateKeyRevoked => ("candidate_key.revoked", "candidateKey"),
             AuditAction::CandidateKeyHired => ("candidate_key.hired", "candidateKey"),
+            AuditAction::CandidateKeyRejected => ("candidate_key.rejected", "candidateKey"),
             AuditAction::SessionCreated => ("session.created", "session"),
             AuditAction::SessionUpdated => ("session.updated", "session"),
             AuditAction::SessionMetadataMerged => ("session.metadata_merged", "session"),
@@ -120,6 +84,17 @@ impl AuditAction {
             AuditAction::ScoresRecorded => ("scores.recorded", "session"),
             AuditAction::ApiKeyCreated => ("api_key.created", "apiKey"),
             AuditAction::ApiKeyRevoked => ("api_key.revoked", "apiKey"),
+            AuditAction::UserCreated => ("user.created", "user"),
+            AuditAction::UserUpdated => ("user.updated", "user"),
+            AuditAction::UserPasswordChanged => ("user.password_changed", "user"),
+        }
+    }
+
+    /// The action recording a reviewer's decision on a candidate (`hired` or `rejected`, spec §10.1).
+    pub fn decision(status: KeyStatus) -> Self {
+        match status {
+            KeyStatus::Rejected => AuditAction::CandidateKeyRejected,
+            _ => AuditAction::CandidateKeyHired,
         }
     }
 
@@ -151,7 +126,7 @@ pub struct AuditEntry {
     #[cfg_attr(feature = "schema", schemars(with = "crate::time::ApiTimestamp"))]
     pub at: DateTime<Utc>,
     /// Who made it.
-    pub actor: AuditActor,
+    pub actor: ActorRef,
     /// What was done.
     #[serde(serialize_with = "serialize_action")]
     #[cfg_attr(feature = "schema", schemars(with = "String"))]
@@ -170,7 +145,7 @@ impl AuditEntry {
     pub fn new(
         id: String,
         at: DateTime<Utc>,
-        actor: &AuditActor,
+        actor: &ActorRef,
         action: AuditAction,
         target_id: impl Into<String>,
         details: JsonObject,
@@ -207,14 +182,12 @@ mod tests {
             assert!(!action.target_type().is_empty());
         }
         assert_eq!(AuditAction::parse_stored("session.exploded"), None);
-        assert_eq!(ActorType::parse_stored("apiKey"), Some(ActorType::ApiKey));
-        assert_eq!(ActorType::parse_stored("user"), Some(ActorType::User));
     }
 
     #[test]
     fn an_entry_serialises_as_the_api_shows_it() {
         let at = DateTime::from_timestamp(1_775_000_000, 0).unwrap();
-        let actor = AuditActor::api_key("k1", Some("CI".into()));
+        let actor = ActorRef::api_key("k1", "CI");
         let entry = AuditEntry::new(
             "e1".into(),
             at,
@@ -231,6 +204,5 @@ mod tests {
                 "action": "candidate_key.hired", "targetType": "candidateKey", "targetId": "ck1", "details": {},
             })
         );
-        assert_eq!(serde_json::to_value(AuditActor::user("u", None)).unwrap()["type"], "user");
     }
 }

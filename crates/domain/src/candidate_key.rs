@@ -8,7 +8,7 @@ use crate::ids::OrgId;
 use crate::json::{as_integer, expect_object, join_path, string_field, JsonObject};
 use crate::random::{random_string, RandomFill, BASE62};
 use crate::signing::{InvalidPublicKey, PublicKey};
-use crate::validation::ValidationErrors;
+use crate::validation::{looks_like_email, ValidationErrors};
 
 /// The symbols of a candidate key: no 0/O, 1/I/L, so keys survive being read aloud or retyped.
 pub const KEY_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -38,6 +38,8 @@ pub enum KeyStatus {
     Expired,
     /// The reviewer marked a hire.
     Hired,
+    /// The reviewer decided against the candidate.
+    Rejected,
 }
 
 impl KeyStatus {
@@ -49,6 +51,7 @@ impl KeyStatus {
             KeyStatus::Completed => "completed",
             KeyStatus::Expired => "expired",
             KeyStatus::Hired => "hired",
+            KeyStatus::Rejected => "rejected",
         }
     }
 
@@ -59,26 +62,48 @@ impl KeyStatus {
             "active" => Some(KeyStatus::Active),
             "completed" => Some(KeyStatus::Completed),
             "hired" => Some(KeyStatus::Hired),
+            "rejected" => Some(KeyStatus::Rejected),
             _ => None,
         }
     }
 
-    /// Whether sessions of keys in this status belong to their assessment's cohort (spec §7): the candidate is
-    /// done, one way or another.
+    /// Whether sessions of keys in this status belong to their assessment's cohort (spec §7, §10.1): the
+    /// candidate is done, one way or another.
     pub fn in_cohort(self) -> bool {
-        matches!(self, KeyStatus::Completed | KeyStatus::Expired | KeyStatus::Hired)
+        matches!(
+            self,
+            KeyStatus::Completed | KeyStatus::Expired | KeyStatus::Hired | KeyStatus::Rejected
+        )
     }
 
-    /// Whether the candidate's record is closed in this status (spec §10.1): their credentials may still read,
-    /// but every write with them is refused and nothing is stored. Closed by completing, and by the reviewer's
-    /// decision.
-    pub fn closes_the_record(self) -> bool {
-        matches!(self, KeyStatus::Completed | KeyStatus::Hired)
+    /// Whether the reviewer has decided on the candidate (hired or rejected).
+    pub fn is_decision(self) -> bool {
+        matches!(self, KeyStatus::Hired | KeyStatus::Rejected)
+    }
+
+    /// Whether the candidate's part is over: completed, or decided on by a reviewer. Such a key cannot be
+    /// redeemed again, and its record is closed (spec §10.1): its credentials may still read, but every write
+    /// with them is refused and nothing is stored.
+    pub fn is_finished(self) -> bool {
+        matches!(self, KeyStatus::Completed) || self.is_decision()
     }
 
     /// Every status a key can be stored with (`expired` is derived, never stored).
-    pub const STORED: [KeyStatus; 4] =
-        [KeyStatus::Pending, KeyStatus::Active, KeyStatus::Completed, KeyStatus::Hired];
+    pub const STORED: [KeyStatus; 5] = [
+        KeyStatus::Pending,
+        KeyStatus::Active,
+        KeyStatus::Completed,
+        KeyStatus::Hired,
+        KeyStatus::Rejected,
+    ];
+
+    /// The statuses a reviewer may set with `PATCH /v1/assessments/:id/keys/:keyId` (spec §8, §10.1).
+    pub const DECISIONS: [KeyStatus; 2] = [KeyStatus::Hired, KeyStatus::Rejected];
+
+    /// The decision named `text` (`hired` or `rejected`), if it is one.
+    pub fn parse_decision(text: &str) -> Option<Self> {
+        Self::DECISIONS.into_iter().find(|status| status.as_str() == text)
+    }
 
     /// The stored statuses that read as [`KeyStatus::Expired`] once `expiresAt` has passed.
     pub fn expires(self) -> bool {
@@ -305,12 +330,6 @@ fn optional_strings(
         .collect()
 }
 
-fn looks_like_email(text: &str) -> bool {
-    text.split_once('@').is_some_and(|(local, domain)| {
-        !local.is_empty() && domain.contains('.') && !text.contains(' ')
-    })
-}
-
 /// A validated `POST /v1/candidate/redeem` body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RedeemRequest {
@@ -369,6 +388,20 @@ mod tests {
     }
 
     #[test]
+    fn decided_keys_are_in_the_cohort_and_stored_statuses_round_trip() {
+        for status in KeyStatus::STORED {
+            assert_eq!(KeyStatus::parse_stored(status.as_str()), Some(status));
+        }
+        assert_eq!(KeyStatus::parse_stored("expired"), None, "expired is derived, never stored");
+        let (always, once_expired) = cohort_rule();
+        assert_eq!(always, ["completed", "hired", "rejected"]);
+        assert_eq!(once_expired, ["pending", "active"]);
+        assert_eq!(KeyStatus::parse_decision("rejected"), Some(KeyStatus::Rejected));
+        assert_eq!(KeyStatus::parse_decision("completed"), None);
+        assert!(KeyStatus::Rejected.is_finished() && !KeyStatus::Active.is_finished());
+    }
+
+    #[test]
     fn a_count_written_with_a_point_is_an_integer() {
         assert_eq!(parse_key_request(&json!({"count": 2.0})).unwrap().len(), 2);
         assert!(parse_key_request(&json!({"count": 2.5})).is_err());
@@ -412,18 +445,17 @@ mod tests {
         assert_eq!(key.status_at(now), KeyStatus::Completed);
         key.stored_status = KeyStatus::Hired;
         assert_eq!(key.status_at(now + Duration::days(9)), KeyStatus::Hired);
+        key.stored_status = KeyStatus::Rejected;
+        assert_eq!(key.status_at(now + Duration::days(9)), KeyStatus::Rejected);
         assert!(!key.authenticates_at(now));
     }
 
     #[test]
-    fn completing_and_hiring_close_the_record() {
+    fn completing_and_deciding_close_the_record() {
         let closing: Vec<KeyStatus> =
-            KeyStatus::STORED.into_iter().filter(|status| status.closes_the_record()).collect();
-        assert_eq!(closing, [KeyStatus::Completed, KeyStatus::Hired]);
-        assert!(
-            !KeyStatus::Expired.closes_the_record(),
-            "an expired key does not authenticate at all"
-        );
+            KeyStatus::STORED.into_iter().filter(|status| status.is_finished()).collect();
+        assert_eq!(closing, [KeyStatus::Completed, KeyStatus::Hired, KeyStatus::Rejected]);
+        assert!(!KeyStatus::Expired.is_finished(), "an expired key does not authenticate at all");
     }
 
     #[test]

@@ -1,7 +1,9 @@
 #![doc = include_str!("../README.md")]
 
 pub mod activity;
+pub mod actor_ref;
 pub mod api_key;
+pub mod api_key_record;
 pub mod artifact;
 pub mod assessment;
 pub mod audit;
@@ -16,8 +18,10 @@ pub mod paging;
 pub mod random;
 pub mod score;
 pub mod session;
+pub mod sign_in;
 pub mod signing;
 pub mod time;
+pub mod user;
 pub mod validation;
 
 pub use api_key::{ApiKeySecret, Scope, Scopes};

@@ -1,8 +1,12 @@
-//! Reviewer scores: one 1–5 score per dimension of a session, with optional notes.
+//! Reviewer scores: one 1–5 score per dimension of a session and reviewer, with optional notes.
+//!
+//! Each reviewer (a signed-in user, or an org API key) keeps their own score of each dimension: scoring again
+//! replaces one's own score, never a colleague's.
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use crate::actor_ref::ActorRef;
 use crate::json::{as_integer, expect_object, join_path, string_field};
 use crate::validation::ValidationErrors;
 
@@ -34,6 +38,8 @@ pub struct Score {
     pub score: i64,
     /// The reviewer's notes.
     pub notes: Option<String>,
+    /// Who gave it; `None` for scores recorded before scores were attributed.
+    pub scored_by: Option<ActorRef>,
     /// When the dimension was first scored.
     #[serde(with = "crate::time::api_format")]
     #[cfg_attr(feature = "schema", schemars(with = "crate::time::ApiTimestamp"))]

@@ -48,6 +48,14 @@ impl ValidationErrors {
     }
 }
 
+/// Whether `text` reads as an e-mail address: something, an `@`, a dotted domain, no spaces. Deliverability is
+/// the mail server's business; this only catches what is plainly not an address.
+pub fn looks_like_email(text: &str) -> bool {
+    text.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty() && domain.contains('.') && !text.contains(char::is_whitespace)
+    })
+}
+
 impl fmt::Display for ValidationErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut first = true;

@@ -3,7 +3,8 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use traceline_domain::audit::{ActorType, AuditAction, AuditActor, AuditEntry};
+use traceline_domain::actor_ref::{ActorKind, ActorRef};
+use traceline_domain::audit::{AuditAction, AuditEntry};
 use traceline_domain::OrgId;
 
 use crate::connection::AnyConnection;
@@ -21,7 +22,7 @@ struct NewEntryRow<'a> {
     at: NaiveDateTime,
     actor_type: &'a str,
     actor_id: &'a str,
-    actor_name: Option<&'a str>,
+    actor_name: &'a str,
     action: &'a str,
     target_type: &'a str,
     target_id: &'a str,
@@ -36,7 +37,7 @@ struct EntryRow {
     at: NaiveDateTime,
     actor_type: String,
     actor_id: String,
-    actor_name: Option<String>,
+    actor_name: String,
     action: String,
     target_id: String,
     details: String,
@@ -49,14 +50,14 @@ impl TryFrom<EntryRow> for AuditEntry {
         let corrupt = |column: &str, value: &str| {
             StorageError::Corrupt(format!("audit_log.{column} '{value}'"))
         };
-        let kind = ActorType::parse_stored(&row.actor_type)
+        let kind = ActorKind::parse(&row.actor_type)
             .ok_or_else(|| corrupt("actor_type", &row.actor_type))?;
         let action =
             AuditAction::parse_stored(&row.action).ok_or_else(|| corrupt("action", &row.action))?;
         Ok(AuditEntry {
             id: row.id,
             at: from_stored_time(row.at),
-            actor: AuditActor { kind, id: row.actor_id, name: row.actor_name },
+            actor: ActorRef { kind, id: row.actor_id, name: row.actor_name },
             action,
             target_type: action.target_type(),
             target_id: row.target_id,
@@ -77,7 +78,7 @@ pub fn record(
         at: to_stored_time(entry.at),
         actor_type: entry.actor.kind.as_str(),
         actor_id: &entry.actor.id,
-        actor_name: entry.actor.name.as_deref(),
+        actor_name: &entry.actor.name,
         action: entry.action.as_str(),
         target_type: entry.target_type,
         target_id: &entry.target_id,

@@ -1,5 +1,5 @@
 //! Candidate keys and the session tokens redeemed from them: issue, list, revoke, and the state changes of
-//! redeem, complete and hire. Revoked keys are never returned.
+//! redeem, complete, hire and reject. Revoked keys are never returned.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -117,6 +117,39 @@ pub fn list_for_assessment(
     )
 }
 
+/// Every unrevoked key of the org's live (undeleted) assessments, in issue order.
+pub fn list_all_for_org(
+    connection: &mut AnyConnection,
+    org_id: &OrgId,
+) -> Result<Vec<CandidateKey>, StorageError> {
+    load_all(
+        candidate_keys::table
+            .inner_join(assessments::table)
+            .filter(candidate_keys::org_id.eq(org_id.as_str()))
+            .filter(candidate_keys::revoked_at.is_null())
+            .filter(assessments::deleted_at.is_null())
+            .order((candidate_keys::created_at.asc(), candidate_keys::id.asc()))
+            .select(KeyRow::as_select())
+            .load(connection)?,
+    )
+}
+
+/// The org's unrevoked keys with these ids (those that exist), in no particular order.
+pub fn find_by_ids(
+    connection: &mut AnyConnection,
+    org_id: &OrgId,
+    ids: &[String],
+) -> Result<Vec<CandidateKey>, StorageError> {
+    load_all(
+        candidate_keys::table
+            .filter(candidate_keys::org_id.eq(org_id.as_str()))
+            .filter(candidate_keys::id.eq_any(ids))
+            .filter(candidate_keys::revoked_at.is_null())
+            .select(KeyRow::as_select())
+            .load(connection)?,
+    )
+}
+
 /// One page of the org's unrevoked keys of live assessments, newest first, each with its assessment's title.
 pub fn list_for_org(
     connection: &mut AnyConnection,
@@ -173,7 +206,7 @@ pub fn revoke(
     Ok(())
 }
 
-/// Sets the stored status (used to mark a hire).
+/// Sets the stored status (a reviewer's decision: hired or rejected).
 pub fn set_status(
     connection: &mut AnyConnection,
     key_id: &str,

@@ -24,8 +24,10 @@ mod scope;
 pub mod scores;
 pub mod session_state;
 pub mod sessions;
+pub mod sign_ins;
 pub mod signed_log;
 pub mod timeline;
+pub mod users;
 
 pub use connection::{AnyConnection, Backend, DatabaseUrl};
 pub use database::{Database, PoolSettings, DEFAULT_CONNECTION_TIMEOUT};

@@ -146,6 +146,31 @@ diesel::table! {
         notes -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        scorer_type -> Nullable<Text>,
+        scorer_id -> Nullable<Text>,
+        scorer_name -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        org_id -> Text,
+        email -> Text,
+        name -> Text,
+        role -> Text,
+        password_hash -> Text,
+        created_at -> Timestamp,
+        disabled_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    sign_ins (token_hash) {
+        token_hash -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
     }
 }
 
@@ -169,7 +194,7 @@ diesel::table! {
         at -> Timestamp,
         actor_type -> Text,
         actor_id -> Text,
-        actor_name -> Nullable<Text>,
+        actor_name -> Text,
         action -> Text,
         target_type -> Text,
         target_id -> Text,
@@ -188,6 +213,8 @@ diesel::joinable!(artifacts -> sessions (session_id));
 diesel::joinable!(scores -> sessions (session_id));
 diesel::joinable!(event_chain -> timeline_events (event_seq));
 diesel::joinable!(audit_log -> orgs (org_id));
+diesel::joinable!(users -> orgs (org_id));
+diesel::joinable!(sign_ins -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     orgs,
@@ -202,4 +229,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     scores,
     event_chain,
     audit_log,
+    users,
+    sign_ins,
 );

@@ -38,13 +38,44 @@ pub struct NewSessionRecord {
     pub created_at: DateTime<Utc>,
 }
 
-/// Filters of `GET /v1/sessions`.
+/// Filters of `GET /v1/sessions` (and the sessions page).
 #[derive(Debug, Clone, Default)]
 pub struct SessionFilter {
     /// Only sessions linked to this assessment.
     pub assessment_id: Option<String>,
     /// Only sessions from this tool.
     pub source_service: Option<String>,
+    /// Only sessions in progress, or only ended ones.
+    pub status: Option<SessionStatus>,
+    /// Only sessions whose id, tool, or candidate's name or e-mail contains this text (any case).
+    pub text: Option<String>,
+}
+
+diesel::define_sql_function! {
+    /// SQL `lower`, which both engines have.
+    fn lower(text: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+diesel::define_sql_function! {
+    /// SQL `lower` of a nullable column.
+    #[sql_name = "lower"]
+    fn lower_nullable(
+        text: diesel::sql_types::Nullable<diesel::sql_types::Text>,
+    ) -> diesel::sql_types::Nullable<diesel::sql_types::Text>;
+}
+
+/// A LIKE pattern matching `text` anywhere, its own `%`, `_` and `\` taken literally (escaped with `\`).
+fn contains_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
 }
 
 /// One page of sessions and the number of sessions matching the filter.
@@ -188,6 +219,32 @@ pub fn list(
         if let Some(source_service) = &filter.source_service {
             query = query.filter(sessions::source_service.eq(source_service));
         }
+        match filter.status {
+            Some(SessionStatus::Active) => query = query.filter(sessions::ended_at.is_null()),
+            Some(SessionStatus::Ended) => query = query.filter(sessions::ended_at.is_not_null()),
+            None => {}
+        }
+        if let Some(text) = filter.text.as_deref().filter(|text| !text.trim().is_empty()) {
+            let pattern = contains_pattern(text.trim());
+            let candidates = candidate_keys::table
+                .filter(candidate_keys::org_id.eq(scope.org_id.as_str()))
+                .filter(
+                    lower_nullable(candidate_keys::candidate_name)
+                        .like(pattern.clone())
+                        .escape('\\')
+                        .or(lower_nullable(candidate_keys::candidate_email)
+                            .like(pattern.clone())
+                            .escape('\\')),
+                )
+                .select(candidate_keys::id.nullable());
+            query = query.filter(
+                lower(sessions::id)
+                    .like(pattern.clone())
+                    .escape('\\')
+                    .or(lower_nullable(sessions::source_service).like(pattern).escape('\\'))
+                    .or(sessions::candidate_key_id.eq_any(candidates).assume_not_null()),
+            );
+        }
         query
     };
     let total = filtered().count().get_result::<i64>(connection)?;
@@ -199,6 +256,23 @@ pub fn list(
         .load(connection)?;
     let sessions = rows.into_iter().map(Session::try_from).collect::<Result<_, _>>()?;
     Ok(SessionPage { sessions, total })
+}
+
+/// The latest activity of the org's sessions, per assessment they are linked to.
+pub fn latest_activity_by_assessment(
+    connection: &mut AnyConnection,
+    org_id: &OrgId,
+) -> Result<Vec<(String, DateTime<Utc>)>, StorageError> {
+    let rows: Vec<(Option<String>, Option<NaiveDateTime>)> = sessions::table
+        .filter(sessions::org_id.eq(org_id.as_str()))
+        .filter(sessions::assessment_id.is_not_null())
+        .group_by(sessions::assessment_id)
+        .select((sessions::assessment_id, diesel::dsl::max(sessions::last_activity_at)))
+        .load(connection)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(assessment, latest)| Some((assessment?, from_stored_time(latest?))))
+        .collect())
 }
 
 /// The session inside `scope`, its row locked until the transaction ends (PostgreSQL; SQLite has one writer),

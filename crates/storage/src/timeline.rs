@@ -113,6 +113,15 @@ pub fn decisions(
     connection: &mut AnyConnection,
     session_id: &str,
 ) -> Result<Vec<TimelineEvent>, StorageError> {
+    first_decisions(connection, session_id, i64::MAX)
+}
+
+/// The session's first `limit` `decision_event`s, in timeline order.
+pub fn first_decisions(
+    connection: &mut AnyConnection,
+    session_id: &str,
+    limit: i64,
+) -> Result<Vec<TimelineEvent>, StorageError> {
     // The kind is written into the SQL, not bound: only a literal lets the planners prove the partial index
     // `timeline_events_decisions` (WHERE kind = 'decision_event') applies. Kinds are `[a-z0-9_]`, so the literal
     // needs no quoting.
@@ -121,6 +130,7 @@ pub fn decisions(
         .filter(timeline_events::session_id.eq(session_id))
         .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(&is_decision))
         .order((timeline_events::ts.asc(), timeline_events::seq.asc()))
+        .limit(limit)
         .select(EventRow::as_select())
         .load(connection)?
         .into_iter()

@@ -8,7 +8,7 @@ CREATE TABLE audit_log (
     at TIMESTAMP NOT NULL,
     actor_type TEXT NOT NULL,
     actor_id TEXT NOT NULL,
-    actor_name TEXT,
+    actor_name TEXT NOT NULL,
     action TEXT NOT NULL,
     target_type TEXT NOT NULL,
     target_id TEXT NOT NULL,

@@ -8,6 +8,35 @@ use traceline_api::{commands, create_app, AppState, Settings};
 
 use super::db::{TestBackend, TestDb};
 
+/// How a sign-in cookie starts; a "key" of this shape is sent as the `Cookie` header.
+pub(crate) const COOKIE_PREFIX: &str = "traceline_session=";
+/// The host the in-process requests claim, and the origin a same-origin page of it has.
+pub(crate) const HOST: &str = "traceline.test";
+/// The password of every user the harness creates.
+pub(crate) const PASSWORD: &str = "correct horse battery staple";
+
+/// Headers of a request sent from one of the server's own pages.
+pub(crate) fn same_origin(request: test::TestRequest) -> test::TestRequest {
+    request
+        .insert_header((header::HOST, HOST))
+        .insert_header((header::ORIGIN, format!("http://{HOST}")))
+}
+
+/// A response of any kind (a page, an asset), its body as text.
+#[derive(Debug)]
+pub(crate) struct RawResponse {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) text: String,
+}
+
+impl RawResponse {
+    /// A header's value as text.
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|value| value.to_str().ok())
+    }
+}
+
 /// An org created through the operator command, with its read+write key.
 #[derive(Debug, Clone)]
 pub(crate) struct TestOrg {
@@ -88,9 +117,12 @@ impl TestApp {
     ) -> TestResponse {
         let mut request = test::TestRequest::default().method(method).uri(path);
         if let Some(key) = key {
-            // Reviewers' keys go in Authorization; candidates' keys and session tokens in X-API-Key.
+            // Reviewers' keys go in Authorization; candidates' keys and session tokens in X-API-Key; a sign-in
+            // cookie goes in Cookie, from a page of the same origin.
             request = if key.starts_with("psk_live_") {
                 request.insert_header((header::AUTHORIZATION, format!("Bearer {key}")))
+            } else if key.starts_with(COOKIE_PREFIX) {
+                same_origin(request).insert_header((header::COOKIE, key))
             } else {
                 request.insert_header(("X-API-Key", key))
             };
@@ -100,6 +132,58 @@ impl TestApp {
                 request.insert_header((header::CONTENT_TYPE, "application/json")).set_payload(body);
         }
         self.call(request).await
+    }
+
+    /// Creates a user of `org` through the operator command, with [`PASSWORD`]; returns the user's id.
+    pub(crate) fn user(&self, org: &TestOrg, email: &str, role: &str) -> String {
+        let created = commands::create_user(
+            &self.db.database,
+            commands::UserCommand {
+                org_id: org.id.clone(),
+                email: email.to_owned(),
+                name: None,
+                role: role.to_owned(),
+                password: Some(PASSWORD.to_owned()),
+            },
+        )
+        .expect("create a user");
+        created["user"]["id"].as_str().expect("user id").to_owned()
+    }
+
+    /// Signs in through `POST /login`; returns the `Cookie` header value that carries the sign-in.
+    pub(crate) async fn sign_in(&self, email: &str) -> String {
+        let response =
+            self.form("/login", &format!("email={email}&password={PASSWORD}&next=/")).await;
+        assert_eq!(response.status, StatusCode::SEE_OTHER, "sign-in failed: {}", response.text);
+        let set_cookie = response.header("set-cookie").expect("a cookie is set");
+        set_cookie.split(';').next().expect("name=value").to_owned()
+    }
+
+    /// Posts a form, from a page of the same origin, as a browser does.
+    pub(crate) async fn form(&self, path: &str, body: &str) -> RawResponse {
+        let request = same_origin(test::TestRequest::post().uri(path))
+            .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
+            .set_payload(body.replace(' ', "+"));
+        self.raw(request).await
+    }
+
+    /// GETs a page with a sign-in cookie (or none).
+    pub(crate) async fn page(&self, path: &str, cookie: Option<&str>) -> RawResponse {
+        let mut request = test::TestRequest::get().uri(path).insert_header((header::HOST, HOST));
+        if let Some(cookie) = cookie {
+            request = request.insert_header((header::COOKIE, cookie));
+        }
+        self.raw(request).await
+    }
+
+    /// Sends a prepared request and keeps the body as text, whatever it is.
+    pub(crate) async fn raw(&self, request: test::TestRequest) -> RawResponse {
+        let service = test::init_service(create_app(self.state.clone())).await;
+        let response = test::call_service(&service, request.to_request()).await;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = test::read_body(response).await;
+        RawResponse { status, headers, text: String::from_utf8_lossy(&bytes).into_owned() }
     }
 
     /// Sends a prepared request.

@@ -3,7 +3,7 @@
 mod app;
 mod db;
 
-pub(crate) use app::{TestApp, TestOrg};
+pub(crate) use app::{same_origin, TestApp, TestOrg, HOST, PASSWORD};
 pub(crate) use db::TestBackend;
 
 /// Declares, for an `async fn name(backend: TestBackend)`, one test per backend: `name::sqlite` and

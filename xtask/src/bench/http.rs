@@ -52,7 +52,13 @@ impl Client {
             self.request.extend_from_slice(b"\r\n");
         }
         if !body.is_empty() || method != "GET" {
-            self.request.extend_from_slice(b"Content-Type: application/json\r\nContent-Length: ");
+            let typed = headers
+                .iter()
+                .any(|header| header.to_ascii_lowercase().starts_with("content-type:"));
+            if !typed {
+                self.request.extend_from_slice(b"Content-Type: application/json\r\n");
+            }
+            self.request.extend_from_slice(b"Content-Length: ");
             self.request.extend_from_slice(body.len().to_string().as_bytes());
             self.request.extend_from_slice(b"\r\n");
         }
@@ -67,6 +73,11 @@ impl Client {
             }
             result => result,
         }
+    }
+
+    /// The server this client talks to.
+    pub(crate) fn address(&self) -> SocketAddr {
+        self.address
     }
 
     /// Forgets the connection, so the next request opens a new one.

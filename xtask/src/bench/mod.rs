@@ -14,6 +14,7 @@ mod report;
 mod response;
 mod scenarios;
 mod server;
+mod session_view;
 
 use std::env;
 use std::fs;
@@ -36,6 +37,9 @@ const OPTIMISED_VAR: &str = "TRACELINE_BENCH_OPTIMISED";
 
 /// Timed requests per timeline page position.
 const TIMELINE_REPETITIONS: usize = 200;
+
+/// Timed requests of the session view.
+const SESSION_VIEW_REPETITIONS: usize = 100;
 
 /// Timed requests per cohort-stats route.
 const COHORT_REPETITIONS: usize = 100;
@@ -228,6 +232,23 @@ fn bench_backend(
             load::percentile_ms(sorted, 99.0)
         ));
     }
+    let session_view = session_view::measure(
+        binary,
+        database.url(),
+        server.address,
+        &api_key,
+        scenarios::TIMELINE_SESSION,
+        scenarios::TIMELINE_EVENTS,
+        SESSION_VIEW_REPETITIONS,
+    )?;
+    say(&format!(
+        "  session view: p50 {:.2} ms, p99 {:.2} ms, {} bytes of HTML ({} events of {})",
+        session_view.percentile_ms(50.0),
+        session_view.percentile_ms(99.0),
+        session_view.bytes,
+        session_view.events_shown,
+        session_view.events
+    ));
     let cohort = cohort::cohort(
         server.address,
         &api_key,
@@ -257,6 +278,7 @@ fn bench_backend(
         single,
         batch,
         timeline,
+        session_view,
         cohort,
         ingest_peak_kb,
         peak_kb,

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use super::cohort::{CohortReport, COHORT_SESSIONS};
 use super::load::{percentile_ms, LoadReport};
 use super::scenarios::{TimelineReport, BATCH_SIZE, TIMELINE_EVENTS};
+use super::session_view::{self, SessionViewReport};
 use super::Backend;
 
 /// What the header states about the run.
@@ -39,6 +40,8 @@ pub(crate) struct BackendResult {
     pub(crate) batch: LoadReport,
     /// Timeline paging.
     pub(crate) timeline: TimelineReport,
+    /// The web UI's session view of the timeline's session.
+    pub(crate) session_view: SessionViewReport,
     /// Cohort statistics.
     pub(crate) cohort: CohortReport,
     /// The server's `VmHWM` right after the ingest scenarios (health, single, batch), in kB: the figure the
@@ -117,7 +120,8 @@ PostgreSQL server. It builds the release binary, then for each backend starts `t
 with rate limits off and drives it from a std-only HTTP/1.1 load generator (an optimised build of xtask) on the same
 machine, so the client's CPU use is part of every figure. The targets: single-event ingest on SQLite ≥ 15,000
 events/s with p99 ≤ 25 ms, on PostgreSQL ≥ 5,000 events/s; batch ingest on SQLite ≥ 100,000 events/s; a 500-event
-timeline page anywhere in a 100,000-event session ≤ 10 ms p50, the last page within 2× of the first; cohort
+timeline page anywhere in a 100,000-event session ≤ 10 ms p50, the last page within 2× of the first; the web UI's
+session view of that session ≤ 50 ms p50 and ≤ 500 KB of HTML; cohort
 statistics of a cohort of 10,000 sessions ≤ 50 ms p50 on each backend; peak server memory during the ingest
 benchmark ≤ 150 MB.
 
@@ -185,6 +189,26 @@ fn targets(out: &mut String, results: &[BackendResult]) {
                         |worst, next| if next.1 > worst.1 { next } else { worst },
                     );
                 (format!("worst p50 {worst:.2} ms ({name} page)"), worst <= 10.0)
+            }),
+        );
+        row(
+            format!(
+                "{label} session view (HTML) of a {}-event session ≤ {} ms p50 and ≤ {} KB",
+                thousands(TIMELINE_EVENTS as f64),
+                session_view::TARGET_P50_MS,
+                session_view::TARGET_BYTES / 1000
+            ),
+            result.map(|r| {
+                let view = &r.session_view;
+                (
+                    format!(
+                        "p50 {:.2} ms, {:.0} KB",
+                        view.percentile_ms(50.0),
+                        view.bytes as f64 / 1000.0
+                    ),
+                    view.percentile_ms(50.0) <= session_view::TARGET_P50_MS
+                        && view.bytes <= session_view::TARGET_BYTES,
+                )
             }),
         );
         row(
@@ -275,6 +299,19 @@ fn backend_section(out: &mut String, r: &BackendResult) {
         _ = writeln!(out, "| {label} | {p50:.2} | {p99:.2} |");
     }
     _ = writeln!(out, "\nLast page / first page (p50): {:.2}×.\n", r.last_over_first());
+
+    let view = &r.session_view;
+    _ = writeln!(
+        out,
+        "Session view, `GET /sessions/:id` (the web UI's HTML, signed in with the cookie) of the same session, {} \
+         sequential requests on one connection: p50 {:.2} ms, p99 {:.2} ms; {} bytes of HTML holding the first {} \
+         events (the rest load by the timeline's cursor).\n",
+        view.repetitions,
+        view.percentile_ms(50.0),
+        view.percentile_ms(99.0),
+        thousands(view.bytes as f64),
+        view.events_shown
+    );
 
     let c = &r.cohort;
     _ = writeln!(

@@ -16,6 +16,8 @@ pub(crate) struct Response {
     pub(crate) status: u16,
     /// The body, de-chunked.
     pub(crate) body: Vec<u8>,
+    /// The `name=value` of the first `Set-Cookie`, for scenarios that sign in.
+    pub(crate) cookie: Option<String>,
 }
 
 impl Response {
@@ -47,6 +49,7 @@ struct Head {
     close: bool,
     /// Bytes of the head, blank line included.
     size: usize,
+    cookie: Option<String>,
 }
 
 /// Reads one response from `reader`, starting with the bytes already in `pending` and leaving any bytes past
@@ -88,7 +91,7 @@ pub(crate) fn read_response(
             (body, true)
         }
     };
-    Ok((Response { status: head.status, body }, close))
+    Ok((Response { status: head.status, body, cookie: head.cookie }, close))
 }
 
 /// Appends one read's worth of bytes to `pending`; the peer closing the connection is an error here.
@@ -129,6 +132,7 @@ fn parse_head(bytes: &[u8]) -> io::Result<Option<Head>> {
     let mut close = version == "HTTP/1.0";
     let mut length = None;
     let mut chunked = false;
+    let mut cookie = None;
     for line in lines {
         let (name, value) = line.split_once(':').ok_or_else(|| invalid("malformed header line"))?;
         let (name, value) = (name.trim(), value.trim());
@@ -138,6 +142,8 @@ fn parse_head(bytes: &[u8]) -> io::Result<Option<Head>> {
             chunked = value.to_ascii_lowercase().contains("chunked");
         } else if name.eq_ignore_ascii_case("connection") {
             close = value.eq_ignore_ascii_case("close");
+        } else if name.eq_ignore_ascii_case("set-cookie") && cookie.is_none() {
+            cookie = value.split(';').next().map(str::to_owned);
         }
     }
     let length = match (status, chunked, length) {
@@ -146,7 +152,7 @@ fn parse_head(bytes: &[u8]) -> io::Result<Option<Head>> {
         (_, false, Some(length)) => BodyLength::Fixed(length),
         (_, false, None) => BodyLength::UntilClose,
     };
-    Ok(Some(Head { status, length, close, size: end + 4 }))
+    Ok(Some(Head { status, length, close, size: end + 4, cookie }))
 }
 
 /// A whole chunked body at the start of `bytes` and the bytes it used, or `None` while it is incomplete.
@@ -251,7 +257,13 @@ mod tests {
         let head = parse_head(bytes).unwrap().unwrap();
         assert_eq!(
             head,
-            Head { status: 201, length: BodyLength::Fixed(12), close: false, size: bytes.len() }
+            Head {
+                status: 201,
+                length: BodyLength::Fixed(12),
+                close: false,
+                size: bytes.len(),
+                cookie: None
+            }
         );
     }
 

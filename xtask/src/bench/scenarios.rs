@@ -27,8 +27,8 @@ const PAGE_SIZE: usize = 500;
 /// Requests per page position left out of the timeline figures.
 const TIMELINE_WARMUP: usize = 5;
 
-/// The session the timeline scenario builds.
-const TIMELINE_SESSION: &str = "bench-timeline";
+/// The session the timeline scenario builds (the session view scenario reads it too).
+pub(crate) const TIMELINE_SESSION: &str = "bench-timeline";
 
 /// 10:00:00.000, where generated events start.
 pub(crate) const START_MS: u32 = 36_000_000;

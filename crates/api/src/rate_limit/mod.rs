@@ -19,10 +19,9 @@
 //!   costing its number of events. The IP limit is checked first, so a request refused by the ingest limit has
 //!   still spent one unit of its IP budget.
 //! - **Failed credentials** (`Settings::auth_failures_per_window`, default 20, 0 = off; spec §10.3): credentials
-//!   presented and refused, counted per client address in ten-minute windows, IPv6 addresses by their /64 (one
-//!   host is given a whole /64). Once an address has used up its window, every route that reads a credential
-//!   answers it 429 until the window ends, whatever credential it sends, so guessing keys costs ten minutes per
-//!   twenty guesses. See `crate::access` and the redeem route.
+//!   presented and refused (sign-ins, API keys, candidate keys and tokens, redeemed keys), per client address in
+//!   ten-minute windows, IPv6 addresses by their /64 ([`FailedAttempts`]). An address that used up its window is
+//!   answered 429 by every route that reads a credential, whatever credential it sends, until the window ends.
 //!
 //! Every response carries `x-ratelimit-limit`, `x-ratelimit-remaining` and `x-ratelimit-reset` (Unix seconds) for
 //! the tightest decision made for it (a refusal first, then the fewest remaining): errors, 404s and 401s
@@ -66,15 +65,17 @@
 //! Counts live in this process only. Several instances behind a load balancer each count alone, so the
 //! effective limit is the number of instances times the configured one (`docs/API-NOTES.md`).
 
+mod failures;
 mod limiter;
 
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use actix_web::HttpResponse;
 
+pub use failures::{FailedAttempts, FAILURE_LIMIT, FAILURE_WINDOW};
 pub use limiter::{RateDecision, RateLimiter, WINDOW};
 
 const LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
@@ -85,57 +86,29 @@ const RESET: HeaderName = HeaderName::from_static("x-ratelimit-reset");
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Refused(pub RateDecision);
 
-/// The window failed credential checks are counted in (spec §10.3).
-pub const AUTH_FAILURE_WINDOW: Duration = Duration::from_secs(600);
-
 /// The server's limiters, one per limit in force; shared by every worker through `AppState`.
 #[derive(Debug)]
 pub struct RateLimits {
     ip: Option<RateLimiter>,
     ingest: Option<RateLimiter>,
-    auth_failures: Option<RateLimiter>,
+    /// Failed credential checks per client address (spec §10.3): sign-ins, API credentials and redeemed keys.
+    pub failed_credentials: FailedAttempts,
 }
 
 impl RateLimits {
     /// Limiters for requests per IP and events per ingest credential, each per minute; 0 turns a limit off.
-    /// Failed credential checks are not limited (see [`RateLimits::with_auth_failures`]).
     pub fn new(ip_per_minute: u32, ingest_per_minute: u32) -> Self {
         Self {
             ip: NonZeroU32::new(ip_per_minute).map(RateLimiter::new),
             ingest: NonZeroU32::new(ingest_per_minute).map(RateLimiter::new),
-            auth_failures: None,
+            failed_credentials: FailedAttempts::default(),
         }
     }
 
-    /// The same limiters, with failed credential checks limited to `per_window` per client address in each
-    /// [`AUTH_FAILURE_WINDOW`]; 0 turns that limit off.
-    pub fn with_auth_failures(self, per_window: u32) -> Self {
-        let limiter = NonZeroU32::new(per_window)
-            .map(|limit| RateLimiter::per_window(limit, AUTH_FAILURE_WINDOW));
-        Self { auth_failures: limiter, ..self }
-    }
-
-    /// Refuses a client whose address has used up its failed credential checks; `Ok` otherwise, or when that
-    /// limit is off.
-    pub fn check_auth_failures(&self, client: IpAddr, now: SystemTime) -> Result<(), Refused> {
-        match &self.auth_failures {
-            Some(limiter) => {
-                let decision = limiter.peek(&address_group(client), now);
-                if decision.allowed {
-                    Ok(())
-                } else {
-                    Err(Refused(decision))
-                }
-            }
-            None => Ok(()),
-        }
-    }
-
-    /// Counts a failed credential check against the client's address.
-    pub fn count_auth_failure(&self, client: IpAddr, now: SystemTime) {
-        if let Some(limiter) = &self.auth_failures {
-            limiter.check(&address_group(client), 1, now);
-        }
+    /// The same limiters, with `per_window` failed credential checks allowed per client address in each
+    /// [`FAILURE_WINDOW`] (0 turns that limit off) instead of [`FAILURE_LIMIT`].
+    pub fn with_failed_credential_limit(self, per_window: u32) -> Self {
+        Self { failed_credentials: FailedAttempts::new(per_window), ..self }
     }
 
     /// Charges one request to a client IP; `None` when the IP limit is off. The caller refuses when the
@@ -161,18 +134,6 @@ impl RateLimits {
             Ok(Some(decision))
         } else {
             Err(Refused(decision))
-        }
-    }
-}
-
-/// The key failed credential checks of `ip` are counted under: an IPv4 address itself (IPv4-mapped IPv6 ones as
-/// IPv4), an IPv6 address by its /64, the smallest block a host is normally given.
-pub fn address_group(ip: IpAddr) -> String {
-    match ip.to_canonical() {
-        IpAddr::V4(v4) => v4.to_string(),
-        IpAddr::V6(v6) => {
-            let network = u128::from(v6) & !u128::from(u64::MAX);
-            format!("{}/64", Ipv6Addr::from(network))
         }
     }
 }
@@ -239,34 +200,6 @@ mod tests {
         assert_eq!(mapped.remaining, 0);
         assert!(!limits.check_ip("192.0.2.7".parse().unwrap(), now()).unwrap().allowed);
         assert!(limits.check_ip("2001:db8::7".parse().unwrap(), now()).unwrap().allowed);
-    }
-
-    #[test]
-    fn ipv6_addresses_are_grouped_by_their_64_bit_prefix() {
-        let group = |text: &str| address_group(text.parse().unwrap());
-        assert_eq!(group("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
-        assert_eq!(group("2001:db8:1:2:bbbb:cccc:dddd:eeee"), "2001:db8:1:2::/64");
-        assert_ne!(group("2001:db8:1:3::1"), group("2001:db8:1:2::1"));
-        assert_eq!(group("192.0.2.7"), "192.0.2.7");
-        assert_eq!(group("::ffff:192.0.2.7"), "192.0.2.7");
-    }
-
-    #[test]
-    fn the_failure_after_the_limit_blocks_the_address_until_the_window_ends() {
-        let limits = RateLimits::new(0, 0).with_auth_failures(20);
-        let client: IpAddr = "2001:db8::1".parse().unwrap();
-        for _ in 0..20 {
-            assert!(limits.check_auth_failures(client, now()).is_ok());
-            limits.count_auth_failure(client, now());
-        }
-        let neighbour: IpAddr = "2001:db8::2".parse().unwrap();
-        match limits.check_auth_failures(neighbour, now() + Duration::from_secs(60)) {
-            Err(Refused(decision)) => assert_eq!(decision.retry_after_secs, 540),
-            Ok(()) => panic!("the same /64 is the same client"),
-        }
-        assert!(limits.check_auth_failures("2001:db8:0:1::1".parse().unwrap(), now()).is_ok());
-        assert!(limits.check_auth_failures(client, now() + AUTH_FAILURE_WINDOW).is_ok());
-        assert!(RateLimits::new(0, 0).check_auth_failures(client, now()).is_ok(), "off by default");
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! The org's API keys (spec §10.3): list, create (the key shown once), revoke.
+//! Org API keys over the API (spec §10.3): list, create (the secret shown once), revoke. The web UI's settings
+//! page calls these routes with its cookie.
 
 use actix_web::http::Method;
 use actix_web::{web, HttpResponse};
@@ -6,7 +7,9 @@ use chrono::Utc;
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::json;
-use traceline_domain::api_key::{ApiKey, ApiKeyRequest, MAX_API_KEY_NAME_CHARS};
+use traceline_domain::api_key_record::{
+    parse_api_key_request, ApiKeyRecord, MAX_API_KEY_NAME_CHARS,
+};
 use traceline_domain::audit::AuditAction;
 use traceline_domain::time::to_storage_precision;
 use traceline_domain::Scope;
@@ -14,7 +17,6 @@ use traceline_storage::api_keys;
 
 use crate::audit_trail::Audit;
 use crate::commands::new_key;
-use crate::dto::OkIdBody;
 use crate::error::ApiError;
 use crate::principal::Principal;
 use crate::request::json_body;
@@ -28,7 +30,7 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
             Method::GET,
             "/v1/api-keys",
             "listApiKeys",
-            "The org's API keys, revoked ones included (never the keys themselves)",
+            "The org's API keys, revoked ones included (never their secrets)",
             Access::Reviewer(Scope::Read),
             |route| route.to(list_keys),
         )
@@ -37,8 +39,8 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
             Method::POST,
             "/v1/api-keys",
             "createApiKey",
-            "Create an API key for the org; the key is shown only in this response",
-            Access::Reviewer(Scope::Write),
+            "Create an API key; its secret is shown only in this response",
+            Access::Admin,
             |route| route.to(create_key),
         )
         .body(
@@ -50,29 +52,25 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
                     "scopes": {
                         "type": "array",
                         "minItems": 1,
-                        "items": {"type": "string", "enum": ["read", "write"]},
-                        "description": "At most the scopes of the key that creates it.",
+                        "items": {"enum": [Scope::Read.as_str(), Scope::Write.as_str()]},
                     },
                 },
             }),
-            json!({"name": "Dashboard", "scopes": ["read"]}),
+            json!({"name": "Dashboard", "scopes": [Scope::Read.as_str()]}),
         )
-        .reply::<CreatedKeyBody>(201, "The new key, and its secret, shown this once.")
+        .reply::<CreatedApiKeyBody>(201, "The key, and its secret (only here).")
         .carries_secret()
         .creates(201, "id", "$response.body#/apiKey/id")
-        .refusal(
-            403,
-            "A candidate credential, or an API key without the write scope or a scope asked for.",
-        ),
+        .refusal(403, "Not an admin or a write key, or a scope the creating key does not hold."),
         Endpoint::new(
             Method::DELETE,
             "/v1/api-keys/{id}",
             "revokeApiKey",
             "Revoke an API key: refused at once here, by every other instance within 5 seconds",
-            Access::Reviewer(Scope::Write),
+            Access::Admin,
             |route| route.to(revoke_key),
         )
-        .reply::<OkIdBody>(200, "Revoked (a key revoked before keeps its first revokedAt)."),
+        .reply::<ApiKeyBody>(200, "The revoked key (revoking again keeps the first revokedAt)."),
     ]
 }
 
@@ -80,23 +78,25 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
 #[derive(Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct ApiKeyListBody {
-    api_keys: Vec<ApiKey>,
+    api_keys: Vec<ApiKeyRecord>,
 }
 
 /// `{apiKey, key}`.
 #[derive(Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-struct CreatedKeyBody {
-    api_key: ApiKey,
-    /// The key itself, `psk_live_…`: shown only here, stored only as its hash.
+struct CreatedApiKeyBody {
+    api_key: ApiKeyRecord,
+    /// The secret, `psk_live_…`: shown only in this response.
     key: String,
 }
 
-fn key_not_found(error: ApiError) -> ApiError {
-    match error {
-        ApiError::NotFound(_) => ApiError::not_found("API key"),
-        other => other,
-    }
+/// `{ok, id, apiKey}`.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct ApiKeyBody {
+    ok: bool,
+    id: String,
+    api_key: ApiKeyRecord,
 }
 
 async fn list_keys(
@@ -104,8 +104,8 @@ async fn list_keys(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let org_id = principal.org_id().clone();
-    let api_keys = state.read(move |connection| api_keys::list(connection, &org_id)).await?;
-    Ok(HttpResponse::Ok().json(ApiKeyListBody { api_keys }))
+    let found = state.read(move |connection| api_keys::list(connection, &org_id)).await?;
+    Ok(HttpResponse::Ok().json(ApiKeyListBody { api_keys: found }))
 }
 
 async fn create_key(
@@ -113,26 +113,27 @@ async fn create_key(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let request = ApiKeyRequest::parse(&json_body(&body)?).map_err(ApiError::invalid_body)?;
+    let request = parse_api_key_request(&json_body(&body)?).map_err(ApiError::invalid_body)?;
     // A key cannot hand out more than it holds: a write-only key must not mint itself a reader.
-    if let Principal::Reviewer { scopes, .. } = &principal {
-        if !scopes.covers(request.scopes) {
-            return Err(ApiError::Forbidden("a key cannot grant a scope it does not hold"));
-        }
+    if principal.reviewer().is_some_and(|reviewer| !reviewer.scopes.covers(request.scopes)) {
+        return Err(ApiError::Forbidden("a key cannot grant a scope it does not hold"));
     }
+    let org_id = principal.org_id().clone();
     let (secret, key) =
-        new_key(principal.org_id(), request.scopes, request.name).map_err(ApiError::Internal)?;
+        new_key(&org_id, request.scopes, request.name).map_err(ApiError::Internal)?;
+    let id = key.id.clone();
     let audit = Audit::by(&principal, key.created_at);
-    let api_key = state
+    let stored = state
         .write(move |connection| {
-            let stored = api_keys::insert(connection, &key)?;
-            let details = json!({"name": stored.name, "scopes": stored.scopes});
-            audit.record(connection, AuditAction::ApiKeyCreated, &stored.id, details)?;
+            api_keys::insert(connection, &key)?;
+            let stored = api_keys::get(connection, &org_id, &id)?;
+            let details = json!({"name": stored.name, "scopes": stored.scopes.names()});
+            audit.record(connection, AuditAction::ApiKeyCreated, &id, details)?;
             Ok(stored)
         })
         .await?;
-    let key = secret.expose().to_owned();
-    Ok(HttpResponse::Created().json(CreatedKeyBody { api_key, key }))
+    Ok(HttpResponse::Created()
+        .json(CreatedApiKeyBody { api_key: stored, key: secret.expose().to_owned() }))
 }
 
 async fn revoke_key(
@@ -143,18 +144,24 @@ async fn revoke_key(
     let org_id = principal.org_id().clone();
     let id = path.into_inner();
     let now = to_storage_precision(Utc::now());
+    let revoked_id = id.clone();
     let audit = Audit::by(&principal, now);
     let revoked = state
         .write(move |connection| {
-            let (key, newly) = api_keys::revoke(connection, &org_id, &id, now)?;
-            if newly {
-                audit.record(connection, AuditAction::ApiKeyRevoked, &key.id, json!({}))?;
+            let before = api_keys::get(connection, &org_id, &id)?;
+            let revoked = api_keys::revoke(connection, &org_id, &id, now)?;
+            // Revoking a revoked key changes nothing, and records nothing.
+            if before.revoked_at.is_none() {
+                audit.record(connection, AuditAction::ApiKeyRevoked, &id, json!({}))?;
             }
-            Ok(key)
+            Ok(revoked)
         })
         .await
-        .map_err(key_not_found)?;
-    // The key must stop working here now, not when this instance's cached lookup of it expires.
+        .map_err(|error| match error {
+            ApiError::NotFound(_) => ApiError::not_found("API key"),
+            other => other,
+        })?;
+    // Refused at once by this instance; other instances' caches expire within five seconds (spec §10.3).
     state.credentials.clear();
-    Ok(HttpResponse::Ok().json(OkIdBody { ok: true, id: revoked.id }))
+    Ok(HttpResponse::Ok().json(ApiKeyBody { ok: true, id: revoked_id, api_key: revoked }))
 }

@@ -19,10 +19,10 @@ use uuid::Uuid;
 
 use crate::access::Candidate;
 use crate::auth::{failed, refuse_blocked_client};
-use crate::commands::os_random;
 use crate::dto::ApiTime;
 use crate::error::ApiError;
 use crate::principal::Principal;
+use crate::random::os_random;
 use crate::request::json_body;
 use crate::routes::{Access, Endpoint};
 use crate::state::AppState;
@@ -135,7 +135,9 @@ async fn redeem(
             };
             match candidate.status_at(now) {
                 KeyStatus::Expired => return Ok(Redeemed::Refused),
-                KeyStatus::Completed | KeyStatus::Hired => return Ok(Redeemed::AlreadyCompleted),
+                KeyStatus::Completed | KeyStatus::Hired | KeyStatus::Rejected => {
+                    return Ok(Redeemed::AlreadyCompleted)
+                }
                 KeyStatus::Pending => {
                     // A concurrent redeem may have activated it first; either way it is active now.
                     candidate_keys::activate(
@@ -246,8 +248,7 @@ async fn complete(
         .write(move |connection| {
             let session = sessions::get(connection, &scope, &session_id)?;
             // A closed record is not touched again: completing it once more only reports when it was.
-            let closed =
-                candidate_keys::lock_status(connection, &candidate.id)?.closes_the_record();
+            let closed = candidate_keys::lock_status(connection, &candidate.id)?.is_finished();
             let completed_at = candidate_keys::complete(connection, &candidate.id, now)?;
             if closed {
                 return Ok(completed_at);

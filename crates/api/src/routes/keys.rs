@@ -1,4 +1,4 @@
-//! Candidate keys (spec §8): issue, list, revoke, mark a hire, and the org-wide candidate list.
+//! Candidate keys (spec §8): issue, list, revoke, hire or reject, and the org-wide candidate list.
 
 use actix_web::http::Method;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -17,10 +17,10 @@ use traceline_storage::{assessments, candidate_keys, StorageError};
 use uuid::Uuid;
 
 use crate::audit_trail::Audit;
-use crate::commands::os_random;
 use crate::dto::{KeyList, KeyListBody, OkIdBody};
 use crate::error::ApiError;
 use crate::principal::Principal;
+use crate::random::os_random;
 use crate::request::{json_body, query_params};
 use crate::routes::assessments::assessment_not_found;
 use crate::routes::{Access, Endpoint};
@@ -57,16 +57,16 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
         Endpoint::new(
             Method::PATCH,
             "/v1/assessments/{id}/keys/{keyId}",
-            "markKeyHired",
-            "Mark a candidate as hired",
+            "decideKey",
+            "Mark a candidate hired or rejected",
             Access::Reviewer(Scope::Write),
-            |route| route.to(mark_hired),
+            |route| route.to(decide),
         )
         .body(
             json!({
                 "type": "object",
                 "required": ["status"],
-                "properties": {"status": {"const": KeyStatus::Hired.as_str()}},
+                "properties": {"status": {"enum": KeyStatus::DECISIONS.map(KeyStatus::as_str)}},
             }),
             json!({"status": KeyStatus::Hired.as_str()}),
         )
@@ -281,33 +281,35 @@ async fn revoke_key(
     Ok(HttpResponse::Ok().json(OkIdBody { ok: true, id: revoked_id }))
 }
 
-async fn mark_hired(
+/// A reviewer's decision on a candidate: `{"status": "hired"}` or `{"status": "rejected"}`, from any status.
+async fn decide(
     principal: Principal,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let org_id = principal.org_id().clone();
-    match json_body(&body)?.get("status") {
-        Some(Value::String(status)) if status == "hired" => {}
-        _ => {
-            return Err(ApiError::invalid_body(ValidationErrors::one(
+    let decision = json_body(&body)?
+        .get("status")
+        .and_then(Value::as_str)
+        .and_then(KeyStatus::parse_decision)
+        .ok_or_else(|| {
+            ApiError::invalid_body(ValidationErrors::one(
                 "status",
-                "the only status that can be set is \"hired\"",
-            )))
-        }
-    }
+                "must be \"hired\" or \"rejected\"",
+            ))
+        })?;
     let (assessment_id, key_id) = path.into_inner();
     let audit = Audit::by(&principal, to_storage_precision(Utc::now()));
     let key = state
         .write(move |connection| {
             let before = candidate_keys::get(connection, &org_id, &assessment_id, &key_id)?;
-            candidate_keys::set_status(connection, &key_id, KeyStatus::Hired)?;
+            candidate_keys::set_status(connection, &key_id, decision)?;
             let details = json!({
                 "assessmentId": assessment_id,
                 "previousStatus": before.stored_status.as_str(),
             });
-            audit.record(connection, AuditAction::CandidateKeyHired, &key_id, details)?;
+            audit.record(connection, AuditAction::decision(decision), &key_id, details)?;
             candidate_keys::get(connection, &org_id, &assessment_id, &key_id)
         })
         .await

@@ -90,7 +90,7 @@ async fn get_metrics(
 }
 
 /// The cohort statistics of `assessment_id`, ranking `ranked` (a session id with its metrics) when given.
-fn cohort_of(
+pub(crate) fn cohort_of(
     connection: &mut AnyConnection,
     assessment_id: &str,
     ranked: Option<(String, SessionMetrics)>,

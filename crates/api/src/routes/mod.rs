@@ -18,6 +18,7 @@ mod review;
 mod sessions;
 mod signed_log;
 mod timeline;
+mod users;
 
 use actix_web::http::{header, Method};
 use actix_web::middleware::{from_fn, Condition, DefaultHeaders};
@@ -26,8 +27,12 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde_json::{json, Value};
 use traceline_domain::PageRule;
 
-use crate::access::enforce;
 pub(crate) use crate::access::Access;
+use crate::access::{enforce, refuse_with_json};
+pub(crate) use assessments::assessment_not_found;
+pub(crate) use metrics::cohort_of;
+pub(crate) use sessions::session_filter;
+pub(crate) use timeline::{read_timeline_page, read_visible_session};
 
 /// A query parameter an endpoint reads.
 pub(crate) struct QueryParam {
@@ -201,6 +206,7 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
         assessments::endpoints(),
         keys::endpoints(),
         candidate::endpoints(),
+        users::endpoints(),
         api_keys::endpoints(),
         audit::endpoints(),
     ]
@@ -227,7 +233,9 @@ pub(crate) fn configure(config: &mut web::ServiceConfig, batch_body_limit: usize
         for endpoint in group {
             let access = endpoint.access;
             let route = (endpoint.to)(web::route().method(endpoint.method))
-                .wrap(from_fn(move |request, next| enforce(access, request, next)))
+                .wrap(from_fn(move |request, next| {
+                    enforce(access, refuse_with_json, request, next)
+                }))
                 .wrap(Condition::new(
                     endpoint.carries_secret,
                     DefaultHeaders::new().add((header::CACHE_CONTROL, "no-store")),

@@ -46,9 +46,10 @@ fn render() -> Value {
             "version": env!("CARGO_PKG_VERSION"),
             "description": "Records AI-assisted coding sessions for reviewers. Every error is a JSON body \
                 {error, code, details?}. Each operation states who may call it in `x-access`: public, \
-                reviewer:<scope> (org API keys with that scope; candidates get 403), shared:<scope> (the same, \
-                and candidates within their own sessions), or candidate (candidate keys and session tokens; \
-                reviewers get 403).",
+                reviewer:<scope> (org API keys with that scope, and users signed in to the web UI; candidates \
+                get 403), shared:<scope> (the same, and candidates within their own sessions), candidate \
+                (candidate keys and session tokens; reviewers get 403), admin (admin users and API keys with \
+                the write scope) or user (users signed in to the web UI only).",
         },
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
         "paths": paths,
@@ -65,6 +66,13 @@ fn render() -> Value {
                     "in": "header",
                     "name": "X-API-Key",
                     "description": "A candidate key (PST-XXXX-XXXX, any case) or a session token (pst_sess_…).",
+                },
+                "signInCookie": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": traceline_domain::sign_in::COOKIE_NAME,
+                    "description": "Set by signing in at /login: a user of the org, with read and write. \
+                        Requests that change state must come from the same origin (Origin, else Referer).",
                 },
             },
         },
@@ -187,8 +195,12 @@ pub(crate) fn path_parameters(path: &str) -> impl Iterator<Item = &str> {
 fn security(access: Access) -> Value {
     match access {
         Access::Public => json!([]),
-        Access::Reviewer(_) => json!([{"reviewerKey": []}]),
-        Access::Shared(_) | Access::Candidate => json!([{"reviewerKey": []}, {"candidateKey": []}]),
+        Access::Reviewer(_) | Access::Admin => json!([{"reviewerKey": []}, {"signInCookie": []}]),
+        Access::Shared(_) => {
+            json!([{"reviewerKey": []}, {"signInCookie": []}, {"candidateKey": []}])
+        }
+        Access::Candidate => json!([{"reviewerKey": []}, {"candidateKey": []}]),
+        Access::SignedIn => json!([{"signInCookie": []}]),
     }
 }
 
@@ -212,6 +224,20 @@ fn error_statuses(endpoint: &Endpoint) -> Vec<(u16, &'static str)> {
         Access::Candidate => {
             statuses.push((401, "Missing, malformed, unknown, revoked or expired credential."));
             statuses.push((403, "A reviewer's key: this route takes a candidate credential."));
+        }
+        Access::Admin => {
+            statuses.push((401, "Missing, malformed, unknown, revoked or expired credential."));
+            statuses.push((
+                403,
+                "A candidate credential, an API key without the write scope, or a user who is not an admin.",
+            ));
+        }
+        Access::SignedIn => {
+            statuses.push((401, "No sign-in cookie, or one whose sign-in has ended."));
+            statuses.push((
+                403,
+                "An API key or a candidate credential: this route is for signed-in users.",
+            ));
         }
     }
     if path_parameters(endpoint.path).next().is_some() {

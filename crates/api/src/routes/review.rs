@@ -1,5 +1,5 @@
-//! What reviewers add to and derive from a session (spec §8): scores per dimension, and the artifacts derived
-//! when it ends.
+//! What reviewers add to and derive from a session (spec §8): scores per dimension and reviewer, and the
+//! artifacts derived when it ends.
 
 use actix_web::http::Method;
 use actix_web::{web, HttpResponse};
@@ -37,12 +37,12 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
             Access::Reviewer(Scope::Read),
             |route| route.to(list_scores),
         )
-        .reply::<ScoresBody>(200, "One score per dimension scored."),
+        .reply::<ScoresBody>(200, "Every reviewer's scores, by dimension, each with who gave it."),
         Endpoint::new(
             Method::POST,
             "/v1/sessions/{id}/scores",
             "recordScores",
-            "Score a session, one score per dimension (upsert)",
+            "Score a session: the caller's own score per dimension (upsert)",
             Access::Reviewer(Scope::Write),
             |route| route.to(record_scores),
         )
@@ -50,7 +50,7 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
             scores_schema(),
             json!([{"dimension": DIMENSIONS[0], "score": 4, "notes": "Split the work well"}]),
         )
-        .reply::<ScoresBody>(201, "All of the session's scores."),
+        .reply::<ScoresBody>(201, "All of the session's scores, every reviewer's."),
         Endpoint::new(
             Method::GET,
             "/v1/sessions/{id}/artifacts",
@@ -114,13 +114,17 @@ async fn record_scores(
 ) -> Result<HttpResponse, ApiError> {
     let id = visible_session_id(&path)?;
     let inputs = parse_scores(&json_body(&body)?).map_err(ApiError::invalid_body)?;
+    let scorer = principal
+        .reviewer()
+        .map(|reviewer| reviewer.actor.clone())
+        .ok_or(ApiError::Forbidden("candidate credentials cannot use this route"))?;
     let scope = principal.session_scope();
     let now = to_storage_precision(Utc::now());
     let audit = Audit::by(&principal, now);
     let stored = state
         .write(move |connection| {
             sessions::get(connection, &scope, &id)?;
-            scores::upsert(connection, id.as_str(), &inputs, now)?;
+            scores::upsert(connection, id.as_str(), &scorer, &inputs, now)?;
             // The dimensions and scores given; notes stay with the scores, not in the log.
             let given: Vec<Value> = inputs
                 .iter()

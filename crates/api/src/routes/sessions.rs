@@ -4,10 +4,15 @@ use actix_web::http::Method;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
 use serde_json::{json, Value};
+use std::collections::HashMap;
 use traceline_domain::audit::AuditAction;
 use traceline_domain::session::MAX_SOURCE_SERVICE_CHARS;
 use traceline_domain::time::{format_timestamp, to_storage_precision};
-use traceline_domain::{MetadataMerge, NewSession, PageRule, Scope, SessionId, SessionPatch};
+
+use traceline_domain::{
+    MetadataMerge, NewSession, PageRule, Scope, SessionId, SessionPatch, SessionStatus,
+    ValidationErrors,
+};
 use traceline_storage::candidate_keys;
 use traceline_storage::sessions::{self, NewSessionRecord, SessionFilter};
 use uuid::Uuid;
@@ -47,6 +52,16 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
         )
         .query("assessmentId", "Only sessions of this assessment.", json!({"type": "string"}))
         .query("sourceService", "Only sessions from this integration.", json!({"type": "string"}))
+        .query(
+            "status",
+            "Only sessions in progress (active) or ended (ended).",
+            json!({"enum": [SessionStatus::Active.as_str(), SessionStatus::Ended.as_str()]}),
+        )
+        .query(
+            "q",
+            "Only sessions whose id, tool, or candidate's name or e-mail contains this text (any case).",
+            json!({"type": "string"}),
+        )
         .paged(PageRule::SESSIONS)
         .reply::<SessionListBody>(200, "A page of sessions."),
         Endpoint::new(
@@ -127,6 +142,32 @@ fn session_patch_schema() -> Value {
     })
 }
 
+/// The filters of a session listing from its query parameters (the API names the assessment `assessmentId`, the
+/// sessions page `assessment`); an unknown `status` is a 400.
+pub(crate) fn session_filter(
+    params: &HashMap<String, String>,
+    assessment_param: &str,
+) -> Result<SessionFilter, ApiError> {
+    let non_empty = |name: &str| params.get(name).filter(|value| !value.is_empty()).cloned();
+    let status = match params.get("status").map(String::as_str) {
+        None | Some("") => None,
+        Some("active") => Some(SessionStatus::Active),
+        Some("ended") => Some(SessionStatus::Ended),
+        Some(_) => {
+            return Err(ApiError::InvalidQuery(ValidationErrors::one(
+                "status",
+                "must be active or ended",
+            )))
+        }
+    };
+    Ok(SessionFilter {
+        assessment_id: non_empty(assessment_param),
+        source_service: non_empty("sourceService"),
+        status,
+        text: non_empty("q"),
+    })
+}
+
 /// A path segment that cannot be a session id names no session: 404, like any other unknown id.
 fn session_id(path: &str) -> Result<SessionId, ApiError> {
     SessionId::parse(path).map_err(|_| ApiError::not_found("session"))
@@ -154,7 +195,7 @@ async fn create_session(
     // A candidate's session belongs to its key and assessment, and becomes the key's session if it has none.
     let candidate = match &principal {
         Principal::Candidate(key) => Some((key.id.clone(), key.assessment_id.clone())),
-        Principal::Reviewer { .. } => None,
+        Principal::Reviewer(_) => None,
     };
     let record = NewSessionRecord {
         id: id.clone(),
@@ -196,10 +237,7 @@ async fn list_sessions(
     let page = PageRule::SESSIONS
         .page(params.get("limit").map(String::as_str), params.get("offset").map(String::as_str))
         .map_err(ApiError::InvalidQuery)?;
-    let filter = SessionFilter {
-        assessment_id: params.get("assessmentId").cloned(),
-        source_service: params.get("sourceService").cloned(),
-    };
+    let filter = session_filter(&params, "assessmentId")?;
     let scope = principal.session_scope();
     let found =
         state.read(move |connection| sessions::list(connection, &scope, &filter, page)).await?;

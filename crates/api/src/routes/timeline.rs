@@ -119,6 +119,42 @@ where
         .map_err(session_not_found)
 }
 
+/// The session named by the path (if the caller may see it) and the page of up to `limit` of its events after
+/// the event `after` (from the start without one). A cursor that names no event of the session is a 400 on
+/// `after`. The API's timeline and the session view's "load more" both page through here.
+pub(crate) async fn read_timeline_page(
+    principal: &Principal,
+    state: &AppState,
+    path: &str,
+    after: Option<String>,
+    limit: i64,
+) -> Result<(Session, timeline::TimelinePage), ApiError> {
+    // Event ids are stored canonical; a cursor spelled another way (upper case, say) names the same event, and
+    // one that is no UUID names none, so it is answered without a query (after the visibility check, so a
+    // session outside the caller's reach is still a plain 404).
+    let after = after.map(|after| EventId::parse(&after).map(|id| id.as_str().to_owned()));
+    let (session, page) =
+        read_visible_session(principal, state, path, move |connection, session| {
+            let page = match after {
+                Some(Err(_)) => Err(PageError::UnknownCursor),
+                Some(Ok(after)) => {
+                    timeline::page(connection, session.id.as_str(), Some(&after), limit)
+                }
+                None => timeline::page(connection, session.id.as_str(), None, limit),
+            };
+            Ok((session.clone(), page))
+        })
+        .await?;
+    match page {
+        Ok(page) => Ok((session, page)),
+        Err(PageError::UnknownCursor) => Err(ApiError::InvalidQuery(ValidationErrors::one(
+            "after",
+            "names no event of this session",
+        ))),
+        Err(PageError::Storage(error)) => Err(error.into()),
+    }
+}
+
 async fn get_timeline(
     principal: Principal,
     state: web::Data<AppState>,
@@ -129,29 +165,8 @@ async fn get_timeline(
     let limit = PageRule::TIMELINE
         .clamp_param("limit", params.get("limit").map(String::as_str))
         .map_err(ApiError::InvalidQuery)?;
-    // Event ids are stored canonical; a cursor spelled another way (upper case, say) names the same event, and
-    // one that is no UUID names none, so it is answered without a query (after the visibility check, so a
-    // session outside the caller's reach is still a plain 404).
-    let after =
-        params.get("after").map(|after| EventId::parse(after).map(|id| id.as_str().to_owned()));
-    let page = read_visible_session(&principal, &state, &path, move |connection, session| {
-        Ok(match after {
-            Some(Err(_)) => Err(PageError::UnknownCursor),
-            Some(Ok(after)) => timeline::page(connection, session.id.as_str(), Some(&after), limit),
-            None => timeline::page(connection, session.id.as_str(), None, limit),
-        })
-    })
-    .await?;
-    let page = match page {
-        Ok(page) => page,
-        Err(PageError::UnknownCursor) => {
-            return Err(ApiError::InvalidQuery(ValidationErrors::one(
-                "after",
-                "names no event of this session",
-            )))
-        }
-        Err(PageError::Storage(error)) => return Err(error.into()),
-    };
+    let (_, page) =
+        read_timeline_page(&principal, &state, &path, params.get("after").cloned(), limit).await?;
     Ok(HttpResponse::Ok().json(TimelinePage { events: page.events, has_more: page.has_more }))
 }
 

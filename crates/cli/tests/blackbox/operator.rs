@@ -127,3 +127,84 @@ fn migrate_applies_the_schema_once() {
     let second = traceline(&["migrate"], &database);
     assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stderr));
 }
+
+/// Runs `traceline user create` with `stdin` piped in.
+fn create_user(database: &str, extra: &[&str], stdin: &str) -> std::process::Output {
+    use std::io::Write as _;
+    let mut child = std::process::Command::new(crate::support::BINARY)
+        .args(["user", "create"])
+        .args(extra)
+        .args(["--database-url", database])
+        .env("RUST_LOG", "warn")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run traceline user create");
+    child
+        .stdin
+        .take()
+        .expect("piped stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write the password");
+    child.wait_with_output().expect("wait for traceline user create")
+}
+
+#[test]
+fn user_create_reads_the_password_from_stdin_or_generates_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = sqlite_file(&dir, "traceline.db");
+    let org = json_stdout(&traceline(&["org", "create", "--name", "Acme"], &database));
+    let org_id = org["org"]["id"].as_str().unwrap();
+
+    let chosen = create_user(
+        &database,
+        &["--org", org_id, "--email", "Ada@Acme.test", "--name", "Ada", "--role", "admin"],
+        "correct horse battery staple\n",
+    );
+    let chosen = json_stdout(&chosen);
+    assert_eq!(chosen["user"]["email"], "ada@acme.test");
+    assert_eq!(chosen["user"]["role"], "admin");
+    assert!(chosen.get("password").is_none(), "a password that was given is not printed back");
+
+    let generated =
+        json_stdout(&create_user(&database, &["--org", org_id, "--email", "grace@acme.test"], ""));
+    assert_eq!(generated["user"]["role"], "reviewer");
+    assert_eq!(generated["user"]["name"], "grace");
+    assert_eq!(generated["password"].as_str().unwrap().len(), 20);
+
+    // The chosen password signs in over HTTP.
+    let server = Server::start(&database);
+    let agent = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build();
+    let agent: ureq::Agent = agent.into();
+    let response = agent
+        .post(format!("{}/login", server.base_url))
+        .header("Origin", &server.base_url)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .send("email=ada%40acme.test&password=correct+horse+battery+staple")
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    assert!(response.headers().get("set-cookie").is_some());
+    drop(server);
+
+    for (args, stdin, message) in [
+        (
+            vec!["--org", org_id, "--email", "ada@acme.test"],
+            "another long password",
+            "already exists",
+        ),
+        (vec!["--org", org_id, "--email", "new@acme.test"], "short", "at least 12 characters"),
+        (vec!["--org", org_id, "--email", "not-an-address"], "", "not an e-mail address"),
+        (
+            vec!["--org", org_id, "--email", "r@acme.test", "--role", "owner"],
+            "",
+            "unknown role 'owner'",
+        ),
+        (vec!["--org", "no-such-org", "--email", "x@acme.test"], "", "no org with id no-such-org"),
+    ] {
+        let refused = create_user(&database, &args, stdin);
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(!refused.status.success(), "{args:?} succeeded");
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+    }
+}

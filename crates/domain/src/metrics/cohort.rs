@@ -123,6 +123,38 @@ fn percentiles(cohort: &[SessionMetrics], ranked: Ranked<'_>) -> Option<NamedVal
     Some(NamedValues(ranks.collect()))
 }
 
+/// Every member's percentiles, each ranked against the other members exactly as [`cohort_stats`] ranks a
+/// [`Ranked::Member`]; empty below two members. One sort per ranked metric rather than one pass per member, so a
+/// cohort table of thousands of sessions costs milliseconds.
+pub fn member_percentiles(cohort: &[SessionMetrics]) -> Vec<NamedValues<f64>> {
+    if cohort.len() < 2 {
+        return Vec::new();
+    }
+    let mut ranks: Vec<Vec<(&'static str, Option<f64>)>> = vec![Vec::new(); cohort.len()];
+    for (index, metric) in METRICS.iter().enumerate() {
+        let Some(better) = metric.better else { continue };
+        let value = |metrics: &SessionMetrics| metrics.at(index).and_then(MetricValue::as_f64);
+        let mut sorted: Vec<f64> = cohort.iter().filter_map(value).collect();
+        sorted.sort_by(|a, b| a.partial_cmp(b).unwrap_or(Ordering::Equal));
+        let total = sorted.len().saturating_sub(1) as u128;
+        for (member, metrics) in cohort.iter().enumerate() {
+            let rank = value(metrics).filter(|_| total > 0).map(|x| {
+                let below = sorted.partition_point(|other| *other < x) as u128;
+                let up_to = sorted.partition_point(|other| *other <= x) as u128;
+                // The member itself is one of the values equal to x: it is not among the others.
+                let equal = up_to - below - 1;
+                let worse = match better {
+                    Better::Smaller => sorted.len() as u128 - up_to,
+                    Better::Larger => below,
+                };
+                rounded_div(1000 * (2 * worse + equal), 2 * total) as f64 / 1000.0
+            });
+            ranks[member].push((metric.name, rank));
+        }
+    }
+    ranks.into_iter().map(NamedValues).collect()
+}
+
 /// (|worse than `x`| + ½ |equal to `x`|) ÷ |others having the metric|, rounded to 3 decimals.
 fn percentile(others: impl Iterator<Item = f64>, x: f64, better: Better) -> Option<f64> {
     let (mut worse_count, mut equal_count, mut total) = (0_u128, 0_u128, 0_u128);

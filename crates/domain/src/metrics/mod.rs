@@ -42,7 +42,7 @@ mod test_support;
 #[cfg(test)]
 mod totals_tests;
 
-pub use cohort::{cohort_stats, CohortStats, NamedValues, Ranked};
+pub use cohort::{cohort_stats, member_percentiles, CohortStats, NamedValues, Ranked};
 pub use command::{classify_command, CommandClass};
 pub use session_metrics::SessionMetrics;
 pub use table::{

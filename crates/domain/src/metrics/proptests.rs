@@ -203,6 +203,24 @@ proptest! {
     }
 
     #[test]
+    fn member_percentiles_are_the_cohort_stats_of_each_member(
+        cohort in prop::collection::vec(metrics_strategy(), 0..25),
+    ) {
+        let ranked = super::member_percentiles(&cohort);
+        if cohort.len() < 2 {
+            prop_assert!(ranked.is_empty());
+        } else {
+            prop_assert_eq!(ranked.len(), cohort.len());
+            for (index, ranks) in ranked.iter().enumerate() {
+                let one_by_one = cohort_stats(&cohort, Some(Ranked::Member(index)))
+                    .and_then(|stats| stats.percentiles)
+                    .expect("two or more members are ranked");
+                prop_assert_eq!(ranks, &one_by_one, "member {}", index);
+            }
+        }
+    }
+
+    #[test]
     fn classification_never_panics_and_tests_imply_verification(line in "[ -~\\n]{0,80}") {
         let class = classify_command(&line);
         prop_assert!(!class.runs_tests || class.is_verification);

@@ -1,0 +1,59 @@
+//! How numbers and times read on a page: durations in words a reviewer scans quickly, timestamps in UTC.
+
+use chrono::{DateTime, Utc};
+
+/// A duration: `850 ms`, `12 s`, `4 min 05 s`, `2 h 03 min`, `3 d 04 h`.
+pub(crate) fn duration(ms: i64) -> String {
+    let ms = ms.max(0);
+    let seconds = ms / 1000;
+    match seconds {
+        0 => format!("{ms} ms"),
+        1..=59 => format!("{seconds} s"),
+        60..=3599 => format!("{} min {:02} s", seconds / 60, seconds % 60),
+        3600..=86_399 => format!("{} h {:02} min", seconds / 3600, seconds / 60 % 60),
+        _ => format!("{} d {:02} h", seconds / 86_400, seconds / 3600 % 24),
+    }
+}
+
+/// Time since the start of a session, as a stopwatch shows it: `+04:05`, `+1:02:03`.
+pub(crate) fn offset(ms: i64) -> String {
+    let seconds = ms.max(0) / 1000;
+    let (hours, minutes, seconds) = (seconds / 3600, seconds / 60 % 60, seconds % 60);
+    if hours > 0 {
+        format!("+{hours}:{minutes:02}:{seconds:02}")
+    } else {
+        format!("+{minutes:02}:{seconds:02}")
+    }
+}
+
+/// A moment, to the minute: `2026-04-01 10:15 UTC`.
+pub(crate) fn moment(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// A moment as `<time datetime>` wants it.
+pub(crate) fn machine(at: DateTime<Utc>) -> String {
+    traceline_domain::time::format_timestamp(&at)
+}
+
+/// The time of day, to the second: `10:15:03`.
+pub(crate) fn time_of_day(at: DateTime<Utc>) -> String {
+    at.format("%H:%M:%S").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_at_a_glance() {
+        assert_eq!(duration(850), "850 ms");
+        assert_eq!(duration(12_400), "12 s");
+        assert_eq!(duration(245_000), "4 min 05 s");
+        assert_eq!(duration(7_380_000), "2 h 03 min");
+        assert_eq!(duration(273_600_000), "3 d 04 h");
+        assert_eq!(duration(-5), "0 ms");
+        assert_eq!(offset(245_000), "+04:05");
+        assert_eq!(offset(3_723_000), "+1:02:03");
+    }
+}

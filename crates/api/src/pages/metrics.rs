@@ -1,0 +1,113 @@
+//! Metrics as the pages show them, read from the one metric table (`traceline_domain::metrics::METRICS`): each
+//! metric's label, value in its unit, which way is better, and its cohort percentile. No page lists metric names
+//! itself.
+
+use traceline_domain::metrics::{
+    Better, Metric, MetricValue, NamedValues, SessionMetrics, Unit, METRICS,
+};
+
+use super::format;
+
+/// One metric of one session.
+pub(crate) struct MetricCell {
+    /// The API name, for the `data-metric` and `data-percentile` hooks.
+    pub(crate) name: &'static str,
+    pub(crate) label: &'static str,
+    pub(crate) definition: &'static str,
+    /// The value as people read it; `—` when there is none.
+    pub(crate) value: String,
+    /// Why there is no value, when there is none.
+    pub(crate) missing_because: Option<&'static str>,
+    /// A number to sort by (empty when there is no value), for sortable tables.
+    pub(crate) sort_key: String,
+    /// `lower is better` / `higher is better`, for ranked metrics.
+    pub(crate) direction: Option<&'static str>,
+    /// The percentile as the API gives it (`0.727`), when the cohort ranks this session on this metric.
+    pub(crate) percentile: Option<String>,
+    /// Whether the cohort ranks the metric at all.
+    pub(crate) ranked: bool,
+}
+
+/// Every metric of a session in table order, with its percentiles when a cohort ranks it.
+pub(crate) fn cells(
+    metrics: &SessionMetrics,
+    percentiles: Option<&NamedValues<f64>>,
+) -> Vec<MetricCell> {
+    metrics
+        .iter()
+        .map(|(metric, value)| {
+            let percentile = percentiles.and_then(|ranks| ranks.get(metric.name));
+            MetricCell {
+                name: metric.name,
+                label: metric.label,
+                definition: metric.definition,
+                value: value.map_or_else(|| "—".to_owned(), |value| display(metric, value)),
+                missing_because: value.is_none().then_some(metric.null_when).flatten(),
+                sort_key: value.and_then(sortable).map(|key| key.to_string()).unwrap_or_default(),
+                direction: metric.better.map(|better| match better {
+                    Better::Smaller => "lower is better",
+                    Better::Larger => "higher is better",
+                }),
+                percentile: percentile.map(|rank| rank.to_string()),
+                ranked: metric.better.is_some(),
+            }
+        })
+        .collect()
+}
+
+/// The table's column headings: label and definition of every metric.
+pub(crate) fn headings() -> impl Iterator<Item = &'static Metric> {
+    METRICS.iter()
+}
+
+/// A value in its metric's unit.
+pub(crate) fn display(metric: &Metric, value: MetricValue) -> String {
+    match (metric.unit, value) {
+        (Unit::Milliseconds, MetricValue::Integer(ms)) => format::duration(ms),
+        (Unit::Percent, value) => {
+            value.as_f64().map_or_else(String::new, |pct| format!("{pct:.1} %"))
+        }
+        (Unit::Ratio, value) => value.as_f64().map_or_else(String::new, trimmed),
+        (_, MetricValue::Flag(true)) => "passed".to_owned(),
+        (_, MetricValue::Flag(false)) => "failed".to_owned(),
+        (_, MetricValue::Integer(count)) => count.to_string(),
+        (_, MetricValue::Real(number)) => trimmed(number),
+    }
+}
+
+/// A number with at most three decimals and no trailing zeros: `0.333`, `2.5`, `1`.
+fn trimmed(number: f64) -> String {
+    let text = format!("{number:.3}");
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+/// The value as a number to sort by; outcomes sort failed before passed.
+fn sortable(value: MetricValue) -> Option<f64> {
+    match value {
+        MetricValue::Flag(passed) => Some(if passed { 1.0 } else { 0.0 }),
+        other => other.as_f64(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_metric_of_the_table_gets_a_cell_in_its_unit() {
+        let metrics = SessionMetrics::default()
+            .with("durationMs", Some(MetricValue::Integer(245_000)))
+            .with("commandFailRate", Some(MetricValue::Real(1.0 / 3.0)))
+            .with("testsPassed", Some(MetricValue::Flag(false)))
+            .with("aiAttributionPct", Some(MetricValue::Real(62.5)));
+        let cells = cells(&metrics, None);
+        assert_eq!(cells.len(), METRICS.len());
+        let value = |name: &str| cells.iter().find(|cell| cell.name == name).unwrap().value.clone();
+        assert_eq!(value("durationMs"), "4 min 05 s");
+        assert_eq!(value("commandFailRate"), "0.333");
+        assert_eq!(value("testsPassed"), "failed");
+        assert_eq!(value("aiAttributionPct"), "62.5 %");
+        assert_eq!(value("promptCount"), "—");
+        assert!(cells.iter().all(|cell| cell.percentile.is_none()));
+    }
+}
