@@ -9,14 +9,17 @@ use anyhow::{bail, Context as _};
 use chrono::Utc;
 use clap::Subcommand;
 use traceline_capture::{decision_event, session_end, session_start, CaptureContext, Tool};
+use traceline_domain::signing::PublicKey;
 
 use crate::backoff::Backoff;
 use crate::flush::{flush, FlushBudget, FlushReport};
 use crate::hook::run_hook;
 use crate::install::{hook_command, install, is_installed, Installed};
 use crate::server::{Patience, Server};
+use crate::signer;
 use crate::spool::Spool;
 use crate::state::{SessionState, StateDir};
+use crate::verify;
 use crate::workspace::find_state_dir;
 
 /// Where `start` sends events when neither `--server` nor `TRACELINE_SERVER` says otherwise: `traceline serve`'s
@@ -91,6 +94,15 @@ pub enum ClientCommand {
         #[arg(long)]
         workspace: Option<PathBuf>,
     },
+    /// Check the session's signed events as the server holds them: every signature, and the chain from the first
+    /// event to the last. Exits non-zero when the chain is broken.
+    Verify {
+        /// The session to check (default: the workspace's own).
+        session_id: Option<String>,
+        /// The workspace (default: found from here).
+        #[arg(long)]
+        workspace: Option<PathBuf>,
+    },
 }
 
 /// Runs a candidate command. `hook` always succeeds; the others fail with a message a person can act on.
@@ -127,7 +139,7 @@ pub fn run(command: ClientCommand) -> anyhow::Result<ExitCode> {
             let (dir, state) = session(workspace)?;
             let event =
                 decision_event(&context(&dir, &state), &rationale, title.as_deref(), impact);
-            Spool::of(&dir).append(&[event])?;
+            signer::append(&dir, &state.session_id, vec![event])?;
             let report = deliver(&dir, &state)?;
             println!("Decision recorded.");
             print_delivery(&report);
@@ -141,6 +153,7 @@ pub fn run(command: ClientCommand) -> anyhow::Result<ExitCode> {
         }
         ClientCommand::Done { workspace } => done(workspace),
         ClientCommand::Status { workspace } => status(workspace),
+        ClientCommand::Verify { session_id, workspace } => verify(session_id, workspace),
     }
 }
 
@@ -160,8 +173,11 @@ fn start(
     let dir = StateDir::of_workspace(&workspace);
     let previous = dir.is_initialised().then(|| dir.load()).transpose()?;
 
+    // The signing key is made before the session exists: the server keeps the key it is first given.
+    dir.create()?;
+    let public_key = signer::key(&dir)?.public_key().to_base64();
     let server = Server::new(server_url, Patience::Interactive);
-    let redeemed = server.redeem(key.trim(), name)?;
+    let redeemed = server.redeem(key.trim(), name, Some(&public_key))?;
     if let Some(previous) = &previous {
         if previous.session_id != redeemed.session_id && !Spool::of(&dir).is_empty()? {
             bail!(
@@ -181,11 +197,10 @@ fn start(
         started_at: previous.as_ref().map_or_else(Utc::now, |previous| previous.started_at),
         completed_at: None,
     };
-    dir.create()?;
     dir.save(&state)?;
     if previous.is_none_or(|previous| previous.session_id != state.session_id) {
         let event = session_start(&context(&dir, &state), redeemed.assessment_id.as_deref());
-        Spool::of(&dir).append(&[event])?;
+        signer::append(&dir, &state.session_id, vec![event])?;
     }
 
     println!("Recording {} as session {}.", workspace.display(), state.session_id);
@@ -218,7 +233,7 @@ fn done(workspace: Option<PathBuf>) -> anyhow::Result<ExitCode> {
         println!("Session {} was completed at {completed_at}.", state.session_id);
         return Ok(ExitCode::SUCCESS);
     }
-    Spool::of(&dir).append(&[session_end(&context(&dir, &state))])?;
+    signer::append(&dir, &state.session_id, vec![session_end(&context(&dir, &state))])?;
     let report = deliver(&dir, &state)?;
     if report.remaining > 0 {
         print_delivery(&report);
@@ -271,6 +286,34 @@ fn status(workspace: Option<PathBuf>) -> anyhow::Result<ExitCode> {
         Err(error) => println!("on server:   {error:#}"),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `traceline verify`: the session's signed log, checked here; exit 1 when the chain is broken (or nothing is
+/// signed).
+fn verify(session_id: Option<String>, workspace: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    let (dir, state) = session(workspace)?;
+    let session_id = session_id.unwrap_or_else(|| state.session_id.clone());
+    let server = Server::new(&state.server, Patience::Interactive);
+    let (key, events) = verify::fetch_log(&server, &state.session_token, &session_id)?;
+    let key = key
+        .as_deref()
+        .map(PublicKey::parse)
+        .transpose()
+        .map_err(|error| anyhow::anyhow!("the server's signing key for the session {error}"))?;
+    if session_id == state.session_id {
+        let ours = signer::public_key(&dir)?;
+        if let (Some(ours), Some(theirs)) = (&ours, &key) {
+            if ours != theirs {
+                println!(
+                    "✗ the server holds another signing key for this session than this workspace's"
+                );
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+    }
+    let verdict = verify::walk(key.as_ref(), &events);
+    println!("{}", verdict.line());
+    Ok(if verdict.broken.is_none() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 /// The initialised workspace: the one given, else the one found from the tools' variables or the working directory.

@@ -13,7 +13,7 @@ use traceline_capture::{map_hook, CaptureContext, Tool};
 use crate::backoff::Backoff;
 use crate::flush::{flush, FlushBudget};
 use crate::server::{Patience, Server};
-use crate::spool::Spool;
+use crate::signer;
 use crate::workspace::find_state_dir;
 
 /// Payloads larger than this are cut off: tool outputs are truncated before sending anyway, and reading an unbounded
@@ -62,8 +62,9 @@ pub(crate) fn run_hook(
         received_at: Utc::now(),
     };
     let envelopes = map_hook(tool, &payload, &context);
-    if let Err(error) = Spool::of(&dir).append(&envelopes) {
-        dir.log(&format!("{tool}: could not spool {} events: {error}", envelopes.len()));
+    let count = envelopes.len();
+    if let Err(error) = signer::append(&dir, &state.session_id, envelopes) {
+        dir.log(&format!("{tool}: could not spool {count} events: {error:#}"));
         return reply;
     }
     if Backoff::load(&dir).is_some_and(|backoff| backoff.is_waiting(Utc::now())) {

@@ -45,10 +45,19 @@ impl Spool {
 
     /// Appends envelopes and syncs them to disk before returning.
     pub fn append(&self, events: &[Value]) -> io::Result<()> {
+        self.locked()?.append(events)
+    }
+
+    /// The spool held under its lock until the guard is dropped, for work that must see and extend it in one
+    /// step, with no other process appending in between (signing each event after the last one, `crate::signer`).
+    pub fn locked(&self) -> io::Result<SpoolGuard<'_>> {
+        Ok(SpoolGuard { spool: self, _lock: self.lock()? })
+    }
+
+    fn append_unlocked(&self, events: &[Value]) -> io::Result<()> {
         if events.is_empty() {
             return Ok(());
         }
-        let _lock = self.lock()?;
         let mut file = private_options().read(true).append(true).create(true).open(&self.path)?;
         let mut text = String::new();
         // A hook killed mid-write leaves a line without its newline; starting a fresh line keeps that damage to the
@@ -172,6 +181,31 @@ impl Spool {
         }
         file.write_all(text.as_bytes())?;
         file.sync_data()
+    }
+}
+
+/// A spool under its lock.
+#[derive(Debug)]
+pub struct SpoolGuard<'a> {
+    spool: &'a Spool,
+    _lock: File,
+}
+
+impl SpoolGuard<'_> {
+    /// The envelope appended last that is still waiting, if it can be read.
+    pub fn last(&self) -> io::Result<Option<Value>> {
+        let text = match fs::read_to_string(&self.spool.path) {
+            Ok(text) => text,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(error) => return Err(error),
+        };
+        let last = text.lines().rev().find(|line| !line.trim().is_empty());
+        Ok(last.and_then(|line| serde_json::from_str(line).ok()))
+    }
+
+    /// Appends envelopes and syncs them to disk before returning.
+    pub fn append(&self, events: &[Value]) -> io::Result<()> {
+        self.spool.append_unlocked(events)
     }
 }
 

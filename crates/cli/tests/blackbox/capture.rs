@@ -14,7 +14,7 @@ use crate::support::{json_stdout, traceline, Client, Server, BINARY};
 
 /// The Claude Code payloads of one small session, in the order the tool sent them: the fixtures the mapping is
 /// tested on, replayed through the real binary.
-const RECORDED_SESSION: [&str; 9] = [
+pub(crate) const RECORDED_SESSION: [&str; 9] = [
     "SessionStart-startup",
     "UserPromptSubmit",
     "PostToolUse-Read",
@@ -26,7 +26,7 @@ const RECORDED_SESSION: [&str; 9] = [
     "Stop",
 ];
 
-fn fixture(tool: &str, name: &str) -> String {
+pub(crate) fn fixture(tool: &str, name: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../capture/tests/fixtures")
         .join(tool)
@@ -35,15 +35,15 @@ fn fixture(tool: &str, name: &str) -> String {
 }
 
 /// A hiring team: an org, an assessment and one candidate key, on a running server.
-struct Hiring {
-    server: Server,
-    client: Client,
-    reviewer_key: String,
-    candidate_key: String,
+pub(crate) struct Hiring {
+    pub(crate) server: Server,
+    pub(crate) client: Client,
+    pub(crate) reviewer_key: String,
+    pub(crate) candidate_key: String,
 }
 
 impl Hiring {
-    fn open(database: &str) -> Hiring {
+    pub(crate) fn open(database: &str) -> Hiring {
         let org = json_stdout(&traceline(&["org", "create", "--name", "Acme"], database));
         let reviewer_key = org["apiKey"].as_str().expect("an API key").to_owned();
         let server = Server::start(database);
@@ -62,7 +62,7 @@ impl Hiring {
         Hiring { server, client, reviewer_key, candidate_key }
     }
 
-    fn get(&self, path: &str) -> Value {
+    pub(crate) fn get(&self, path: &str) -> Value {
         let (status, body) = self.client.get(path, Some(&self.reviewer_key));
         assert_eq!(status, 200, "GET {path}: {body}");
         body
@@ -70,7 +70,7 @@ impl Hiring {
 }
 
 /// Runs a candidate command in `workspace`.
-fn candidate(workspace: &Path, args: &[&str]) -> Output {
+pub(crate) fn candidate(workspace: &Path, args: &[&str]) -> Output {
     Command::new(BINARY)
         .args(args)
         .current_dir(workspace)
@@ -80,7 +80,7 @@ fn candidate(workspace: &Path, args: &[&str]) -> Output {
         .expect("run the traceline binary")
 }
 
-fn succeeded(output: &Output) -> String {
+pub(crate) fn succeeded(output: &Output) -> String {
     assert!(
         output.status.success(),
         "failed: {}\n{}",
@@ -92,7 +92,7 @@ fn succeeded(output: &Output) -> String {
 
 /// Runs `traceline hook TOOL` the way Claude Code does: from a subdirectory, with `CLAUDE_PROJECT_DIR` set and the
 /// payload on stdin. Returns the output and how long the call took.
-fn hook(workspace: &Path, tool: &str, payload: &str) -> (Output, Duration) {
+pub(crate) fn hook(workspace: &Path, tool: &str, payload: &str) -> (Output, Duration) {
     let started = Instant::now();
     let mut child = Command::new(BINARY)
         .args(["hook", tool])
@@ -109,7 +109,7 @@ fn hook(workspace: &Path, tool: &str, payload: &str) -> (Output, Duration) {
     (output, started.elapsed())
 }
 
-fn workspace() -> (tempfile::TempDir, PathBuf) {
+pub(crate) fn workspace() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("a temporary workspace");
     let workspace = dir.path().canonicalize().expect("canonical path");
     fs::create_dir_all(workspace.join("src")).expect("a subdirectory");

@@ -17,3 +17,4 @@ mod startup;
 #[path = "../support/mod.rs"]
 #[expect(dead_code, reason = "the reliability tests use the rest of the shared support")]
 mod support;
+mod verify;
