@@ -76,6 +76,9 @@ enum Task {
     Bench(bench::BenchArgs),
     /// Time `traceline hook` calls with the server up and down; updates its section of `docs/BENCHMARKS.md`.
     BenchHook(bench::HookBenchArgs),
+    /// Time ingest of signed against unsigned events, and reading a 100,000-event signed session; updates its
+    /// section of `docs/BENCHMARKS.md`.
+    BenchSigned(bench::SignedBenchArgs),
     /// Build a libFuzzer target of `fuzz/` (no cargo-fuzz needed) and run it for a bounded time.
     Fuzz(fuzz::FuzzArgs),
     /// Kill the server with SIGKILL and restart it under ingest load for N minutes per backend, then check
@@ -94,6 +97,7 @@ fn main() -> Result<()> {
         Task::NewMigration { name } => migration::create(&root, &name, SystemTime::now()),
         Task::Bench(args) => bench::bench(&root, &args),
         Task::BenchHook(args) => bench::bench_hook(&root, &args),
+        Task::BenchSigned(args) => bench::bench_signed(&root, &args),
         Task::Fuzz(args) => fuzz::fuzz(&root, &args),
         Task::Soak(args) => soak::soak(&root, &args),
     }
