@@ -37,6 +37,7 @@ async fn every_reviewer_change_is_recorded_newest_first(backend: TestBackend) {
         .await
         .expect(200);
 
+    app.patch(&key_path(hired), &org.key, &json!({"status": "rejected"})).await.expect(200);
     app.patch(&key_path(hired), &org.key, &json!({"status": "hired"})).await.expect(200);
     app.delete(&key_path(revoked), &org.key).await.expect(200);
     let scores = json!([{"dimension": "code_quality", "score": 4, "notes": "Private remark"}]);
@@ -62,6 +63,14 @@ async fn every_reviewer_change_is_recorded_newest_first(backend: TestBackend) {
         .expect(201);
     let api_key_id = api_key["apiKey"]["id"].as_str().unwrap().to_owned();
     app.delete(&format!("/v1/api-keys/{api_key_id}"), &org.key).await.expect(200);
+    let user = app
+        .post("/v1/users", &org.key, &json!({"email": "grace@acme.test", "role": "reviewer"}))
+        .await
+        .expect(201);
+    let user_id = user["user"]["id"].as_str().unwrap().to_owned();
+    app.patch(&format!("/v1/users/{user_id}"), &org.key, &json!({"disabled": true}))
+        .await
+        .expect(200);
     app.delete(&format!("/v1/assessments/{assessment}"), &org.key).await.expect(200);
     // Refused changes leave no entry.
     app.delete(&format!("/v1/api-keys/{api_key_id}"), &org.key).await.expect(200);
@@ -73,6 +82,8 @@ async fn every_reviewer_change_is_recorded_newest_first(backend: TestBackend) {
         actions(&page),
         [
             "assessment.deleted",
+            "user.updated",
+            "user.created",
             "api_key.revoked",
             "api_key.created",
             "session.deleted",
@@ -82,6 +93,7 @@ async fn every_reviewer_change_is_recorded_newest_first(backend: TestBackend) {
             "scores.recorded",
             "candidate_key.revoked",
             "candidate_key.hired",
+            "candidate_key.rejected",
             "candidate_key.issued",
             "candidate_key.issued",
             "assessment.created",
@@ -96,7 +108,12 @@ async fn every_reviewer_change_is_recorded_newest_first(backend: TestBackend) {
     let entry = |action: &str| entries.iter().find(|entry| entry["action"] == action).unwrap();
     assert_eq!(entry("candidate_key.hired")["targetType"], "candidateKey");
     assert_eq!(entry("candidate_key.hired")["targetId"], hired);
-    assert_eq!(entry("candidate_key.hired")["details"]["previousStatus"], "active");
+    assert_eq!(entry("candidate_key.hired")["details"]["previousStatus"], "rejected");
+    assert_eq!(entry("candidate_key.rejected")["details"]["previousStatus"], "active");
+    assert_eq!(entry("user.created")["targetId"], user_id.as_str());
+    assert_eq!(entry("user.created")["details"], json!({"role": "reviewer"}));
+    assert_eq!(entry("user.updated")["details"], json!({"disabled": true, "role": null}));
+    assert!(!page.to_string().contains("grace@acme.test"), "no address in the log");
     assert_eq!(entry("scores.recorded")["targetId"], session.as_str());
     assert_eq!(
         entry("scores.recorded")["details"],
@@ -120,7 +137,7 @@ async fn every_reviewer_change_is_recorded_newest_first(backend: TestBackend) {
 
     // Readers may read it; other orgs see none of it (candidates may not read it at all, above).
     let reader = app.api_key(&org, "read");
-    assert_eq!(actions(&app.get("/v1/audit", &reader).await.expect(200)).len(), 13);
+    assert_eq!(actions(&app.get("/v1/audit", &reader).await.expect(200)).len(), 16);
     let globex = app.org("Globex");
     assert_eq!(app.get("/v1/audit", &globex.key).await.expect(200)["entries"], json!([]));
     app.get(&format!("/v1/audit?after={last_id}"), &globex.key).await.expect(400);

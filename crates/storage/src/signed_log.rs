@@ -15,7 +15,7 @@ use crate::error::StorageError;
 use crate::rows::from_stored_time;
 use crate::schema::{event_chain, raw_events, timeline_events};
 use crate::session_state;
-use crate::timeline::PageError;
+use crate::timeline::{events_after, PageError};
 
 /// What the signed log says about the session as a whole.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -174,22 +174,7 @@ fn timeline_order(
     after: Option<&str>,
     wanted: i64,
 ) -> Result<Vec<i64>, PageError> {
-    let mut query =
-        timeline_events::table.filter(timeline_events::session_id.eq(session_id)).into_boxed();
-    if let Some(after) = after {
-        let (ts, seq) = timeline_events::table
-            .filter(timeline_events::session_id.eq(session_id))
-            .filter(timeline_events::id.eq(after))
-            .select((timeline_events::ts, timeline_events::seq))
-            .first::<(NaiveDateTime, i64)>(connection)
-            .optional()?
-            .ok_or(PageError::UnknownCursor)?;
-        query = query
-            .filter(timeline_events::ts.ge(ts))
-            .filter(timeline_events::ts.gt(ts).or(timeline_events::seq.gt(seq)));
-    }
-    Ok(query
-        .order((timeline_events::ts.asc(), timeline_events::seq.asc()))
+    Ok(events_after(connection, session_id, after)?
         .limit(wanted)
         .select(timeline_events::seq)
         .load(connection)?)

@@ -4,16 +4,14 @@ use actix_web::http::Method;
 use actix_web::{web, HttpRequest, HttpResponse};
 use schemars::JsonSchema;
 use serde::Serialize;
-use serde_json::json;
 use traceline_domain::audit::AuditEntry;
-use traceline_domain::{PageRule, Scope, ValidationErrors};
+use traceline_domain::{PageRule, Scope};
 use traceline_storage::audit;
-use traceline_storage::timeline::PageError;
 
 use crate::error::ApiError;
 use crate::principal::Principal;
 use crate::request::query_params;
-use crate::routes::{clamped_integer, Access, Endpoint};
+use crate::routes::{cursor_page, Access, Endpoint};
 use crate::state::AppState;
 
 /// The routes.
@@ -27,16 +25,7 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
         Access::Reviewer(Scope::Read),
         |route| route.to(list_entries),
     )
-    .query(
-        "limit",
-        &format!("Page size, clamped to {}–{}.", rule.min_limit, rule.max_limit),
-        clamped_integer(rule),
-    )
-    .query(
-        "after",
-        "The id of the last entry received; the page goes on with older ones (unknown: 400).",
-        json!({"type": "string"}),
-    )
+    .cursor_paged(rule, "entry")
     .reply::<AuditPageBody>(200, "A page of entries.")]
 }
 
@@ -63,13 +52,6 @@ async fn list_entries(
     let page = state
         .read(move |connection| Ok(audit::list(connection, &org_id, after.as_deref(), limit)))
         .await?;
-    match page {
-        Ok(page) => Ok(HttpResponse::Ok()
-            .json(AuditPageBody { entries: page.entries, has_more: page.has_more })),
-        Err(PageError::UnknownCursor) => Err(ApiError::InvalidQuery(ValidationErrors::one(
-            "after",
-            "names no entry of this org's log",
-        ))),
-        Err(PageError::Storage(error)) => Err(error.into()),
-    }
+    let page = cursor_page(page, "entry of this org's log")?;
+    Ok(HttpResponse::Ok().json(AuditPageBody { entries: page.entries, has_more: page.has_more }))
 }

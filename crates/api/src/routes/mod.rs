@@ -25,10 +25,12 @@ use actix_web::middleware::{from_fn, Condition, DefaultHeaders};
 use actix_web::{web, Route};
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde_json::{json, Value};
-use traceline_domain::PageRule;
+use traceline_domain::{PageRule, ValidationErrors};
+use traceline_storage::timeline::PageError;
 
 pub(crate) use crate::access::Access;
 use crate::access::{enforce, refuse_with_json};
+use crate::error::ApiError;
 pub(crate) use assessments::assessment_not_found;
 pub(crate) use metrics::cohort_of;
 pub(crate) use sessions::session_filter;
@@ -139,6 +141,25 @@ impl Endpoint {
         )
     }
 
+    /// Adds `after`, the id of the last `item` received (one of `what`, e.g. "event of this session"): pages
+    /// by cursor go on after it, and one that names nothing is a 400 ([`unknown_cursor`]).
+    pub(crate) fn after_cursor(self, item: &str) -> Self {
+        let description = format!(
+            "The id of the last {item} received; the page goes on after it (unknown: 400)."
+        );
+        self.query("after", &description, json!({"type": "string"}))
+    }
+
+    /// Adds `limit`, clamped by `rule`, and [`Endpoint::after_cursor`]: a page by cursor.
+    pub(crate) fn cursor_paged(self, rule: PageRule, item: &str) -> Self {
+        self.query(
+            "limit",
+            &format!("Page size, clamped to {}–{}.", rule.min_limit, rule.max_limit),
+            clamped_integer(rule),
+        )
+        .after_cursor(item)
+    }
+
     /// Sets the request body.
     pub(crate) fn body(mut self, schema: Value, example: Value) -> Self {
         self.body = Some(RequestBody { schema, example });
@@ -190,6 +211,17 @@ impl Endpoint {
 /// since out-of-range values are served, not refused.
 pub(crate) fn clamped_integer(rule: PageRule) -> Value {
     json!({"type": "integer", "default": rule.default_limit})
+}
+
+/// A page read by cursor as the API answers it: the page, or a 400 on `after` when the cursor names no `what`.
+pub(crate) fn cursor_page<T>(page: Result<T, PageError>, what: &str) -> Result<T, ApiError> {
+    match page {
+        Ok(page) => Ok(page),
+        Err(PageError::UnknownCursor) => {
+            Err(ApiError::InvalidQuery(ValidationErrors::one("after", format!("names no {what}"))))
+        }
+        Err(PageError::Storage(error)) => Err(error.into()),
+    }
 }
 
 /// Every endpoint, in the order the document lists them.

@@ -14,7 +14,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::{json, Value};
 use traceline_domain::signing::{ChainStatus, ChainSummary, EventSignature};
-use traceline_domain::{EventId, EventKind, PageRule, Scope, ValidationErrors};
+use traceline_domain::{EventId, EventKind, PageRule, Scope};
 use traceline_storage::signed_log::{self, LogHead, LoggedEvent};
 use traceline_storage::timeline::PageError;
 
@@ -23,7 +23,7 @@ use crate::error::ApiError;
 use crate::principal::Principal;
 use crate::request::query_params;
 use crate::routes::timeline::read_visible_session;
-use crate::routes::{Access, Endpoint};
+use crate::routes::{cursor_page, Access, Endpoint};
 use crate::state::AppState;
 
 /// Events fetched and written per database read while streaming.
@@ -48,11 +48,7 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
         ),
         json!({"type": "integer"}),
     )
-    .query(
-        "after",
-        "The id of the last event received; the page starts after it (unknown: 400).",
-        json!({"type": "string"}),
-    )
+    .after_cursor("event")
     .reply::<SignedLogBody>(200, "The chain and the events.")]
 }
 
@@ -131,16 +127,8 @@ async fn get_signed_log(
         Ok((session.id.as_str().to_owned(), head, order))
     })
     .await?;
-    let (session_id, head, (seqs, has_more)) = match read {
-        (id, head, Ok(order)) => (id, head, order),
-        (_, _, Err(PageError::UnknownCursor)) => {
-            return Err(ApiError::InvalidQuery(ValidationErrors::one(
-                "after",
-                "names no event of this session",
-            )))
-        }
-        (_, _, Err(PageError::Storage(error))) => return Err(error.into()),
-    };
+    let (session_id, head, order) = read;
+    let (seqs, has_more) = cursor_page(order, "event of this session")?;
     Ok(HttpResponse::Ok()
         .content_type("application/json")
         .streaming(body(state, session_id, head, seqs, has_more)))
