@@ -3,8 +3,8 @@
 //!
 //! Checks what the client relies on: no panic; the same payload maps to the same envelopes (ids included), since
 //! the spool's dedup and the server's idempotency both rest on that; every envelope belongs to the context's
-//! session, has an id of its own, and passes the server's validation; and the privacy pass left no string in
-//! `data` over its bound, so nothing large or unredacted slips past the limits.
+//! session, has an id of its own, and passes the server's validation, reading back as the same envelope; and the
+//! privacy pass left no string in `data` over its bound, so nothing large or unredacted slips past the limits.
 
 #![no_main]
 
@@ -16,6 +16,7 @@ use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 use traceline_capture::{map_hook, CaptureContext, Tool, PROMPT_LIMIT_BYTES};
 use traceline_domain::event::Envelope;
+use traceline_domain::ids::SessionId;
 
 /// The longest string the privacy pass may leave: the largest limit plus the truncation marker.
 const LONGEST_STRING: usize = PROMPT_LIMIT_BYTES + 64;
@@ -28,8 +29,11 @@ fuzz_target!(|bytes: &[u8]| {
     let Ok(payload) = serde_json::from_slice::<Value>(payload) else {
         return;
     };
+    let Ok(session_id) = SessionId::parse("fuzz-session") else {
+        return;
+    };
     let context = CaptureContext {
-        session_id: "fuzz-session".to_owned(),
+        session_id,
         workspace: PathBuf::from("/home/dev/work/project"),
         received_at: Utc.timestamp_opt(1_790_000_000, 123_456_000).single().unwrap_or_default(),
     };
@@ -37,13 +41,15 @@ fuzz_target!(|bytes: &[u8]| {
     assert_eq!(envelopes, map_hook(tool, &payload, &context), "mapping is not deterministic");
     let mut ids = HashSet::new();
     for envelope in &envelopes {
-        assert_eq!(envelope["sessionId"], "fuzz-session");
-        let id = envelope["id"].as_str().expect("every envelope has a string id");
+        assert_eq!(envelope.session_id.as_str(), "fuzz-session");
+        let id = envelope.id.as_str();
         assert!(ids.insert(id.to_owned()), "two envelopes of one payload share the id {id}");
-        if let Err(errors) = Envelope::parse(envelope) {
-            panic!("the server would refuse {envelope}: {errors}");
+        let sent = Value::Object(envelope.to_json());
+        match Envelope::parse(&sent) {
+            Ok(parsed) => assert_eq!(&parsed, envelope, "the server reads back another envelope"),
+            Err(errors) => panic!("the server would refuse {sent}: {errors}"),
         }
-        assert_strings_bounded(&envelope["data"]);
+        assert_strings_bounded(&sent["data"]);
     }
 });
 

@@ -34,3 +34,4 @@ mod storage_ingest;
 mod storage_sessions;
 mod tenancy;
 mod timeline;
+mod vocabulary;

@@ -22,7 +22,7 @@ impl Seed {
     fn new(context: &CaptureContext, origin: &str) -> Seed {
         let mut seed = Seed(Sha256::new());
         seed.part(b"traceline-capture/1");
-        seed.part(context.session_id.as_bytes());
+        seed.part(context.session_id.as_str().as_bytes());
         seed.part(origin.as_bytes());
         seed
     }
@@ -82,6 +82,17 @@ pub(crate) fn cli_seed(context: &CaptureContext, command: &str, words: &[&str]) 
         seed.part(word.as_bytes());
     }
     seed.received_at(context);
+    seed
+}
+
+/// The seed of an observation that names itself completely (a shell command with its start time, a file going
+/// from one content hash to another): the same observation reported twice gets the same ids, whenever it is
+/// reported.
+pub(crate) fn observation_seed(context: &CaptureContext, origin: &str, parts: &[&[u8]]) -> Seed {
+    let mut seed = Seed::new(context, origin);
+    for part in parts {
+        seed.part(part);
+    }
     seed
 }
 

@@ -26,10 +26,13 @@ pub enum InstallError {
     UnsupportedVersion(String),
 }
 
-/// Claude Code events Traceline listens to (matcher-less events ignore a matcher; tool events get `*`).
+/// Claude Code events Traceline listens to (matcher-less events ignore a matcher; tool events get `*`, except
+/// `PreToolUse`, which only shell commands need: the client brackets them to tell the files they change from the
+/// person's).
 pub const CLAUDE_EVENTS: &[&str] = &[
     "SessionStart",
     "UserPromptSubmit",
+    "PreToolUse",
     "PostToolUse",
     "PostToolUseFailure",
     "SubagentStart",
@@ -47,6 +50,7 @@ pub const CURSOR_EVENTS: &[&str] = &[
     "beforeSubmitPrompt",
     "beforeReadFile",
     "afterFileEdit",
+    "preToolUse",
     "postToolUse",
     "postToolUseFailure",
     "afterMCPExecution",
@@ -59,14 +63,29 @@ pub const CURSOR_EVENTS: &[&str] = &[
 ];
 
 /// Codex events Traceline listens to.
-pub const CODEX_EVENTS: &[&str] =
-    &["SessionStart", "UserPromptSubmit", "PostToolUse", "Stop", "PreCompact", "SessionEnd"];
+pub const CODEX_EVENTS: &[&str] = &[
+    "SessionStart",
+    "UserPromptSubmit",
+    "PreToolUse",
+    "PostToolUse",
+    "Stop",
+    "PreCompact",
+    "SessionEnd",
+];
 
 /// Seconds a tool waits for the hook; the hook returns in milliseconds, this only bounds a stuck one.
 const TIMEOUT_SECONDS: u64 = 10;
 
-/// Claude Code's tool events, which take a matcher.
-const MATCHED_EVENTS: &[&str] = &["PreToolUse", "PostToolUse", "PostToolUseFailure"];
+/// The matcher of a tool event's handler: every tool after a call, only shell commands before one.
+fn matcher(tool: Tool, event: &str) -> Option<&'static str> {
+    match (tool, event) {
+        (Tool::ClaudeCode, "PreToolUse") => Some("Bash|PowerShell"),
+        (Tool::Codex, "PreToolUse") => Some("Bash"),
+        (Tool::Cursor, "preToolUse") => Some("Shell"),
+        (Tool::ClaudeCode | Tool::Codex, "PostToolUse" | "PostToolUseFailure") => Some("*"),
+        _ => None,
+    }
+}
 
 /// Merges Traceline's `command` into `.claude/settings.local.json` (`None`: the file does not exist).
 pub fn merge_claude_settings(
@@ -96,8 +115,13 @@ pub fn merge_cursor_hooks(existing: Option<Value>, command: &str) -> Result<Valu
     let hooks = hooks_object(root)?;
     remove_ours(hooks, false, |handler| is_ours(handler, Tool::Cursor, command))?;
     for event in CURSOR_EVENTS {
+        let mut handler = json!({"command": command, "timeout": TIMEOUT_SECONDS});
+        if let (Some(matcher), Value::Object(fields)) = (matcher(Tool::Cursor, event), &mut handler)
+        {
+            fields.insert("matcher".to_owned(), json!(matcher));
+        }
         let handlers = hooks.entry(*event).or_insert_with(|| json!([]));
-        array(handlers, event)?.push(json!({"command": command, "timeout": TIMEOUT_SECONDS}));
+        array(handlers, event)?.push(handler);
     }
     Ok(document)
 }
@@ -114,8 +138,8 @@ fn merge_grouped(
     remove_ours(hooks, true, |handler| is_ours(handler, tool, command))?;
     for event in events {
         let mut group = Map::new();
-        if MATCHED_EVENTS.contains(event) {
-            group.insert("matcher".to_owned(), json!("*"));
+        if let Some(matcher) = matcher(tool, event) {
+            group.insert("matcher".to_owned(), json!(matcher));
         }
         let handler = json!({"type": "command", "command": command, "timeout": TIMEOUT_SECONDS});
         group.insert("hooks".to_owned(), json!([handler]));

@@ -5,30 +5,19 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context as _};
-use chrono::Utc;
 use clap::Subcommand;
-use traceline_capture::{decision_event, session_end, session_start, CaptureContext, Tool};
-use traceline_domain::signing::PublicKey;
+use traceline_capture::Tool;
 
-use crate::backoff::Backoff;
-use crate::flush::{flush, FlushBudget, FlushReport};
-use crate::hook::run_hook;
-use crate::install::{hook_command, install, is_installed, Installed};
-use crate::server::{Patience, Server};
-use crate::signer;
-use crate::spool::Spool;
-use crate::state::{SessionState, StateDir};
-use crate::verify;
-use crate::workspace::find_state_dir;
+use crate::hook::{run_hook, HookSource};
+use crate::install::{hook_command, install, Installed};
+use crate::shell::install::{
+    install as install_shell, uninstall as uninstall_shell, RcChange, ShellHome,
+};
+use crate::{background, commands, doctor, verify};
 
-/// Where `start` sends events when neither `--server` nor `TRACELINE_SERVER` says otherwise: `traceline serve`'s
-/// default address.
+/// Where the server is when neither `--server` nor `TRACELINE_SERVER` says otherwise: `traceline serve`'s default
+/// address.
 const DEFAULT_SERVER: &str = "http://127.0.0.1:8080";
-
-/// The tools `start` installs hooks for. Codex's hooks are experimental and need a feature flag in its own config,
-/// so it is installed on request (`traceline install codex`).
-const TOOLS_INSTALLED_BY_START: [Tool; 2] = [Tool::ClaudeCode, Tool::Cursor];
 
 /// The candidate's commands.
 #[derive(Debug, Subcommand)]
@@ -47,20 +36,25 @@ pub enum ClientCommand {
         #[arg(long)]
         name: Option<String>,
     },
-    /// Install one tool's hooks into the workspace (merged into what is there).
+    /// Install a tool's hooks into the workspace (merged into what is there), or the shell hook into ~/.bashrc and
+    /// ~/.zshrc.
     Install {
-        /// claude-code, cursor or codex.
-        #[arg(value_parser = parse_tool)]
-        tool: Tool,
+        /// claude-code, cursor, codex or shell.
+        target: HookSource,
         /// The workspace (default: the one `traceline start` set up, found from here).
         #[arg(long)]
         workspace: Option<PathBuf>,
     },
-    /// Record one hook payload read from stdin (run by the tools, not by people). Always exits 0.
+    /// Remove the shell hook from ~/.bashrc and ~/.zshrc (nothing else in them is touched).
+    Uninstall {
+        /// shell.
+        #[arg(value_parser = parse_shell)]
+        target: HookSource,
+    },
+    /// Record one hook payload read from stdin (run by the tools and the shell hook, not by people). Always exits 0.
     Hook {
-        /// claude-code, cursor or codex.
-        #[arg(value_parser = parse_tool)]
-        tool: Tool,
+        /// claude-code, cursor, codex or shell.
+        source: HookSource,
     },
     /// Record a design decision and why you made it.
     Explain {
@@ -81,6 +75,9 @@ pub enum ClientCommand {
         /// The workspace (default: found from here).
         #[arg(long)]
         workspace: Option<PathBuf>,
+        /// Run as the detached flusher a hook starts: print nothing, log problems to .traceline/hook.log.
+        #[arg(long, hide = true)]
+        background: bool,
     },
     /// Finish: send what is waiting, end the session and complete the key.
     Done {
@@ -90,6 +87,12 @@ pub enum ClientCommand {
     },
     /// Show the session, the spool and the installed hooks.
     Status {
+        /// The workspace (default: found from here).
+        #[arg(long)]
+        workspace: Option<PathBuf>,
+    },
+    /// Check that everything a recording needs works, and say how to fix what does not.
+    Doctor {
         /// The workspace (default: found from here).
         #[arg(long)]
         workspace: Option<PathBuf>,
@@ -105,25 +108,49 @@ pub enum ClientCommand {
     },
 }
 
+fn parse_shell(text: &str) -> Result<HookSource, String> {
+    match text {
+        "shell" => Ok(HookSource::Shell),
+        _ => Err(
+            "only the shell hook is uninstalled this way; a tool's hooks live in its config file"
+                .to_owned(),
+        ),
+    }
+}
+
 /// Runs a candidate command. `hook` always succeeds; the others fail with a message a person can act on.
 pub fn run(command: ClientCommand) -> anyhow::Result<ExitCode> {
     match command {
         ClientCommand::Start { key, server, workspace, name } => {
-            start(&key, &server, workspace, name.as_deref())
+            commands::start(&key, &server, workspace, name.as_deref())
         }
-        ClientCommand::Install { tool, workspace } => {
-            let dir = located(workspace)?;
+        ClientCommand::Install { target: HookSource::Tool(tool), workspace } => {
+            let dir = commands::located(workspace)?;
             report_install(
                 tool,
-                install(dir.workspace(), tool, &hook_command(&executable()?, tool))?,
+                install(dir.workspace(), tool, &hook_command(&commands::executable()?, tool))?,
             );
             Ok(ExitCode::SUCCESS)
         }
-        ClientCommand::Hook { tool } => {
+        ClientCommand::Install { target: HookSource::Shell, .. } => {
+            let binary = crate::install::shell_quote(&commands::executable()?.to_string_lossy());
+            report_rc(&install_shell(&ShellHome::from_env()?, &binary)?);
+            println!("Open a new terminal (or source the file) for it to take effect.");
+            Ok(ExitCode::SUCCESS)
+        }
+        ClientCommand::Uninstall { .. } => {
+            let changes = uninstall_shell(&ShellHome::from_env()?)?;
+            if changes.is_empty() {
+                println!("The shell hook was not installed.");
+            }
+            report_rc(&changes);
+            Ok(ExitCode::SUCCESS)
+        }
+        ClientCommand::Hook { source } => {
             let current_dir = std::env::current_dir().ok();
             let outcome = std::panic::catch_unwind(|| {
                 run_hook(
-                    tool,
+                    source,
                     std::io::stdin().lock(),
                     |name| std::env::var(name).ok(),
                     current_dir.as_deref(),
@@ -136,238 +163,20 @@ pub fn run(command: ClientCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         ClientCommand::Explain { rationale, title, impact, workspace } => {
-            let (dir, state) = session(workspace)?;
-            let event =
-                decision_event(&context(&dir, &state), &rationale, title.as_deref(), impact);
-            signer::append(&dir, &state.session_id, vec![event])?;
-            let report = deliver(&dir, &state)?;
-            println!("Decision recorded.");
-            print_delivery(&report);
+            commands::explain(workspace, &rationale, title.as_deref(), impact)
+        }
+        ClientCommand::Flush { workspace, background: true } => {
+            // Detached and silent: whatever happens is logged, and nobody reads the exit code.
+            if let Ok((dir, state)) = commands::session(workspace) {
+                background::run(&dir, &state);
+            }
             Ok(ExitCode::SUCCESS)
         }
-        ClientCommand::Flush { workspace } => {
-            let (dir, state) = session(workspace)?;
-            let report = deliver(&dir, &state)?;
-            print_delivery(&report);
-            Ok(if report.remaining == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
-        }
-        ClientCommand::Done { workspace } => done(workspace),
-        ClientCommand::Status { workspace } => status(workspace),
-        ClientCommand::Verify { session_id, workspace } => verify(session_id, workspace),
-    }
-}
-
-fn start(
-    key: &str,
-    server_url: &str,
-    workspace: Option<PathBuf>,
-    name: Option<&str>,
-) -> anyhow::Result<ExitCode> {
-    let workspace = match workspace {
-        Some(path) => path,
-        None => std::env::current_dir().context("no current directory")?,
-    };
-    let workspace = workspace
-        .canonicalize()
-        .with_context(|| format!("{} is not a directory", workspace.display()))?;
-    let dir = StateDir::of_workspace(&workspace);
-    let previous = dir.is_initialised().then(|| dir.load()).transpose()?;
-
-    // The signing key is made before the session exists: the server keeps the key it is first given.
-    dir.create()?;
-    let public_key = signer::key(&dir)?.public_key().to_base64();
-    let server = Server::new(server_url, Patience::Interactive);
-    let redeemed = server.redeem(key.trim(), name, Some(&public_key))?;
-    if let Some(previous) = &previous {
-        if previous.session_id != redeemed.session_id && !Spool::of(&dir).is_empty()? {
-            bail!(
-                "{} still holds undelivered events of session {}; run `traceline flush` (or `traceline done`) \
-                 for it before starting another",
-                dir.path().display(),
-                previous.session_id
-            );
-        }
-    }
-    let state = SessionState {
-        server: server.base().to_owned(),
-        session_id: redeemed.session_id.clone(),
-        session_token: redeemed.session_token,
-        assessment_id: redeemed.assessment_id.clone(),
-        assessment_title: redeemed.assessment_title.clone(),
-        started_at: previous.as_ref().map_or_else(Utc::now, |previous| previous.started_at),
-        completed_at: None,
-    };
-    dir.save(&state)?;
-    if previous.is_none_or(|previous| previous.session_id != state.session_id) {
-        let event = session_start(&context(&dir, &state), redeemed.assessment_id.as_deref());
-        signer::append(&dir, &state.session_id, vec![event])?;
-    }
-
-    println!("Recording {} as session {}.", workspace.display(), state.session_id);
-    if let Some(title) = &redeemed.assessment_title {
-        println!("Assessment: {title}");
-    }
-    if let Some(minutes) = redeemed.time_limit_minutes {
-        println!("Time limit: {minutes} minutes");
-    }
-    if let Some(brief) = &redeemed.task_brief {
-        println!("\n{brief}\n");
-    }
-    let executable = executable()?;
-    for tool in TOOLS_INSTALLED_BY_START {
-        match install(&workspace, tool, &hook_command(&executable, tool)) {
-            Ok(installed) => report_install(tool, installed),
-            Err(error) => eprintln!("warning: {tool} hooks not installed: {error:#}"),
-        }
-    }
-    print_delivery(&deliver(&dir, &state)?);
-    println!(
-        "\nWork as usual. `traceline explain \"why\"` records a decision; `traceline done` when you have finished."
-    );
-    Ok(ExitCode::SUCCESS)
-}
-
-fn done(workspace: Option<PathBuf>) -> anyhow::Result<ExitCode> {
-    let (dir, mut state) = session(workspace)?;
-    if let Some(completed_at) = state.completed_at {
-        println!("Session {} was completed at {completed_at}.", state.session_id);
-        return Ok(ExitCode::SUCCESS);
-    }
-    signer::append(&dir, &state.session_id, vec![session_end(&context(&dir, &state))])?;
-    let report = deliver(&dir, &state)?;
-    if report.remaining > 0 {
-        print_delivery(&report);
-        bail!(
-            "{} events could not be delivered, so the session stays open; run `traceline done` again when the \
-             server is reachable",
-            report.remaining
-        );
-    }
-    let server = Server::new(&state.server, Patience::Interactive);
-    let completed_at = server.complete(&state.session_token, &state.session_id)?;
-    state.completed_at = Some(Utc::now());
-    dir.save(&state)?;
-    println!("Session {} completed at {completed_at}. Thank you!", state.session_id);
-    Ok(ExitCode::SUCCESS)
-}
-
-fn status(workspace: Option<PathBuf>) -> anyhow::Result<ExitCode> {
-    let (dir, state) = session(workspace)?;
-    let spool = Spool::of(&dir);
-    println!("workspace:   {}", dir.workspace().display());
-    println!("server:      {}", state.server);
-    println!("session:     {}", state.session_id);
-    if let Some(title) = &state.assessment_title {
-        println!("assessment:  {title}");
-    }
-    println!("started:     {}", state.started_at);
-    match state.completed_at {
-        Some(at) => println!("completed:   {at}"),
-        None => println!("completed:   not yet (`traceline done` when you have finished)"),
-    }
-    println!("spooled:     {} events waiting", spool.len()?);
-    println!("rejected:    {} events refused by the server", spool.rejected_count()?);
-    if let Some(backoff) = Backoff::load(&dir) {
-        println!("last error:  {} (retrying after {})", backoff.last_error, backoff.until);
-    }
-    for tool in Tool::ALL {
-        let installed =
-            if is_installed(dir.workspace(), tool) { "installed" } else { "not installed" };
-        println!("{:<12} {installed}", format!("{tool}:"));
-    }
-    match Server::new(&state.server, Patience::Hook)
-        .session(&state.session_token, &state.session_id)
-    {
-        Ok(session) => println!(
-            "on server:   {} events, status {}",
-            session.get("eventCount").unwrap_or(&serde_json::Value::Null),
-            session.get("status").and_then(serde_json::Value::as_str).unwrap_or("unknown")
-        ),
-        Err(error) => println!("on server:   {error:#}"),
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-/// `traceline verify`: the session's signed log, checked here; exit 1 when the chain is broken (or nothing is
-/// signed).
-fn verify(session_id: Option<String>, workspace: Option<PathBuf>) -> anyhow::Result<ExitCode> {
-    let (dir, state) = session(workspace)?;
-    let session_id = session_id.unwrap_or_else(|| state.session_id.clone());
-    let server = Server::new(&state.server, Patience::Interactive);
-    let (key, events) = verify::fetch_log(&server, &state.session_token, &session_id)?;
-    let key = key
-        .as_deref()
-        .map(PublicKey::parse)
-        .transpose()
-        .map_err(|error| anyhow::anyhow!("the server's signing key for the session {error}"))?;
-    if session_id == state.session_id {
-        let ours = signer::public_key(&dir)?;
-        if let (Some(ours), Some(theirs)) = (&ours, &key) {
-            if ours != theirs {
-                println!(
-                    "✗ the server holds another signing key for this session than this workspace's"
-                );
-                return Ok(ExitCode::FAILURE);
-            }
-        }
-    }
-    let verdict = verify::walk(key.as_ref(), &events);
-    println!("{}", verdict.line());
-    Ok(if verdict.broken.is_none() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
-}
-
-/// The initialised workspace: the one given, else the one found from the tools' variables or the working directory.
-fn located(workspace: Option<PathBuf>) -> anyhow::Result<StateDir> {
-    let dir = match workspace {
-        Some(path) => StateDir::of_workspace(&path),
-        None => {
-            let current = std::env::current_dir().ok();
-            find_state_dir(|name| std::env::var(name).ok(), current.as_deref()).context(
-                "no Traceline session here; run `traceline start KEY` in your workspace first",
-            )?
-        }
-    };
-    if !dir.is_initialised() {
-        bail!(
-            "{} has no Traceline session; run `traceline start KEY` there first",
-            dir.workspace().display()
-        );
-    }
-    Ok(dir)
-}
-
-fn session(workspace: Option<PathBuf>) -> anyhow::Result<(StateDir, SessionState)> {
-    let dir = located(workspace)?;
-    let state = dir.load()?;
-    Ok((dir, state))
-}
-
-fn context(dir: &StateDir, state: &SessionState) -> CaptureContext {
-    CaptureContext {
-        session_id: state.session_id.clone(),
-        workspace: dir.workspace().to_path_buf(),
-        received_at: Utc::now(),
-    }
-}
-
-fn deliver(dir: &StateDir, state: &SessionState) -> anyhow::Result<FlushReport> {
-    let server = Server::new(&state.server, Patience::Interactive);
-    Ok(flush(dir, state, &server, FlushBudget::Everything)?)
-}
-
-fn print_delivery(report: &FlushReport) {
-    if report.delivered > 0 {
-        println!("Sent {} events.", report.delivered);
-    }
-    if report.rejected > 0 {
-        println!("The server refused {} events; see .traceline/rejected.jsonl.", report.rejected);
-    }
-    if report.remaining > 0 {
-        println!(
-            "{} events wait in the spool ({}); they go with the next hook call or `traceline flush`.",
-            report.remaining,
-            report.error.as_deref().unwrap_or("not sent yet")
-        );
+        ClientCommand::Flush { workspace, background: false } => commands::flush(workspace),
+        ClientCommand::Done { workspace } => commands::done(workspace),
+        ClientCommand::Status { workspace } => commands::status(workspace),
+        ClientCommand::Doctor { workspace } => doctor::run(workspace),
+        ClientCommand::Verify { session_id, workspace } => verify::run(session_id, workspace),
     }
 }
 
@@ -378,13 +187,14 @@ fn report_install(tool: Tool, installed: Installed) {
     }
 }
 
-fn executable() -> anyhow::Result<PathBuf> {
-    let path = std::env::current_exe().context("cannot tell where this binary is")?;
-    Ok(path.canonicalize().unwrap_or(path))
-}
-
-fn parse_tool(text: &str) -> Result<Tool, String> {
-    text.parse::<Tool>().map_err(|_| "expected claude-code, cursor or codex".to_owned())
+fn report_rc(changes: &[RcChange]) {
+    for change in changes {
+        match change {
+            RcChange::Written(path) => println!("shell hook installed in {}", path.display()),
+            RcChange::Unchanged(path) => println!("shell hook already in {}", path.display()),
+            RcChange::Removed(path) => println!("shell hook removed from {}", path.display()),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -411,8 +221,14 @@ mod tests {
     }
 
     #[test]
-    fn tools_are_named_as_the_hooks_are() {
-        assert!(Cli::try_parse_from(["t", "hook", "claude-code"]).is_ok());
+    fn hooks_and_installs_name_tools_and_the_shell() {
+        for args in
+            [["t", "hook", "claude-code"], ["t", "hook", "shell"], ["t", "install", "shell"]]
+        {
+            assert!(Cli::try_parse_from(args).is_ok(), "{args:?}");
+        }
         assert!(Cli::try_parse_from(["t", "hook", "vim"]).is_err());
+        assert!(Cli::try_parse_from(["t", "uninstall", "shell"]).is_ok());
+        assert!(Cli::try_parse_from(["t", "uninstall", "cursor"]).is_err());
     }
 }

@@ -85,7 +85,41 @@ pub(crate) fn is_installed(workspace: &Path, tool: Tool) -> bool {
         .is_ok_and(|text| text.contains(&format!(" hook {tool}")))
 }
 
-fn shell_quote(word: &str) -> String {
+/// The executable `tool`'s config under `workspace` runs for our hook, unquoted, if the hook is installed.
+pub(crate) fn installed_executable(workspace: &Path, tool: Tool) -> Option<PathBuf> {
+    let text = fs::read_to_string(workspace.join(config_path(tool))).ok()?;
+    let document: Value = serde_json::from_str(&text).ok()?;
+    let marker = format!(" hook {tool}");
+    let command = commands_in(&document).into_iter().find(|command| command.ends_with(&marker))?;
+    let program = command.strip_suffix(&marker)?;
+    Some(PathBuf::from(shell_unquote(program)))
+}
+
+/// Every `command` string anywhere in a hooks document.
+fn commands_in(value: &Value) -> Vec<&str> {
+    match value {
+        Value::Object(fields) => fields
+            .iter()
+            .flat_map(|(key, item)| match (key.as_str(), item) {
+                ("command", Value::String(command)) => vec![command.as_str()],
+                _ => commands_in(item),
+            })
+            .collect(),
+        Value::Array(items) => items.iter().flat_map(commands_in).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The inverse of [`shell_quote`].
+fn shell_unquote(word: &str) -> String {
+    match word.strip_prefix('\'').and_then(|rest| rest.strip_suffix('\'')) {
+        Some(inner) => inner.replace("'\\''", "'"),
+        None => word.to_owned(),
+    }
+}
+
+/// `word` as one shell word: as it is when it needs no quoting, else in single quotes.
+pub(crate) fn shell_quote(word: &str) -> String {
     let plain = !word.is_empty()
         && word
             .chars()
@@ -103,6 +137,19 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn the_installed_executable_is_read_back_unquoted() {
+        let workspace = tempfile::tempdir().unwrap();
+        let executable = Path::new("/home/a b/it's/traceline");
+        let command = hook_command(executable, Tool::Cursor);
+        install(workspace.path(), Tool::Cursor, &command).unwrap();
+        assert_eq!(
+            installed_executable(workspace.path(), Tool::Cursor).as_deref(),
+            Some(executable)
+        );
+        assert_eq!(installed_executable(workspace.path(), Tool::ClaudeCode), None);
+    }
 
     #[test]
     fn commands_are_quoted_only_when_needed() {

@@ -10,12 +10,15 @@ use ureq::http::Response;
 use ureq::tls::{TlsConfig, TlsProvider};
 use ureq::{Agent, Body};
 
-/// How long a call may take. A hook sits in the tool's path, so it gives up quickly and leaves the events in the
-/// spool; commands a person runs can wait longer.
+/// How long a call may take. Hooks never call the server themselves (a detached flusher does); a quick look gives
+/// up early, and commands a person runs can wait longer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Patience {
-    /// Inside a hook: connect within 1 s, finish within 5 s.
-    Hook,
+    /// A quick look (`status`): connect within 1 s, finish within 5 s.
+    Quick,
+    /// The detached flusher a hook starts: nobody waits for it, but a hung server must not hold it forever;
+    /// connect within 2 s, finish within 15 s.
+    Background,
     /// `start`, `flush`, `done`, `status`: connect within 10 s, finish within 60 s.
     Interactive,
 }
@@ -91,7 +94,8 @@ impl Server {
     /// A client for the server at `base` (e.g. `https://traceline.example.com`).
     pub fn new(base: &str, patience: Patience) -> Server {
         let (connect, global) = match patience {
-            Patience::Hook => (Duration::from_secs(1), Duration::from_secs(5)),
+            Patience::Quick => (Duration::from_secs(1), Duration::from_secs(5)),
+            Patience::Background => (Duration::from_secs(2), Duration::from_secs(15)),
             Patience::Interactive => (Duration::from_secs(10), Duration::from_secs(60)),
         };
         let agent = Agent::config_builder()
@@ -219,6 +223,39 @@ impl Server {
             bail!("reading the session failed: {status} {}", error_message(&body));
         }
         Ok(body.get("session").cloned().unwrap_or(body))
+    }
+}
+
+/// What `traceline doctor` learns from one quick request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Probe {
+    /// The status of `GET /v1/sessions/:id` with the session token.
+    pub(crate) status: u16,
+    /// The server's clock, from its `Date` header.
+    pub(crate) server_time: Option<chrono::DateTime<chrono::Utc>>,
+    /// How long the answer took.
+    pub(crate) took: Duration,
+}
+
+impl Server {
+    /// Reads the session with the token, for `doctor`: whether the server answers, accepts the token, and what time
+    /// it thinks it is.
+    pub(crate) fn probe(&self, token: &str, session_id: &str) -> Result<Probe, String> {
+        let started = std::time::Instant::now();
+        let response = self
+            .agent
+            .get(&format!("{}/v1/sessions/{session_id}", self.base))
+            .header("X-API-Key", token)
+            .call()
+            .map_err(|error| error.to_string())?;
+        let took = started.elapsed();
+        let server_time = response
+            .headers()
+            .get("date")
+            .and_then(|value| value.to_str().ok())
+            .and_then(|text| chrono::DateTime::parse_from_rfc2822(text).ok())
+            .map(|time| time.with_timezone(&chrono::Utc));
+        Ok(Probe { status: response.status().as_u16(), server_time, took })
     }
 }
 

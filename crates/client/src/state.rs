@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use traceline_capture::CaptureContext;
+use traceline_domain::ids::SessionId;
 
 use crate::files::replace_atomically;
 
@@ -125,6 +127,18 @@ impl StateDir {
         })();
         drop(appended);
     }
+}
+
+/// What capture needs to know of this workspace's session, at `now`.
+pub(crate) fn capture_context(
+    dir: &StateDir,
+    state: &SessionState,
+    now: DateTime<Utc>,
+) -> anyhow::Result<CaptureContext> {
+    let session_id = SessionId::parse(&state.session_id).with_context(|| {
+        format!("{} names no valid session id", dir.file(SESSION_FILE).display())
+    })?;
+    Ok(CaptureContext { session_id, workspace: dir.workspace().to_path_buf(), received_at: now })
 }
 
 const SESSION_FILE: &str = "session.json";

@@ -2,10 +2,46 @@
 //! nothing the server says about it: every event's message is rebuilt from the envelope as stored, its signature
 //! verified against the session's key, and the `prevSig` links walked from `""` in the log's order.
 
+use std::path::PathBuf;
+use std::process::ExitCode;
+
 use serde_json::Value;
 use traceline_domain::signing::{EventSignature, PublicKey};
 
-use crate::server::Server;
+use crate::commands::session;
+use crate::server::{Patience, Server};
+use crate::signer;
+
+/// `traceline verify`: the session's signed log, checked here; exit 1 when the chain is broken (or nothing is
+/// signed).
+pub(crate) fn run(
+    session_id: Option<String>,
+    workspace: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    let (dir, state) = session(workspace)?;
+    let session_id = session_id.unwrap_or_else(|| state.session_id.clone());
+    let server = Server::new(&state.server, Patience::Interactive);
+    let (key, events) = fetch_log(&server, &state.session_token, &session_id)?;
+    let key = key
+        .as_deref()
+        .map(PublicKey::parse)
+        .transpose()
+        .map_err(|error| anyhow::anyhow!("the server's signing key for the session {error}"))?;
+    if session_id == state.session_id {
+        let ours = signer::public_key(&dir)?;
+        if let (Some(ours), Some(theirs)) = (&ours, &key) {
+            if ours != theirs {
+                println!(
+                    "✗ the server holds another signing key for this session than this workspace's"
+                );
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+    }
+    let verdict = walk(key.as_ref(), &events);
+    println!("{}", verdict.line());
+    Ok(if verdict.broken.is_none() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
 
 /// What the walk found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,7 +79,7 @@ impl Verdict {
 }
 
 /// Reads every page of the session's signed log.
-pub(crate) fn fetch_log(
+fn fetch_log(
     server: &Server,
     token: &str,
     session_id: &str,

@@ -167,14 +167,25 @@ impl EventView {
                 rationale: text("rationale"),
                 impact: integer("impactScore"),
             },
-            "ai_response" | "ai_thought" if event.text("text").is_some() => Body::AiText {
-                label: if event.kind.as_str() == "ai_thought" {
-                    "AI reasoning"
-                } else {
-                    "AI response"
-                },
-                text: clip(event.text("text").unwrap_or_default(), MAX_PROSE_CHARS),
-            },
+            // Traceline's client and Promptster's CLI name an AI response's words `lastAssistantMessage`.
+            "ai_response" | "ai_thought"
+                if event.text("text").or(event.text("lastAssistantMessage")).is_some() =>
+            {
+                Body::AiText {
+                    label: if event.kind.as_str() == "ai_thought" {
+                        "AI reasoning"
+                    } else {
+                        "AI response"
+                    },
+                    text: clip(
+                        event
+                            .text("text")
+                            .or(event.text("lastAssistantMessage"))
+                            .unwrap_or_default(),
+                        MAX_PROSE_CHARS,
+                    ),
+                }
+            }
             _ => {
                 let rows: Vec<(String, String)> = event
                     .data

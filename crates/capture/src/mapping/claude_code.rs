@@ -3,11 +3,14 @@
 
 use serde_json::{json, Value};
 
+use traceline_domain::event::{Attribution, EventKind};
+
 use super::shared::{
-    ai_response, compaction, file_create, file_diff, prompt, session_start, shell_run, Hook,
-    ShellRun,
+    agent_session_end, agent_session_start, ai_response, compaction, file_create, file_diff,
+    prompt, shell_run, Hook, ShellRun,
 };
 use crate::envelope::{Draft, Who};
+use crate::kinds;
 use crate::patch::{replacement, replacements, structured_patch, Change};
 use crate::payload::{bool_at, count_at, str_at};
 
@@ -15,27 +18,23 @@ pub(super) fn map(hook: &Hook<'_>) -> Vec<Draft> {
     match hook.event() {
         // A compaction restarts the session under the same id; the `PreCompact` checkpoint records it.
         "SessionStart" if hook.str(&["source"]) == Some("compact") => Vec::new(),
-        "SessionStart" => vec![session_start(hook)],
-        "SessionEnd" => vec![session_end(hook)],
+        "SessionStart" => vec![agent_session_start(hook)],
+        "SessionEnd" => vec![agent_session_end(hook)],
         "UserPromptSubmit" => prompt(hook.str(&["prompt"])),
         "PostToolUse" => post_tool_use(hook),
         "PostToolUseFailure" => post_tool_use_failure(hook),
-        "SubagentStart" => subagent(hook, "subagent_start"),
-        "SubagentStop" => subagent(hook, "subagent_stop"),
+        "SubagentStart" => subagent(hook, kinds::SUBAGENT_START),
+        "SubagentStop" => subagent(hook, kinds::SUBAGENT_STOP),
         "Stop" => ai_response(hook, hook.str(&["last_assistant_message"])),
-        "StopFailure" => vec![Draft::new("agent_error", Who::System)
+        "StopFailure" => vec![Draft::new(kinds::AGENT_ERROR, Who::System)
             .opt_text("error", hook.str(&["error"]))
             .opt_text("details", hook.str(&["error_details"]))],
         "PreCompact" => vec![compaction(hook)],
-        "Notification" => vec![Draft::new("notification", Who::System)
+        "Notification" => vec![Draft::new(kinds::NOTIFICATION, Who::System)
             .opt_text("type", hook.str(&["notification_type"]))
             .opt_text("message", hook.str(&["message"]))],
         _ => Vec::new(),
     }
-}
-
-pub(super) fn session_end(hook: &Hook<'_>) -> Draft {
-    Draft::new("session_end", Who::System).opt_text("reason", hook.str(&["reason"]))
 }
 
 fn tool_name<'a>(hook: &Hook<'a>) -> &'a str {
@@ -124,7 +123,7 @@ fn post_tool_use_failure(hook: &Hook<'_>) -> Vec<Draft> {
     }
     let path = str_at(input, &["file_path"]).or_else(|| str_at(input, &["notebook_path"]));
     vec![hook
-        .ai("tool_error")
+        .ai(kinds::TOOL_ERROR)
         .text("tool", tool)
         .text("error", error)
         .opt_text("path", path.map(|path| hook.path(path)).as_deref())
@@ -160,48 +159,71 @@ fn file_change(hook: &Hook<'_>, tool: &str, input: &Value, response: &Value) -> 
     vec![file_diff(hook, path, change)]
 }
 
-/// Every other tool: reads, searches, web lookups, planning, MCP calls, and a generic `tool_use`. The `Agent`
-/// (formerly `Task`) tool gives nothing: `SubagentStart` and `SubagentStop` record the subagent.
+/// Every other tool: reads, searches, listings, web lookups, planning, subagent dispatch, MCP calls, and a generic
+/// `tool_use`, in Promptster's vocabulary (`toolName` names the tool).
 fn tool_call(hook: &Hook<'_>, tool: &str, input: &Value, response: &Value) -> Vec<Draft> {
     let draft = match tool {
         "Read" => {
             let Some(path) = str_at(input, &["file_path"]) else { return Vec::new() };
-            hook.ai("file_read")
+            hook.ai(kinds::FILE_READ)
                 .text("path", &hook.path(path))
-                .opt_value("lines", count_at(response, &["file", "numLines"]).map(Value::from))
+                .opt_value("numLines", count_at(response, &["file", "numLines"]).map(Value::from))
         }
         "Grep" | "Glob" => hook
-            .ai("search")
-            .text("tool", tool)
+            .ai(kinds::FILE_SEARCH)
+            .text("toolName", tool)
             .opt_text("pattern", str_at(input, &["pattern"]))
             .opt_text("path", str_at(input, &["path"]).map(|path| hook.path(path)).as_deref())
-            .opt_value("matches", count_at(response, &["numFiles"]).map(Value::from)),
+            .opt_value("resultsCount", results_count(response).map(Value::from)),
+        "LS" => hook
+            .ai(kinds::DIR_LIST)
+            .opt_text("path", str_at(input, &["path"]).map(|path| hook.path(path)).as_deref()),
         "WebFetch" | "WebSearch" => hook
-            .ai("web_lookup")
-            .text("tool", tool)
+            .ai(kinds::WEB_LOOKUP)
+            .text("toolName", tool)
             .opt_text("url", str_at(input, &["url"]))
             .opt_text("query", str_at(input, &["query"]))
             .opt_value("status", count_at(response, &["code"]).map(Value::from)),
-        "TodoWrite" => hook.ai("plan_update").text("tool", tool).opt_value("todos", todos(input)),
-        "TaskCreate" | "TaskUpdate" | "ExitPlanMode" => hook
-            .ai("plan_update")
-            .text("tool", tool)
+        "TodoWrite" => {
+            hook.ai(kinds::PLANNING).text("toolName", tool).opt_value("todos", todos(input))
+        }
+        "TaskCreate" | "TaskUpdate" => hook
+            .ai(kinds::PLANNING)
+            .text("toolName", tool)
             .opt_text("taskId", str_at(input, &["taskId"]))
             .opt_text("subject", str_at(input, &["subject"]))
-            .opt_text("status", str_at(input, &["status"]))
-            .opt_text("plan", str_at(input, &["plan"])),
-        "Agent" | "Task" => return Vec::new(),
+            .opt_text("status", str_at(input, &["status"])),
+        "TodoRead" | "TaskGet" | "TaskList" => hook.ai(kinds::PLANNING_READ).text("toolName", tool),
+        // The agent proposed a plan and the person let it go on: the call is the agent's, the decision the person's.
+        "ExitPlanMode" => Draft::new(kinds::PLAN_DECISION, Who::Human)
+            .attribution(Attribution::LikelyHuman)
+            .text("toolName", tool)
+            .opt_text("planPreview", str_at(input, &["plan"])),
+        "Agent" | "Task" => hook
+            .ai(kinds::TASK_DISPATCH)
+            .text("toolName", tool)
+            .opt_text("taskPreview", str_at(input, &["description"]))
+            .opt_text("subagentType", str_at(input, &["subagent_type"]))
+            .opt_text("status", str_at(response, &["status"])),
         _ => match tool.strip_prefix("mcp__").and_then(|rest| rest.split_once("__")) {
             Some((server, name)) => hook
-                .ai("mcp_call")
+                .ai(kinds::MCP_CALL)
                 .text("server", server)
                 .text("tool", name)
                 .value("input", input.clone())
                 .opt_text("output", mcp_text(response).as_deref()),
-            None => hook.ai("tool_use").text("tool", tool),
+            None => hook.ai(kinds::TOOL_USE).text("toolName", tool),
         },
     };
     vec![draft]
+}
+
+/// How many files (or lines) a search found: `numFiles`, else the length of `filenames`.
+fn results_count(response: &Value) -> Option<u64> {
+    count_at(response, &["numFiles"]).or_else(|| {
+        let names = response.get("filenames")?.as_array()?;
+        u64::try_from(names.len()).ok()
+    })
 }
 
 /// The todo list's items, without the `activeForm` wording.
@@ -230,13 +252,13 @@ fn mcp_text(response: &Value) -> Option<String> {
 
 /// A subagent starting or stopping. Internal agents (compaction) stop without starting and with an empty
 /// `agent_type`; they are the tool's housekeeping, not the agent's work, so they give nothing.
-fn subagent(hook: &Hook<'_>, kind: &'static str) -> Vec<Draft> {
+fn subagent(hook: &Hook<'_>, kind: EventKind) -> Vec<Draft> {
     let agent_type = hook.str(&["agent_type"]).unwrap_or_default();
     if agent_type.is_empty() {
         return Vec::new();
     }
     vec![Draft::new(kind, Who::Ai)
-        .opt_text("agentId", hook.str(&["agent_id"]))
-        .text("agentType", agent_type)
+        .opt_text("subagentId", hook.str(&["agent_id"]))
+        .text("subagentType", agent_type)
         .opt_text("summary", hook.str(&["last_assistant_message"]))]
 }

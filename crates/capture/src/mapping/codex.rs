@@ -4,12 +4,12 @@
 
 use serde_json::Value;
 
-use super::claude_code::session_end;
 use super::shared::{
-    ai_response, compaction, file_create, file_diff, prompt, session_start, shell_run, Hook,
-    ShellRun,
+    agent_session_end, agent_session_start, ai_response, compaction, file_create, file_diff,
+    prompt, shell_run, Hook, ShellRun,
 };
 use crate::envelope::Draft;
+use crate::kinds;
 use crate::patch::{apply_patch, FileOp};
 use crate::payload::{count_at, str_at};
 
@@ -20,8 +20,8 @@ pub(super) fn map(hook: &Hook<'_>) -> Vec<Draft> {
     }
     match hook.event() {
         "SessionStart" if hook.str(&["source"]) == Some("compact") => Vec::new(),
-        "SessionStart" => vec![session_start(hook)],
-        "SessionEnd" => vec![session_end(hook)],
+        "SessionStart" => vec![agent_session_start(hook)],
+        "SessionEnd" => vec![agent_session_end(hook)],
         "UserPromptSubmit" => prompt(hook.str(&["prompt"])),
         "PostToolUse" => post_tool_use(hook),
         "Stop" => ai_response(hook, hook.str(&["last_assistant_message"])),
@@ -37,7 +37,7 @@ fn post_tool_use(hook: &Hook<'_>) -> Vec<Draft> {
         "Bash" => bash(hook, input, response),
         "apply_patch" => patch_files(hook, input),
         "" => Vec::new(),
-        tool => vec![hook.ai("tool_use").text("tool", tool)],
+        tool => vec![hook.ai(kinds::TOOL_USE).text("toolName", tool)],
     }
 }
 
@@ -93,7 +93,7 @@ fn patch_files(hook: &Hook<'_>, input: &Value) -> Vec<Draft> {
             FileOp::Add { content } => file_create(hook, &file.path, &content),
             FileOp::Update { moved_to } => file_diff(hook, &file.path, Some(file.change))
                 .opt_text("movedTo", moved_to.map(|to| hook.path(&to)).as_deref()),
-            FileOp::Delete => hook.ai("file_delete").text("path", &hook.path(&file.path)),
+            FileOp::Delete => hook.ai(kinds::FILE_DELETE).text("path", &hook.path(&file.path)),
         })
         .collect()
 }

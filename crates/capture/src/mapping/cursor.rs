@@ -9,20 +9,20 @@
 use serde_json::{json, Value};
 
 use super::shared::{
-    ai_response, compaction, file_create, file_diff, prompt, session_start, shell_run, Hook,
-    ShellRun,
+    agent_session_end, agent_session_start, ai_response, compaction, file_create, file_diff,
+    prompt, shell_run, Hook, ShellRun,
 };
 use crate::envelope::{Draft, Who};
+use crate::kinds;
 use crate::patch::replacements;
 use crate::payload::{bool_at, count_at, str_at};
 
 pub(super) fn map(hook: &Hook<'_>) -> Vec<Draft> {
     match hook.event() {
         "sessionStart" => {
-            vec![session_start(hook).opt_text("composerMode", hook.str(&["composer_mode"]))]
+            vec![agent_session_start(hook).opt_text("composerMode", hook.str(&["composer_mode"]))]
         }
-        "sessionEnd" => vec![Draft::new("session_end", Who::System)
-            .opt_text("reason", hook.str(&["reason"]))
+        "sessionEnd" => vec![agent_session_end(hook)
             .opt_text("finalStatus", hook.str(&["final_status"]))
             .opt_value("durationMs", count_at(hook.payload, &["duration_ms"]).map(Value::from))],
         "beforeSubmitPrompt" => prompt(hook.str(&["prompt"])),
@@ -31,27 +31,30 @@ pub(super) fn map(hook: &Hook<'_>) -> Vec<Draft> {
         "afterFileEdit" => file_edit(hook),
         "beforeReadFile" => hook
             .str(&["file_path"])
-            .map(|path| hook.ai("file_read").text("path", &hook.path(path)))
+            .map(|path| hook.ai(kinds::FILE_READ).text("path", &hook.path(path)))
             .into_iter()
             .collect(),
         "afterMCPExecution" => vec![mcp_call(hook)],
-        "subagentStart" => vec![Draft::new("subagent_start", Who::Ai)
-            .opt_text("agentId", hook.str(&["subagent_id"]))
-            .opt_text("agentType", hook.str(&["subagent_type"]))
-            .opt_text("task", hook.str(&["task"]))],
-        "subagentStop" => vec![Draft::new("subagent_stop", Who::Ai)
-            .opt_text("agentType", hook.str(&["subagent_type"]))
+        "subagentStart" => vec![Draft::new(kinds::SUBAGENT_START, Who::Ai)
+            .opt_text("subagentId", hook.str(&["subagent_id"]))
+            .opt_text("subagentType", hook.str(&["subagent_type"]))
+            .opt_text("taskDescription", hook.str(&["task"]))],
+        "subagentStop" => vec![Draft::new(kinds::SUBAGENT_STOP, Who::Ai)
+            .opt_text("subagentType", hook.str(&["subagent_type"]))
             .opt_text("status", hook.str(&["status"]))
-            .opt_text("task", hook.str(&["task"]))
+            .opt_text("taskDescription", hook.str(&["task"]))
             .opt_text("summary", hook.str(&["summary"]))
             .opt_value("durationMs", count_at(hook.payload, &["duration_ms"]).map(Value::from))],
-        "preCompact" => vec![compaction(hook)],
+        "preCompact" => vec![compaction(hook).opt_value(
+            "contextPct",
+            hook.get(&["context_usage_percent"]).filter(|value| value.is_number()).cloned(),
+        )],
         "afterAgentResponse" => ai_response(hook, hook.str(&["text"])),
         "afterAgentThought" => hook
             .str(&["text"])
             .filter(|text| !text.trim().is_empty())
             .map(|text| {
-                hook.ai("ai_thought").text("text", text).opt_value(
+                hook.ai(kinds::AI_THOUGHT).text("text", text).opt_value(
                     "durationMs",
                     count_at(hook.payload, &["duration_ms"]).map(Value::from),
                 )
@@ -74,21 +77,21 @@ fn post_tool_use(hook: &Hook<'_>) -> Vec<Draft> {
     match hook.str(&["tool_name"]).unwrap_or_default() {
         "Shell" => shell(hook),
         "Grep" => vec![hook
-            .ai("search")
-            .text("tool", "Grep")
+            .ai(kinds::FILE_SEARCH)
+            .text("toolName", "Grep")
             .opt_text("pattern", hook.str(&["tool_input", "pattern"]))],
         "Delete" => {
             let path = hook
                 .str(&["tool_input", "path"])
                 .or_else(|| hook.str(&["tool_input", "file_path"]));
-            path.map(|path| hook.ai("file_delete").text("path", &hook.path(path)))
+            path.map(|path| hook.ai(kinds::FILE_DELETE).text("path", &hook.path(path)))
                 .into_iter()
                 .collect()
         }
         // Covered by beforeReadFile, afterFileEdit, subagentStart/Stop and afterMCPExecution.
         "Read" | "Write" | "Edit" | "Task" | "" => Vec::new(),
         tool if tool.starts_with("MCP:") => Vec::new(),
-        tool => vec![hook.ai("tool_use").text("tool", tool)],
+        tool => vec![hook.ai(kinds::TOOL_USE).text("toolName", tool)],
     }
 }
 
@@ -141,7 +144,7 @@ fn post_tool_use_failure(hook: &Hook<'_>) -> Vec<Draft> {
             },
         );
     }
-    let mut draft = hook.ai("tool_error").text("tool", tool).opt_text("error", error);
+    let mut draft = hook.ai(kinds::TOOL_ERROR).text("tool", tool).opt_text("error", error);
     draft = draft.opt_text("failureType", failure);
     for (key, value) in extra {
         draft = draft.value(key, value);
@@ -170,7 +173,7 @@ fn mcp_call(hook: &Hook<'_>) -> Draft {
     let input = hook.str(&["tool_input"]).map(|text| {
         serde_json::from_str::<Value>(text).unwrap_or_else(|_| Value::String(text.to_owned()))
     });
-    hook.ai("mcp_call")
+    hook.ai(kinds::MCP_CALL)
         .opt_text("server", hook.str(&["mcp_server_name"]))
         .opt_text("tool", hook.str(&["tool_name"]))
         .opt_value("input", input)

@@ -2,6 +2,7 @@
 //! the payload's context (paths, subagent role) and the events more than one tool produces (shell commands with
 //! their test runs, file changes).
 
+pub(crate) mod activity;
 mod claude_code;
 mod codex;
 mod cursor;

@@ -1,12 +1,14 @@
 //! What the tools' mappings share: the payload with its context, and the events of shell commands (with the
 //! test runs they report) and of file changes.
 
-use std::path::PathBuf;
+use std::path::{Component, Path, PathBuf};
 
 use serde_json::{json, Value};
+use traceline_domain::event::EventKind;
 use traceline_domain::metrics::classify_command;
 
 use crate::envelope::{Draft, Who};
+use crate::kinds;
 use crate::patch::Change;
 use crate::paths::{bases, relative};
 use crate::payload::{event_name, str_at};
@@ -49,6 +51,27 @@ impl<'a> Hook<'a> {
         relative(path, &self.bases)
     }
 
+    /// `path` relative to the workspace, with `/` separators (a relative `path` is taken from the payload's `cwd`);
+    /// `None` for a path outside the workspace, or one that climbs with `..`.
+    pub(crate) fn workspace_path(&self, path: &str) -> Option<String> {
+        let candidate = Path::new(path);
+        let absolute = if candidate.is_absolute() {
+            candidate.to_path_buf()
+        } else {
+            PathBuf::from(self.cwd()).join(candidate)
+        };
+        let rest = absolute.strip_prefix(&self.context.workspace).ok()?;
+        let mut parts = Vec::new();
+        for component in rest.components() {
+            match component {
+                Component::Normal(part) => parts.push(part.to_string_lossy().into_owned()),
+                Component::CurDir => {}
+                _ => return None,
+            }
+        }
+        (!parts.is_empty()).then(|| parts.join("/"))
+    }
+
     /// The payload's `cwd`, else the first workspace root it names, else the workspace.
     pub(crate) fn cwd(&self) -> String {
         let root = self.payload.get("workspace_roots").and_then(|roots| roots.get(0));
@@ -58,7 +81,7 @@ impl<'a> Hook<'a> {
     }
 
     /// An agent action's draft, marked `subagent` when a Claude Code subagent took it.
-    pub(crate) fn ai(&self, kind: &'static str) -> Draft {
+    pub(crate) fn ai(&self, kind: EventKind) -> Draft {
         let in_subagent = self.str(&["agent_id"]).is_some_and(|id| !id.is_empty());
         Draft::new(kind, Who::Ai).role(in_subagent.then_some("subagent"))
     }
@@ -84,7 +107,7 @@ pub(crate) struct ShellRun<'a> {
 /// would count as passing.
 pub(crate) fn shell_run(hook: &Hook<'_>, run: ShellRun<'_>) -> Vec<Draft> {
     let mut command = hook
-        .ai("command")
+        .ai(kinds::COMMAND)
         .text("command", run.command)
         .opt_value("exitCode", run.exit_code.map(Value::from))
         .opt_value("durationMs", run.duration_ms.map(Value::from))
@@ -97,7 +120,7 @@ pub(crate) fn shell_run(hook: &Hook<'_>, run: ShellRun<'_>) -> Vec<Draft> {
     let mut drafts = vec![command];
     if let Some(commit) = run.stdout.and_then(|stdout| git::commit_made(run.command, stdout)) {
         drafts.push(
-            hook.ai("git_action")
+            hook.ai(kinds::GIT_ACTION)
                 .text("action", "commit")
                 .text("ref", commit.branch)
                 .text("commit", commit.hash)
@@ -109,7 +132,7 @@ pub(crate) fn shell_run(hook: &Hook<'_>, run: ShellRun<'_>) -> Vec<Draft> {
         let output = [run.stdout, run.stderr].into_iter().flatten().collect::<Vec<_>>().join("\n");
         if let Some(summary) = test_summary::parse(&output) {
             drafts.push(
-                hook.ai("test_run")
+                hook.ai(kinds::TEST_RUN)
                     .text("command", run.command)
                     .text("runner", summary.runner)
                     .value("passed", json!(summary.passed))
@@ -124,7 +147,7 @@ pub(crate) fn shell_run(hook: &Hook<'_>, run: ShellRun<'_>) -> Vec<Draft> {
 
 /// A `file_diff` of an existing file.
 pub(crate) fn file_diff(hook: &Hook<'_>, path: &str, change: Option<Change>) -> Draft {
-    let draft = hook.ai("file_diff").text("path", &hook.path(path));
+    let draft = hook.ai(kinds::FILE_DIFF).text("path", &hook.path(path));
     match change {
         Some(change) => draft
             .text("diff", &change.diff)
@@ -136,19 +159,30 @@ pub(crate) fn file_diff(hook: &Hook<'_>, path: &str, change: Option<Change>) -> 
 
 /// A `file_create` of a new file with its content.
 pub(crate) fn file_create(hook: &Hook<'_>, path: &str, content: &str) -> Draft {
-    hook.ai("file_create")
+    hook.ai(kinds::FILE_CREATE)
         .text("path", &hook.path(path))
         .text("content", content)
         .value("linesAdded", json!(content.lines().count()))
         .value("sizeBytes", json!(content.len()))
 }
 
-/// The start of a session, with the directory it runs in (the server copies `data.cwd` to the session).
-pub(crate) fn session_start(hook: &Hook<'_>) -> Draft {
-    Draft::new("session_start", Who::System)
+/// The tool started a session of its own (startup, resume, clear): not the Traceline session, which began with
+/// `traceline start` and has exactly one `session_start`. `ideSessionId` is the tool's id of it (Promptster's name),
+/// which tells parallel agent sessions in one workspace apart.
+pub(crate) fn agent_session_start(hook: &Hook<'_>) -> Draft {
+    Draft::new(kinds::AGENT_SESSION_START, Who::System)
         .text("cwd", &hook.cwd())
         .opt_text("source", hook.str(&["source"]))
         .opt_text("model", hook.str(&["model"]))
+        .opt_text("ideSessionId", hook.str(&["session_id"]))
+}
+
+/// The tool ended a session of its own. The Traceline session goes on: only `traceline done` ends it, so a
+/// candidate who quits and restarts their agent does not end the recording (a `session_end` would set `endedAt`).
+pub(crate) fn agent_session_end(hook: &Hook<'_>) -> Draft {
+    Draft::new(kinds::AGENT_SESSION_END, Who::System)
+        .opt_text("reason", hook.str(&["reason"]))
+        .opt_text("ideSessionId", hook.str(&["session_id"]))
 }
 
 /// A human prompt, or, for the notices Claude Code injects as prompts when a background task finishes, a
@@ -156,24 +190,22 @@ pub(crate) fn session_start(hook: &Hook<'_>) -> Draft {
 pub(crate) fn prompt(text: Option<&str>) -> Vec<Draft> {
     let Some(text) = text else { return Vec::new() };
     if text.trim_start().starts_with("<task-notification>") {
-        return vec![Draft::new("notification", Who::System)
+        return vec![Draft::new(kinds::NOTIFICATION, Who::System)
             .text("type", "task_notification")
             .text("message", text)];
     }
-    vec![Draft::new("prompt", Who::Human).text("text", text)]
+    vec![Draft::new(kinds::PROMPT, Who::Human).text("text", text)]
 }
 
-/// The agent's final message of a turn.
+/// The agent's final message of a turn, under Promptster's name for it.
 pub(crate) fn ai_response(hook: &Hook<'_>, text: Option<&str>) -> Vec<Draft> {
     text.filter(|text| !text.trim().is_empty())
-        .map(|text| hook.ai("ai_response").text("text", text))
+        .map(|text| hook.ai(kinds::AI_RESPONSE).text("lastAssistantMessage", text))
         .into_iter()
         .collect()
 }
 
-/// A compaction of the agent's context.
+/// A compaction of the agent's context, `auto` or `manual`.
 pub(crate) fn compaction(hook: &Hook<'_>) -> Draft {
-    Draft::new("checkpoint", Who::System)
-        .text("label", "compaction")
-        .opt_text("trigger", hook.str(&["trigger"]))
+    Draft::new(kinds::CONTEXT_COMPACT, Who::System).opt_text("trigger", hook.str(&["trigger"]))
 }

@@ -26,8 +26,15 @@ fn cases() -> Vec<(&'static str, Vec<Expected>)> {
         ),
         ("PermissionRequest-Bash.json", none()),
         ("PostCompact.json", none()),
-        // The subagent is recorded by SubagentStart and SubagentStop.
-        ("PostToolUse-Agent.json", none()),
+        (
+            "PostToolUse-Agent.json",
+            vec![expect(
+                "task_dispatch",
+                "ai",
+                json!({"toolName": "Agent", "taskPreview": "Review GET /api/books/:id",
+                       "subagentType": "general-purpose", "status": "completed"}),
+            )],
+        ),
         (
             "PostToolUse-Bash-background.json",
             vec![expect(
@@ -90,29 +97,29 @@ fn cases() -> Vec<(&'static str, Vec<Expected>)> {
         (
             "PostToolUse-Glob.json",
             vec![expect(
-                "search",
+                "file_search",
                 "ai",
-                json!({"tool": "Glob", "pattern": "src/**/*.ts", "matches": 4}),
+                json!({"toolName": "Glob", "pattern": "src/**/*.ts", "resultsCount": 4}),
             )],
         ),
         (
             "PostToolUse-Grep.json",
             vec![expect(
-                "search",
+                "file_search",
                 "ai",
-                json!({"tool": "Grep", "pattern": "app\\.use\\(", "path": "src", "matches": 1}),
+                json!({"toolName": "Grep", "pattern": "app\\.use\\(", "path": "src", "resultsCount": 1}),
             )],
         ),
         (
             "PostToolUse-Read.json",
-            vec![expect("file_read", "ai", json!({"path": "src/routes/books.ts", "lines": 8}))],
+            vec![expect("file_read", "ai", json!({"path": "src/routes/books.ts", "numLines": 8}))],
         ),
         (
             "PostToolUse-TodoWrite.json",
             vec![expect(
-                "plan_update",
+                "planning",
                 "ai",
-                json!({"tool": "TodoWrite", "todos": [
+                json!({"toolName": "TodoWrite", "todos": [
                     {"content": "Add GET /api/books/:id route", "status": "completed"},
                     {"content": "Write tests for 200/404/400", "status": "in_progress"},
                     {"content": "Run test suite", "status": "pending"},
@@ -124,7 +131,7 @@ fn cases() -> Vec<(&'static str, Vec<Expected>)> {
             vec![expect(
                 "web_lookup",
                 "ai",
-                json!({"tool": "WebFetch", "url": "https://expressjs.com/en/guide/routing.html", "status": 200}),
+                json!({"toolName": "WebFetch", "url": "https://expressjs.com/en/guide/routing.html", "status": 200}),
             )],
         ),
         (
@@ -172,15 +179,11 @@ fn cases() -> Vec<(&'static str, Vec<Expected>)> {
         ),
         (
             "PreCompact-auto.json",
-            vec![expect("checkpoint", "system", json!({"label": "compaction", "trigger": "auto"}))],
+            vec![expect("context_compact", "system", json!({"trigger": "auto"}))],
         ),
         (
             "PreCompact-manual.json",
-            vec![expect(
-                "checkpoint",
-                "system",
-                json!({"label": "compaction", "trigger": "manual"}),
-            )],
+            vec![expect("context_compact", "system", json!({"trigger": "manual"}))],
         ),
         ("PreToolUse-Agent.json", none()),
         ("PreToolUse-Bash.json", none()),
@@ -188,24 +191,33 @@ fn cases() -> Vec<(&'static str, Vec<Expected>)> {
         ("PreToolUse-Read-inside-subagent.json", none()),
         (
             "SessionEnd.json",
-            vec![expect("session_end", "system", json!({"reason": "prompt_input_exit"}))],
+            vec![expect("agent_session_end", "system", json!({"reason": "prompt_input_exit"}))],
         ),
         (
             "SessionStart-clear.json",
-            vec![expect("session_start", "system", json!({"cwd": WORKSPACE, "source": "clear"}))],
+            vec![expect(
+                "agent_session_start",
+                "system",
+                json!({"cwd": WORKSPACE, "source": "clear"}),
+            )],
         ),
         // A compaction keeps the session; PreCompact records it.
         ("SessionStart-compact.json", none()),
         (
             "SessionStart-resume.json",
-            vec![expect("session_start", "system", json!({"cwd": WORKSPACE, "source": "resume"}))],
+            vec![expect(
+                "agent_session_start",
+                "system",
+                json!({"cwd": WORKSPACE, "source": "resume"}),
+            )],
         ),
         (
             "SessionStart-startup.json",
             vec![expect(
-                "session_start",
+                "agent_session_start",
                 "system",
-                json!({"cwd": WORKSPACE, "source": "startup", "model": "claude-sonnet-5"}),
+                json!({"cwd": WORKSPACE, "source": "startup", "model": "claude-sonnet-5",
+                       "ideSessionId": "f80195ce-3698-4cf9-9983-2991ba40f607"}),
             )],
         ),
         ("Stop.json", vec![expect("ai_response", "ai", json!({}))]),
@@ -218,7 +230,7 @@ fn cases() -> Vec<(&'static str, Vec<Expected>)> {
             vec![expect(
                 "subagent_start",
                 "ai",
-                json!({"agentId": "b1f9f2747f66d0a24", "agentType": "general-purpose", "summary": null}),
+                json!({"subagentId": "b1f9f2747f66d0a24", "subagentType": "general-purpose", "summary": null}),
             )],
         ),
         (
@@ -226,7 +238,7 @@ fn cases() -> Vec<(&'static str, Vec<Expected>)> {
             vec![expect(
                 "subagent_stop",
                 "ai",
-                json!({"agentId": "b1f9f2747f66d0a24", "agentType": "general-purpose"}),
+                json!({"subagentId": "b1f9f2747f66d0a24", "subagentType": "general-purpose"}),
             )],
         ),
         (
@@ -257,7 +269,7 @@ fn data_of(name: &str) -> Vec<Value> {
 #[test]
 fn responses_and_summaries_carry_the_agents_words() {
     let stop = fixture(TOOL, "Stop.json");
-    assert_eq!(data_of("Stop.json")[0]["text"], stop["last_assistant_message"]);
+    assert_eq!(data_of("Stop.json")[0]["lastAssistantMessage"], stop["last_assistant_message"]);
     let subagent = fixture(TOOL, "SubagentStop.json");
     assert_eq!(data_of("SubagentStop.json")[0]["summary"], subagent["last_assistant_message"]);
 }
@@ -327,7 +339,7 @@ fn ids_are_stable_and_distinct() {
     assert_ne!(ids(&map_checked(TOOL, &stop, &context())), ids(&map_checked(TOOL, &stop, &later)));
     // Another session never shares ids.
     let mut other = context();
-    other.session_id = "tl-session-2".to_owned();
+    other.session_id = traceline_domain::ids::SessionId::parse("tl-session-2").unwrap();
     assert_ne!(ids(&first), ids(&map_checked(TOOL, &payload, &other)));
 }
 

@@ -2,12 +2,10 @@
 
 use serde_json::{json, Value};
 use traceline_capture::{decision_event, session_end};
-use traceline_domain::event::Envelope;
 
-use crate::support::{context, SESSION};
+use crate::support::{context, sent, SESSION};
 
 fn valid(envelope: &Value) {
-    Envelope::parse(envelope).unwrap();
     assert_eq!(envelope["sessionId"], SESSION);
     assert_eq!(envelope["source"]["channel"], "cli");
     assert_eq!(envelope["actor"]["type"], "human");
@@ -16,8 +14,12 @@ fn valid(envelope: &Value) {
 
 #[test]
 fn explain_is_a_human_decision() {
-    let event =
-        decision_event(&context(), "Chose SQLite: one file, no server", Some("Storage"), Some(4));
+    let event = sent(&decision_event(
+        &context(),
+        "Chose SQLite: one file, no server",
+        Some("Storage"),
+        Some(4),
+    ));
     valid(&event);
     assert_eq!(event["kind"], "decision_event");
     assert_eq!(
@@ -26,27 +28,32 @@ fn explain_is_a_human_decision() {
     );
     assert_eq!(
         event,
-        decision_event(&context(), "Chose SQLite: one file, no server", Some("Storage"), Some(4))
+        sent(&decision_event(
+            &context(),
+            "Chose SQLite: one file, no server",
+            Some("Storage"),
+            Some(4)
+        ))
     );
     assert_ne!(
         event["id"],
-        decision_event(&context(), "Another reason", Some("Storage"), Some(4))["id"]
+        sent(&decision_event(&context(), "Another reason", Some("Storage"), Some(4)))["id"]
     );
 }
 
 #[test]
 fn explain_leaves_out_what_the_server_would_refuse() {
-    let event = decision_event(&context(), "why", Some("  "), Some(9));
+    let event = sent(&decision_event(&context(), "why", Some("  "), Some(9)));
     valid(&event);
     assert_eq!(event["data"], json!({"rationale": "why"}));
-    let redacted = decision_event(&context(), "used token=abcd1234efgh", None, Some(0));
+    let redacted = sent(&decision_event(&context(), "used token=abcd1234efgh", None, Some(0)));
     assert_eq!(redacted["data"], json!({"rationale": "used token=[REDACTED]"}));
 }
 
 #[test]
 fn done_ends_the_session() {
-    let event = session_end(&context());
+    let event = sent(&session_end(&context()));
     valid(&event);
     assert_eq!(event["kind"], "session_end");
-    assert_eq!(event, session_end(&context()));
+    assert_eq!(event, sent(&session_end(&context())));
 }

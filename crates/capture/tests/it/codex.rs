@@ -28,12 +28,15 @@ fn cases() -> Vec<(&'static str, Vec<Expected>)> {
         (
             "hooks/SessionStart.json",
             vec![expect(
-                "session_start",
+                "agent_session_start",
                 "system",
                 json!({"cwd": WORKSPACE, "source": "startup", "model": "gpt-5-codex"}),
             )],
         ),
-        ("hooks/Stop.json", vec![expect("ai_response", "ai", json!({"text": message}))]),
+        (
+            "hooks/Stop.json",
+            vec![expect("ai_response", "ai", json!({"lastAssistantMessage": message}))],
+        ),
         (
             "hooks/UserPromptSubmit.json",
             vec![expect(
@@ -44,7 +47,7 @@ fn cases() -> Vec<(&'static str, Vec<Expected>)> {
         ),
         (
             "notify-agent-turn-complete.json",
-            vec![expect("ai_response", "ai", json!({"text": message}))],
+            vec![expect("ai_response", "ai", json!({"lastAssistantMessage": message}))],
         ),
     ]
 }

@@ -15,7 +15,11 @@ fn cases() -> Vec<(&'static str, Vec<Expected>)> {
     vec![
         (
             "afterAgentResponse.json",
-            vec![expect("ai_response", "ai", json!({"text": text("afterAgentResponse.json")}))],
+            vec![expect(
+                "ai_response",
+                "ai",
+                json!({"lastAssistantMessage": text("afterAgentResponse.json")}),
+            )],
         ),
         (
             "afterAgentThought.json",
@@ -105,23 +109,25 @@ fn cases() -> Vec<(&'static str, Vec<Expected>)> {
         ),
         (
             "preCompact.json",
-            vec![expect("checkpoint", "system", json!({"label": "compaction", "trigger": "auto"}))],
+            vec![expect("context_compact", "system", json!({"trigger": "auto", "contextPct": 86}))],
         ),
         ("preToolUse-Shell.json", none()),
         (
             "sessionEnd.json",
             vec![expect(
-                "session_end",
+                "agent_session_end",
                 "system",
-                json!({"reason": "user_close", "finalStatus": "completed", "durationMs": 199365}),
+                json!({"reason": "user_close", "finalStatus": "completed", "durationMs": 199365,
+                       "ideSessionId": "c7ed7e66-a4dc-4b1e-98c2-d38c7d3bede7"}),
             )],
         ),
         (
             "sessionStart.json",
             vec![expect(
-                "session_start",
+                "agent_session_start",
                 "system",
-                json!({"cwd": WORKSPACE, "composerMode": "agent"}),
+                json!({"cwd": WORKSPACE, "composerMode": "agent",
+                       "ideSessionId": "c7ed7e66-a4dc-4b1e-98c2-d38c7d3bede7"}),
             )],
         ),
         ("stop.json", none()),
@@ -130,8 +136,8 @@ fn cases() -> Vec<(&'static str, Vec<Expected>)> {
             vec![expect(
                 "subagent_start",
                 "ai",
-                json!({"agentId": "bd2d7ba7-5b7c-4bc7-b973-224f26c78f33", "agentType": "explore",
-                       "task": "Find every place that reads req.params.id"}),
+                json!({"subagentId": "bd2d7ba7-5b7c-4bc7-b973-224f26c78f33", "subagentType": "explore",
+                       "taskDescription": "Find every place that reads req.params.id"}),
             )],
         ),
         (
@@ -139,7 +145,7 @@ fn cases() -> Vec<(&'static str, Vec<Expected>)> {
             vec![expect(
                 "subagent_stop",
                 "ai",
-                json!({"agentType": "explore", "status": "completed", "durationMs": 11200,
+                json!({"subagentType": "explore", "status": "completed", "durationMs": 11200,
                        "summary": "Only src/routes/books.ts reads req.params.id (GET /:id)."}),
             )],
         ),

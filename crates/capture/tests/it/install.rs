@@ -57,10 +57,14 @@ fn claude_keeps_the_users_hooks_and_replaces_old_traceline_entries() {
     let hooks = &document["hooks"];
     assert_eq!(handlers_of(&hooks["PostToolUse"]), ["npx prettier --write", COMMAND]);
     assert_eq!(hooks["PostToolUse"][0]["matcher"], "Edit|Write");
-    // The old install's PreToolUse handlers are gone; the user's guard and its group stay.
+    // The old install's PreToolUse handlers are gone; the user's guard and its group stay, and ours brackets
+    // shell commands only.
     assert_eq!(
         hooks["PreToolUse"],
-        json!([{"matcher": "Bash", "hooks": [{"type": "command", "command": "./guard.sh"}]}])
+        json!([
+            {"matcher": "Bash", "hooks": [{"type": "command", "command": "./guard.sh"}]},
+            {"matcher": "Bash|PowerShell", "hooks": [{"type": "command", "command": COMMAND, "timeout": 10}]}
+        ])
     );
     assert_eq!(handlers_of(&hooks["Notification"]), [COMMAND]);
     let all = serde_json::to_string(&document).unwrap();
@@ -89,6 +93,7 @@ fn codex_and_cursor_layouts() {
     let codex = merge_codex_hooks(None, "traceline hook codex").unwrap();
     assert_eq!(codex["hooks"].as_object().unwrap().len(), CODEX_EVENTS.len());
     assert_eq!(codex["hooks"]["PostToolUse"][0]["matcher"], "*");
+    assert_eq!(codex["hooks"]["PreToolUse"][0]["matcher"], "Bash");
 
     let existing = json!({"version": 1, "hooks": {
         "afterFileEdit": [{"command": "./format.sh"}, {"command": "/old/traceline hook cursor"}],
@@ -101,6 +106,10 @@ fn codex_and_cursor_layouts() {
     assert_eq!(
         hooks["afterFileEdit"],
         json!([{"command": "./format.sh"}, {"command": "/new/traceline hook cursor", "timeout": 10}])
+    );
+    assert_eq!(
+        hooks["preToolUse"],
+        json!([{"command": "/new/traceline hook cursor", "timeout": 10, "matcher": "Shell"}])
     );
 }
 

@@ -10,5 +10,6 @@ mod cursor;
 mod install;
 mod properties;
 mod redaction;
+mod redaction_corpus;
 mod support;
 mod test_summaries;

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use traceline_capture::{map_hook, CaptureContext, Tool, EMITTER};
 use traceline_domain::event::Envelope;
+use traceline_domain::ids::SessionId;
 
 pub(crate) const SESSION: &str = "tl-session-1";
 pub(crate) const WORKSPACE: &str = "/home/dev/work/bookshelf-api";
@@ -17,7 +18,7 @@ pub(crate) fn received_at() -> DateTime<Utc> {
 
 pub(crate) fn context() -> CaptureContext {
     CaptureContext {
-        session_id: SESSION.to_owned(),
+        session_id: SessionId::parse(SESSION).unwrap(),
         workspace: PathBuf::from(WORKSPACE),
         received_at: received_at(),
     }
@@ -56,13 +57,20 @@ pub(crate) fn fixture_names(tool: Tool) -> Vec<String> {
     names
 }
 
+/// An envelope as it is spooled and sent, checked to read back as the same envelope on the server.
+pub(crate) fn sent(envelope: &Envelope) -> Value {
+    let json = Value::Object(envelope.to_json());
+    match Envelope::parse(&json) {
+        Ok(parsed) => assert_eq!(&parsed, envelope, "the server reads back another envelope"),
+        Err(errors) => panic!("invalid envelope {json:#}: {errors:?}"),
+    }
+    json
+}
+
 /// Maps a payload and checks what every envelope must hold: it validates, and carries the context.
 pub(crate) fn map_checked(tool: Tool, payload: &Value, context: &CaptureContext) -> Vec<Value> {
-    let envelopes = map_hook(tool, payload, context);
+    let envelopes: Vec<Value> = map_hook(tool, payload, context).iter().map(sent).collect();
     for envelope in &envelopes {
-        if let Err(errors) = Envelope::parse(envelope) {
-            panic!("invalid envelope {envelope:#}: {errors:?}");
-        }
         assert_eq!(envelope["v"], 1);
         assert_eq!(envelope["sessionId"], context.session_id.as_str());
         assert_eq!(envelope["source"]["channel"], "hook");

@@ -2,19 +2,20 @@
 //! with their real payloads, `explain` and `done`, against a real server; and the same with the server down.
 
 use std::fs;
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use crate::candidate::{
+    candidate, fixture, hook, session_id, spooled, succeeded, wait_for_empty_spool, workspace,
+    Hiring,
+};
 use crate::operator::sqlite_file;
-use crate::support::{json_stdout, traceline, Client, Server, BINARY};
+use crate::support::{Client, Server, BINARY};
 
 /// The Claude Code payloads of one small session, in the order the tool sent them: the fixtures the mapping is
 /// tested on, replayed through the real binary.
-pub(crate) const RECORDED_SESSION: [&str; 9] = [
+const RECORDED_SESSION: [&str; 9] = [
     "SessionStart-startup",
     "UserPromptSubmit",
     "PostToolUse-Read",
@@ -25,102 +26,6 @@ pub(crate) const RECORDED_SESSION: [&str; 9] = [
     "PostToolUse-Bash-git-commit",
     "Stop",
 ];
-
-pub(crate) fn fixture(tool: &str, name: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../capture/tests/fixtures")
-        .join(tool)
-        .join(format!("{name}.json"));
-    fs::read_to_string(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
-}
-
-/// A hiring team: an org, an assessment and one candidate key, on a running server.
-pub(crate) struct Hiring {
-    pub(crate) server: Server,
-    pub(crate) client: Client,
-    pub(crate) reviewer_key: String,
-    pub(crate) candidate_key: String,
-}
-
-impl Hiring {
-    pub(crate) fn open(database: &str) -> Hiring {
-        let org = json_stdout(&traceline(&["org", "create", "--name", "Acme"], database));
-        let reviewer_key = org["apiKey"].as_str().expect("an API key").to_owned();
-        let server = Server::start(database);
-        let client = Client::new(&server.base_url);
-        let (status, assessment) = client.post(
-            "/v1/assessments",
-            &reviewer_key,
-            &json!({"title": "Bookshelf API", "role": "Backend", "taskBrief": "Add GET /api/books/:id."}),
-        );
-        assert_eq!(status, 201, "{assessment}");
-        let id = assessment["assessment"]["id"].as_str().expect("an assessment id");
-        let (status, keys) =
-            client.post(&format!("/v1/assessments/{id}/keys"), &reviewer_key, &json!({"count": 1}));
-        assert_eq!(status, 201, "{keys}");
-        let candidate_key = keys["keys"][0]["key"].as_str().expect("a key").to_owned();
-        Hiring { server, client, reviewer_key, candidate_key }
-    }
-
-    pub(crate) fn get(&self, path: &str) -> Value {
-        let (status, body) = self.client.get(path, Some(&self.reviewer_key));
-        assert_eq!(status, 200, "GET {path}: {body}");
-        body
-    }
-}
-
-/// Runs a candidate command in `workspace`.
-pub(crate) fn candidate(workspace: &Path, args: &[&str]) -> Output {
-    Command::new(BINARY)
-        .args(args)
-        .current_dir(workspace)
-        .env_remove("TRACELINE_SERVER")
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run the traceline binary")
-}
-
-pub(crate) fn succeeded(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "failed: {}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-/// Runs `traceline hook TOOL` the way Claude Code does: from a subdirectory, with `CLAUDE_PROJECT_DIR` set and the
-/// payload on stdin. Returns the output and how long the call took.
-pub(crate) fn hook(workspace: &Path, tool: &str, payload: &str) -> (Output, Duration) {
-    let started = Instant::now();
-    let mut child = Command::new(BINARY)
-        .args(["hook", tool])
-        .current_dir(workspace.join("src"))
-        .env("CLAUDE_PROJECT_DIR", workspace)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the hook");
-    child.stdin.take().expect("stdin").write_all(payload.as_bytes()).expect("write the payload");
-    let output = child.wait_with_output().expect("wait for the hook");
-    (output, started.elapsed())
-}
-
-pub(crate) fn workspace() -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().expect("a temporary workspace");
-    let workspace = dir.path().canonicalize().expect("canonical path");
-    fs::create_dir_all(workspace.join("src")).expect("a subdirectory");
-    (dir, workspace)
-}
-
-fn spooled(workspace: &Path) -> usize {
-    fs::read_to_string(workspace.join(".traceline/spool.jsonl"))
-        .map(|text| text.lines().filter(|line| !line.trim().is_empty()).count())
-        .unwrap_or(0)
-}
 
 #[test]
 fn a_recorded_claude_code_session_reaches_the_reviewer() {
@@ -140,11 +45,7 @@ fn a_recorded_claude_code_session_reaches_the_reviewer() {
         printed.contains("Bookshelf API") && printed.contains("Add GET /api/books/:id."),
         "{printed}"
     );
-    let state: Value = serde_json::from_str(
-        &fs::read_to_string(workspace.join(".traceline/session.json")).expect("the session state"),
-    )
-    .expect("JSON state");
-    let session_id = state["sessionId"].as_str().expect("a session id").to_owned();
+    let session_id = session_id(&workspace);
     assert!(fs::read_to_string(workspace.join(".traceline/.gitignore"))
         .expect("ignored")
         .contains('*'));
@@ -157,13 +58,7 @@ fn a_recorded_claude_code_session_reaches_the_reviewer() {
     // Starting again (a new terminal, say) keeps the session and changes no hook file.
     succeeded(&candidate(&workspace, &start));
     assert_eq!(fs::read_to_string(&settings).expect("settings"), installed);
-    assert_eq!(
-        serde_json::from_str::<Value>(
-            &fs::read_to_string(workspace.join(".traceline/session.json")).expect("state")
-        )
-        .expect("JSON")["sessionId"],
-        session_id.as_str()
-    );
+    assert_eq!(crate::candidate::session_id(&workspace), session_id);
 
     for name in RECORDED_SESSION {
         let (output, _) = hook(&workspace, "claude-code", &fixture("claude-code", name));
@@ -173,7 +68,8 @@ fn a_recorded_claude_code_session_reaches_the_reviewer() {
             "{name} printed {:?}",
             String::from_utf8_lossy(&output.stdout)
         );
-        assert_eq!(spooled(&workspace), 0, "{name} left events in the spool");
+        // Delivery happens in a detached flusher, after the hook has returned.
+        wait_for_empty_spool(&workspace);
     }
     succeeded(&candidate(
         &workspace,
@@ -209,6 +105,9 @@ fn a_recorded_claude_code_session_reaches_the_reviewer() {
     ] {
         assert!(kinds.contains(&kind), "no {kind} in {kinds:?}");
     }
+    // Claude Code's own SessionStart is its own kind: the session has the one `session_start` of `traceline start`.
+    let count = |kind: &str| kinds.iter().filter(|found| **found == kind).count();
+    assert_eq!((count("session_start"), count("agent_session_start")), (1, 1), "{kinds:?}");
     let edit = timeline["events"]
         .as_array()
         .expect("events")
@@ -252,13 +151,7 @@ fn with_the_server_down_hooks_return_at_once_and_nothing_is_lost() {
     let (_dir, workspace) = workspace();
     let key = hiring.candidate_key.clone();
     succeeded(&candidate(&workspace, &["start", &key, "--server", &hiring.server.base_url]));
-    let session_id = serde_json::from_str::<Value>(
-        &fs::read_to_string(workspace.join(".traceline/session.json")).expect("state"),
-    )
-    .expect("JSON")["sessionId"]
-        .as_str()
-        .expect("a session id")
-        .to_owned();
+    let session_id = session_id(&workspace);
     let address = hiring.server.address().to_owned();
     let Hiring { server, reviewer_key, .. } = hiring;
     assert!(server.terminate().success());

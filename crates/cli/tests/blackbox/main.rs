@@ -9,9 +9,13 @@
 )]
 
 mod backup;
+mod candidate;
 mod capture;
+mod delivery;
+mod doctor;
 mod instances;
 mod operator;
+mod person;
 mod proxy;
 mod startup;
 #[path = "../support/mod.rs"]

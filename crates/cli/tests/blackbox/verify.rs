@@ -6,8 +6,19 @@ use std::fs;
 
 use serde_json::{json, Value};
 
-use crate::capture::{candidate, fixture, hook, succeeded, workspace, Hiring, RECORDED_SESSION};
+use crate::candidate::{
+    candidate, fixture, hook, session_id, succeeded, wait_for_empty_spool, workspace, Hiring,
+};
 use crate::support::database::{Backend, TestDatabase};
+
+/// A few Claude Code payloads, replayed through the real hook.
+const RECORDED: [&str; 5] = [
+    "UserPromptSubmit",
+    "PostToolUse-Read",
+    "PostToolUse-Edit",
+    "PostToolUse-Bash-cargo-test",
+    "Stop",
+];
 
 fn a_signed_session_verifies_until_an_unsigned_event_breaks_it(backend: Backend) {
     let database = TestDatabase::new(backend);
@@ -25,20 +36,21 @@ fn a_signed_session_verifies_until_an_unsigned_event_breaks_it(backend: Backend)
     }
     // Starting again keeps the key (the server would refuse another).
     succeeded(&candidate(&workspace, &start));
-    for name in RECORDED_SESSION {
+    for name in RECORDED {
         let (output, _) = hook(&workspace, "claude-code", &fixture("claude-code", name));
         assert!(output.status.success(), "{name}: {output:?}");
     }
     succeeded(&candidate(&workspace, &["explain", "Kept it synchronous", "--impact", "2"]));
+    wait_for_empty_spool(&workspace);
 
     let state: Value = serde_json::from_str(
         &fs::read_to_string(workspace.join(".traceline/session.json")).unwrap(),
     )
     .unwrap();
-    let session_id = state["sessionId"].as_str().unwrap().to_owned();
+    let session_id = session_id(&workspace);
     let session = hiring.get(&format!("/v1/sessions/{session_id}"));
     let events = session["session"]["eventCount"].as_u64().unwrap();
-    assert!(events > RECORDED_SESSION.len() as u64, "{session}");
+    assert!(events > RECORDED.len() as u64, "{session}");
     assert_eq!(session["session"]["chainStatus"], "intact", "{session}");
     let verified = succeeded(&candidate(&workspace, &["verify"]));
     assert_eq!(verified.trim(), format!("✓ {events} / {events} events signed · chain intact"));

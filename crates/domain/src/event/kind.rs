@@ -53,13 +53,24 @@ impl EventKind {
         EventKind(Cow::Borrowed(kind))
     }
 
+    /// A kind named in code, such as the kinds a client emits. The name is checked against
+    /// `^[a-z][a-z0-9_]{0,63}$` when the constant is evaluated, so a misspelt kind fails the build, not a request;
+    /// the alias `tool_call` is refused the same way, since it is never stored under that name.
+    pub const fn from_static(kind: &'static str) -> EventKind {
+        assert!(
+            is_well_formed(kind.as_bytes()),
+            "an event kind must match ^[a-z][a-z0-9_]{{0,63}}$"
+        );
+        assert!(
+            !equal(kind.as_bytes(), TOOL_CALL_ALIAS.as_bytes()),
+            "tool_call is stored as tool_result"
+        );
+        EventKind(Cow::Borrowed(kind))
+    }
+
     /// Checks `text` against `^[a-z][a-z0-9_]{0,63}$` and maps the alias `tool_call` to `tool_result`.
     pub fn parse(text: &str) -> Result<EventKind, InvalidEventKind> {
-        let bytes = text.as_bytes();
-        let well_formed = bytes.first().is_some_and(u8::is_ascii_lowercase)
-            && bytes.len() <= MAX_EVENT_KIND_LEN
-            && bytes.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'_');
-        if !well_formed {
+        if !is_well_formed(text.as_bytes()) {
             Err(InvalidEventKind)
         } else if text == TOOL_CALL_ALIAS {
             Ok(EventKind::TOOL_RESULT)
@@ -82,6 +93,36 @@ impl EventKind {
     pub fn is_file_change(&self) -> bool {
         *self == EventKind::FILE_DIFF || *self == EventKind::FILE_CREATE
     }
+}
+
+/// `^[a-z][a-z0-9_]{0,63}$`, written to run in constants too.
+const fn is_well_formed(bytes: &[u8]) -> bool {
+    if bytes.is_empty() || bytes.len() > MAX_EVENT_KIND_LEN || !bytes[0].is_ascii_lowercase() {
+        return false;
+    }
+    let mut index = 0;
+    while index < bytes.len() {
+        let byte = bytes[index];
+        if !(byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'_') {
+            return false;
+        }
+        index += 1;
+    }
+    true
+}
+
+const fn equal(left: &[u8], right: &[u8]) -> bool {
+    if left.len() != right.len() {
+        return false;
+    }
+    let mut index = 0;
+    while index < left.len() {
+        if left[index] != right[index] {
+            return false;
+        }
+        index += 1;
+    }
+    true
 }
 
 impl fmt::Display for EventKind {
@@ -115,6 +156,12 @@ mod tests {
         ] {
             assert_eq!(EventKind::parse(kind), Err(InvalidEventKind), "{kind:?}");
         }
+    }
+
+    #[test]
+    fn kinds_named_in_code_are_the_parsed_kinds() {
+        const FILE_SEARCH: EventKind = EventKind::from_static("file_search");
+        assert_eq!(EventKind::parse("file_search"), Ok(FILE_SEARCH));
     }
 
     #[test]
