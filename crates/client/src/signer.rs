@@ -190,6 +190,24 @@ mod tests {
     }
 
     #[test]
+    fn torn_and_garbage_lines_do_not_break_the_chain() {
+        use std::io::Write as _;
+
+        let (_workspace, dir) = workspace();
+        key(&dir).unwrap();
+        let spool = Spool::of(&dir);
+        spool.append(&[event("s-1", 1)]).unwrap();
+        let mut file = fs::OpenOptions::new().append(true).open(dir.file("spool.jsonl")).unwrap();
+        file.write_all(b"{\"id\":\"torn\",\"data\":{\"text\":\"wait\xE2\x80\n\x00\xff not json\n")
+            .unwrap();
+        drop(file);
+        spool.append(&[event("s-1", 2)]).unwrap();
+        let spooled = spool.pending().unwrap();
+        assert_eq!(spooled.len(), 2, "the unreadable lines are set aside");
+        assert_eq!(spooled[1]["prevSig"], spooled[0]["sig"], "chained after the last real event");
+    }
+
+    #[test]
     fn a_workspace_without_a_key_spools_unsigned() {
         let (_workspace, dir) = workspace();
         Spool::of(&dir).append(&[event("s-1", 1)]).unwrap();

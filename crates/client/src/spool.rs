@@ -71,15 +71,19 @@ impl Spool {
         }
     }
 
-    /// The envelope the spool ends with, if it can be read.
+    /// The last envelope in the spool that can be read: lines that cannot (a torn write, garbage) are skipped, as
+    /// delivery skips them, so the next event is chained after the last real one.
     fn last_line(&self) -> io::Result<Option<Value>> {
-        let text = match fs::read_to_string(&self.path) {
-            Ok(text) => text,
+        let bytes = match fs::read(&self.path) {
+            Ok(bytes) => bytes,
             Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(error) => return Err(error),
         };
-        let last = text.lines().rev().find(|line| !line.trim().is_empty());
-        Ok(last.and_then(|line| serde_json::from_str(line).ok()))
+        Ok(bytes
+            .split(|byte| *byte == b'\n')
+            .rev()
+            .filter_map(|line| serde_json::from_slice::<Value>(line).ok())
+            .find(|event| event_id(event).is_some()))
     }
 
     fn write_events(&self, events: &[Envelope]) -> io::Result<()> {
