@@ -18,15 +18,17 @@ use clap::Args;
 use ed25519_dalek::{Signer as _, SigningKey};
 use sha2::{Digest, Sha256};
 
-use super::database::BenchDatabase;
-use super::http::Client;
-use super::load::{describe, micros, percentile_ms};
-use super::payload::{push_timestamp, Rng};
-use super::response::string_fields;
+use traceline_loadgen::database::{Backend, BenchDatabase};
+use traceline_loadgen::http::Client;
+use traceline_loadgen::load::{describe, micros, percentile_ms};
+use traceline_loadgen::payload::push_timestamp;
+use traceline_loadgen::response::string_fields;
+use traceline_loadgen::rng::Rng;
+use traceline_loadgen::say;
+use traceline_loadgen::server::{create_org, Server, ServerOptions};
+
 use super::sections::{existing_marked, replace_marked};
-use super::server::{create_org, Server};
-use super::{build_server, commit, machine, output_of, scenarios, Backend, BackendChoice};
-use crate::say;
+use super::{build_server, commit, machine, output_of, scenarios, BackendChoice};
 
 /// Where the section starts and ends in the report; `cargo xtask bench` keeps it when it rewrites the rest.
 pub(crate) const SECTION_START: &str = "<!-- bench-signed:start -->";
@@ -67,9 +69,6 @@ struct Figures {
 
 /// Runs the bench and rewrites its section of the report.
 pub(crate) fn bench_signed(root: &Path, args: &SignedBenchArgs) -> Result<()> {
-    if cfg!(debug_assertions) && std::env::var_os(super::OPTIMISED_VAR).is_none() {
-        return super::rerun_optimised(root);
-    }
     let binary = build_server(root)?;
     let work_dir =
         std::env::temp_dir().join(format!("traceline-bench-signed-{}", std::process::id()));
@@ -100,7 +99,8 @@ fn measure(binary: &Path, work_dir: &Path, backend: Backend, events: usize) -> R
     say(&format!("== {} ({events} events per session)", backend.label()));
     let database = BenchDatabase::create(backend, work_dir)?;
     let api_key = create_org(binary, database.url())?;
-    let server = Server::start(binary, database.url(), &work_dir.join("server.log"))?;
+    let options = ServerOptions::unlimited(&work_dir.join("server.log"));
+    let server = Server::start(binary, database.url(), &options)?;
     let keys = scenarios::candidate_keys(server.address, &api_key, 2)?;
     let mut client = Client::new(server.address);
     let seed = SigningKey::from_bytes(&[7; 32]);
