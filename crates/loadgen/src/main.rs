@@ -50,9 +50,10 @@ fn main() -> ExitCode {
     }
 }
 
-/// The workspace root: two folders above this crate's manifest.
+/// The workspace root: two folders above this crate's manifest (resolved, so messages show a plain path).
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    root.canonicalize().unwrap_or(root)
 }
 
 /// `cargo`, the one that runs us when there is one (`CARGO`), from the workspace root.
