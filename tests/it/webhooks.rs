@@ -192,7 +192,7 @@ async fn reviewers_ending_a_session_write_session_ended(backend: TestBackend) {
     let webhook = subscribe(&app, &org, &["session.ended"]).await;
     let created = app.post("/v1/sessions", &org.key, &json!({})).await.expect(201);
     let path = format!("/v1/sessions/{}", created["session"]["id"].as_str().unwrap());
-    let ended = json!({"endedAt": "2026-04-01T11:00:00Z"});
+    let ended = json!({"endedAt": "2099-01-01T00:00:00Z"});
     app.patch(&path, &org.key, &ended).await.expect(200);
     // Ending an ended session again, or changing only its metadata, is no new end.
     app.patch(&path, &org.key, &ended).await.expect(200);
@@ -280,7 +280,61 @@ async fn admins_see_webhooks_with_their_log_on_the_settings_page(backend: TestBa
     assert!(!page.text.contains("webhooks-heading") && !page.text.contains("127.0.0.1:9"));
 }
 
+async fn webhook_retention_and_erasure_changes_are_audited(backend: TestBackend) {
+    let app = app(backend);
+    let org = app.org("Acme");
+    let body = json!({"url": "http://ats:s3cret@127.0.0.1:9/hook", "events": ["candidate.hired"]});
+    let created = app.post("/v1/webhooks", &org.key, &body).await.expect(201);
+    let id = created["webhook"]["id"].as_str().unwrap().to_owned();
+    app.post(&format!("/v1/webhooks/{id}/test"), &org.key, &json!({})).await.expect(200);
+    app.delete(&format!("/v1/webhooks/{id}"), &org.key).await.expect(200);
+    app.patch("/v1/org", &org.key, &json!({"retentionDays": 30})).await.expect(200);
+    // Setting what is already set changes nothing, and records nothing.
+    app.patch("/v1/org", &org.key, &json!({"retentionDays": 30})).await.expect(200);
+    let assessment = app.assessment(&org, json!({})).await;
+    let issued = json!({"count": 1, "candidateEmails": ["ada@example.com"]});
+    let keys = app
+        .post(&format!("/v1/assessments/{assessment}/keys"), &org.key, &issued)
+        .await
+        .expect(201);
+    let key_id = keys["keys"][0]["id"].as_str().unwrap().to_owned();
+    let session = app.redeem(keys["keys"][0]["key"].as_str().unwrap()).await["sessionId"].clone();
+    app.delete("/v1/candidates?email=ada%40example.com", &org.key).await.expect(200);
+    // Erasing nobody changes nothing.
+    app.delete("/v1/candidates?email=nobody%40example.com", &org.key).await.expect(200);
+
+    let log = app.get("/v1/audit?limit=100", &org.key).await.expect(200);
+    let entries = log["entries"].as_array().unwrap();
+    let find = |action: &str| -> Vec<&Value> {
+        entries.iter().filter(|entry| entry["action"] == action).collect()
+    };
+    let created_entry = find("webhook.created");
+    assert_eq!(created_entry.len(), 1);
+    assert_eq!(created_entry[0]["targetType"], "webhook");
+    assert_eq!(created_entry[0]["targetId"], id.as_str());
+    assert_eq!(
+        created_entry[0]["details"],
+        json!({"url": "http://127.0.0.1:9/hook", "events": ["candidate.hired"]})
+    );
+    assert_eq!(find("webhook.tested")[0]["targetId"], id.as_str());
+    assert_eq!(find("webhook.deleted")[0]["details"], json!({"url": "http://127.0.0.1:9/hook"}));
+    let retention = find("org.retention_changed");
+    assert_eq!(retention.len(), 1);
+    assert_eq!(retention[0]["targetId"], org.id.as_str());
+    assert_eq!(
+        retention[0]["details"],
+        json!({"retentionDays": 30, "previousRetentionDays": null})
+    );
+    let erased = find("candidate.erased");
+    assert_eq!(erased.len(), 1);
+    assert_eq!(erased[0]["targetType"], "candidate");
+    assert_eq!(erased[0]["details"], json!({"keyIds": [key_id], "sessionIds": [session]}));
+    let text = log.to_string();
+    assert!(!text.contains("s3cret") && !text.contains("ada@example.com"), "{text}");
+}
+
 on_both_backends!(
+    webhook_retention_and_erasure_changes_are_audited,
     admins_see_webhooks_with_their_log_on_the_settings_page,
     subscribing_shows_the_secret_once,
     bad_subscriptions_are_refused_with_details,

@@ -6,9 +6,11 @@
 
 mod access;
 mod app;
+mod audit_trail;
 mod auth;
 pub mod background;
 pub mod client_address;
+mod closed_record;
 pub mod commands;
 pub mod config;
 pub mod credentials;

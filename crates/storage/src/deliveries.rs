@@ -70,7 +70,9 @@ pub fn next_due(
     let now = to_stored_time(now);
     let due: Option<NaiveDateTime> = webhook_deliveries::table
         .filter(webhook_deliveries::status.eq(DeliveryStatus::Pending.as_str()))
-        .filter(webhook_deliveries::lease_until.is_null().or(webhook_deliveries::lease_until.lt(now)))
+        .filter(
+            webhook_deliveries::lease_until.is_null().or(webhook_deliveries::lease_until.lt(now)),
+        )
         .select(diesel::dsl::min(webhook_deliveries::next_attempt_at))
         .first(connection)?;
     Ok(due.map(from_stored_time))

@@ -13,12 +13,12 @@ use crate::schema::{candidate_keys, sessions};
 use crate::scope::SessionScope;
 
 /// What an erasure removed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Erased {
-    /// Sessions deleted.
-    pub sessions: usize,
-    /// Keys whose name and e-mail were cleared.
-    pub keys: usize,
+    /// The sessions deleted.
+    pub session_ids: Vec<String>,
+    /// The keys whose name and e-mail were cleared.
+    pub key_ids: Vec<String>,
 }
 
 /// Erases the org's candidate with address `email` (any case). Run it in one write transaction.
@@ -47,13 +47,13 @@ pub fn erase_candidate(
         crate::sessions::delete(connection, &scope, &id)?;
         outbox::session_deleted(connection, &session, DeletionReason::Erasure, now)?;
     }
-    let keys = diesel::update(candidate_keys::table.filter(candidate_keys::id.eq_any(&key_ids)))
+    diesel::update(candidate_keys::table.filter(candidate_keys::id.eq_any(&key_ids)))
         .set((
             candidate_keys::candidate_name.eq(None::<String>),
             candidate_keys::candidate_email.eq(None::<String>),
         ))
         .execute(connection)?;
-    Ok(Erased { sessions: session_ids.len(), keys })
+    Ok(Erased { session_ids, key_ids })
 }
 
 /// The ids of every key of the org issued to `email` (any case; revoked keys too, which still hold the name).

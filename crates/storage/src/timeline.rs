@@ -82,6 +82,23 @@ pub fn page(
     after: Option<&str>,
     limit: i64,
 ) -> Result<TimelinePage, PageError> {
+    let mut rows = events_after(connection, session_id, after)?
+        .limit(limit + 1)
+        .select(EventRow::as_select())
+        .load(connection)?;
+    let has_more = i64::try_from(rows.len()).unwrap_or(i64::MAX) > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let events = rows.into_iter().map(TimelineEvent::try_from).collect::<Result<_, _>>()?;
+    Ok(TimelinePage { events, has_more })
+}
+
+/// The session's events after the event `after` (all when `None`), in timeline order, for the caller to select
+/// and limit: the keyset both the timeline and the signed log of a session without a key page through.
+pub(crate) fn events_after<'a>(
+    connection: &mut AnyConnection,
+    session_id: &'a str,
+    after: Option<&str>,
+) -> Result<timeline_events::BoxedQuery<'a, AnyBackend>, PageError> {
     let mut query =
         timeline_events::table.filter(timeline_events::session_id.eq(session_id)).into_boxed();
     if let Some(after) = after {
@@ -97,16 +114,10 @@ pub fn page(
             .filter(timeline_events::ts.ge(ts))
             .filter(timeline_events::ts.gt(ts).or(timeline_events::seq.gt(seq)));
     }
-    let mut rows = query
-        .order((timeline_events::ts.asc(), timeline_events::seq.asc()))
-        .limit(limit + 1)
-        .select(EventRow::as_select())
-        .load(connection)?;
-    let has_more = i64::try_from(rows.len()).unwrap_or(i64::MAX) > limit;
-    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    let events = rows.into_iter().map(TimelineEvent::try_from).collect::<Result<_, _>>()?;
-    Ok(TimelinePage { events, has_more })
+    Ok(query.order((timeline_events::ts.asc(), timeline_events::seq.asc())))
 }
+
+type AnyBackend = <AnyConnection as Connection>::Backend;
 
 /// The session's `decision_event`s, in timeline order.
 pub fn decisions(

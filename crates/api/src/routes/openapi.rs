@@ -141,13 +141,19 @@ fn operation(
 
     let mut responses = Map::new();
     for reply in &endpoint.replies {
-        responses.insert(
-            reply.status.to_string(),
-            json!({
-                "description": reply.description,
-                "content": {"application/json": {"schema": (reply.schema)(generator)}},
-            }),
-        );
+        let mut response = json!({
+            "description": reply.description,
+            "content": {"application/json": {"schema": (reply.schema)(generator)}},
+        });
+        if endpoint.carries_secret {
+            response["headers"] = json!({
+                "Cache-Control": {
+                    "description": "no-store: the body holds a secret shown only once.",
+                    "schema": {"type": "string", "const": "no-store"},
+                },
+            });
+        }
+        responses.insert(reply.status.to_string(), response);
     }
     if let (Some(created), Some(links)) = (&endpoint.creates, links(endpoint, all)) {
         if let Some(response) = responses.get_mut(&created.status.to_string()) {

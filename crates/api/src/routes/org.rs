@@ -6,11 +6,13 @@ use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::json;
+use traceline_domain::audit::AuditAction;
 use traceline_domain::retention::{Retention, MAX_RETENTION_DAYS};
 use traceline_domain::time::to_storage_precision;
 use traceline_domain::ValidationErrors;
 use traceline_storage::{erasure, orgs};
 
+use crate::audit_trail::Audit;
 use crate::dto::ApiTime;
 use crate::error::ApiError;
 use crate::principal::Principal;
@@ -120,9 +122,20 @@ async fn update_org(
     let Retention(days) =
         Retention::parse_patch(&json_body(&body)?).map_err(ApiError::invalid_body)?;
     let org_id = principal.org_id().clone();
+    let audit = Audit::by(&principal, to_storage_precision(Utc::now()));
     let org = state
         .write(move |connection| {
+            let previous = orgs::retention_days(connection, &org_id)?;
             orgs::set_retention_days(connection, &org_id, days)?;
+            if previous != days {
+                let details = json!({"retentionDays": days, "previousRetentionDays": previous});
+                audit.record(
+                    connection,
+                    AuditAction::RetentionChanged,
+                    org_id.as_str(),
+                    details,
+                )?;
+            }
             orgs::get(connection, &org_id)
         })
         .await?;
@@ -141,9 +154,20 @@ async fn erase_candidate(
     };
     let org_id = principal.org_id().clone();
     let now: DateTime<Utc> = to_storage_precision(Utc::now());
+    let audit = Audit::by(&principal, now);
     let erased = state
-        .write(move |connection| erasure::erase_candidate(connection, &org_id, &email, now))
+        .write(move |connection| {
+            let erased = erasure::erase_candidate(connection, &org_id, &email, now)?;
+            // Named by its keys, which stay (nameless); never by the address, which is what was erased.
+            if let Some(first) = erased.key_ids.first() {
+                let details = json!({"keyIds": erased.key_ids, "sessionIds": erased.session_ids});
+                audit.record(connection, AuditAction::CandidateErased, first, details)?;
+            }
+            Ok(erased)
+        })
         .await?;
-    Ok(HttpResponse::Ok()
-        .json(ErasedBody { erased_sessions: erased.sessions, erased_keys: erased.keys }))
+    Ok(HttpResponse::Ok().json(ErasedBody {
+        erased_sessions: erased.session_ids.len(),
+        erased_keys: erased.key_ids.len(),
+    }))
 }

@@ -4,18 +4,15 @@ use actix_web::http::Method;
 use actix_web::{web, HttpRequest, HttpResponse};
 use schemars::JsonSchema;
 use serde::Serialize;
-use serde_json::json;
 use traceline_domain::activity::{recent_window, summarize, RecentActivityReport};
-use traceline_domain::{
-    EventId, PageRule, Scope, Session, SessionId, TimelineEvent, ValidationErrors,
-};
+use traceline_domain::{EventId, PageRule, Scope, Session, SessionId, TimelineEvent};
 use traceline_storage::timeline::{self, PageError};
 use traceline_storage::{sessions, AnyConnection, StorageError};
 
 use crate::error::ApiError;
 use crate::principal::Principal;
 use crate::request::query_params;
-use crate::routes::{clamped_integer, Access, Endpoint};
+use crate::routes::{clamped_integer, cursor_page, Access, Endpoint};
 use crate::state::AppState;
 
 /// The routes.
@@ -31,16 +28,7 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
             Access::Shared(Scope::Read),
             |route| route.to(get_timeline),
         )
-        .query(
-            "limit",
-            &format!("Page size, clamped to {}–{}.", rule.min_limit, rule.max_limit),
-            clamped_integer(rule),
-        )
-        .query(
-            "after",
-            "The id of the last event received; the page starts after it (unknown: 400).",
-            json!({"type": "string"}),
-        )
+        .cursor_paged(rule, "event")
         .reply::<TimelinePage>(200, "A page of events."),
         Endpoint::new(
             Method::GET,
@@ -145,14 +133,7 @@ pub(crate) async fn read_timeline_page(
             Ok((session.clone(), page))
         })
         .await?;
-    match page {
-        Ok(page) => Ok((session, page)),
-        Err(PageError::UnknownCursor) => Err(ApiError::InvalidQuery(ValidationErrors::one(
-            "after",
-            "names no event of this session",
-        ))),
-        Err(PageError::Storage(error)) => Err(error.into()),
-    }
+    Ok((session, cursor_page(page, "event of this session")?))
 }
 
 async fn get_timeline(

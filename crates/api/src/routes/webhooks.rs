@@ -1,21 +1,23 @@
 //! Webhooks over the API (spec §12): subscribe (the signing secret shown once), list, read, delete, the delivery
 //! log, and a test delivery. Admins and `write` keys only.
 
-use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::Method;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::{json, Value};
+use traceline_domain::audit::AuditAction;
 use traceline_domain::time::to_storage_precision;
 use traceline_domain::webhook::{
-    generate_secret, Delivery, EventType, NewWebhook, Webhook, WebhookEvent, MAX_URL_CHARS,
+    generate_secret, Delivery, EventType, NewWebhook, Webhook, WebhookEvent, WebhookUrl,
+    MAX_URL_CHARS,
 };
 use traceline_domain::{PageRule, ValidationErrors};
 use traceline_storage::{deliveries, webhooks};
 use uuid::Uuid;
 
+use crate::audit_trail::Audit;
 use crate::error::ApiError;
 use crate::principal::Principal;
 use crate::random::os_random;
@@ -59,6 +61,7 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
             json!({"url": "https://ats.example.com/traceline", "events": ["session.completed", "candidate.hired"]}),
         )
         .reply::<CreatedWebhookBody>(201, "The webhook, and its signing secret (only here).")
+        .carries_secret()
         .creates(201, "id", "$response.body#/webhook/id"),
         Endpoint::new(
             Method::GET,
@@ -179,11 +182,16 @@ async fn create(
         created_at: to_storage_precision(Utc::now()),
     };
     let org_id = principal.org_id().clone();
+    let audit = Audit::by(&principal, webhook.created_at);
+    let details = json!({"url": request.url.without_credentials(), "events": webhook.events});
     let (stored, key) = (webhook.clone(), secret.clone());
-    state.write(move |connection| webhooks::insert(connection, &org_id, &stored, &key)).await?;
-    let mut response = HttpResponse::Created().json(CreatedWebhookBody { webhook, secret });
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
+    state
+        .write(move |connection| {
+            webhooks::insert(connection, &org_id, &stored, &key)?;
+            audit.record(connection, AuditAction::WebhookCreated, &stored.id, details)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(CreatedWebhookBody { webhook, secret }))
 }
 
 async fn list(principal: Principal, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
@@ -213,8 +221,14 @@ async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     let org_id = principal.org_id().clone();
     let id = path.into_inner();
+    let audit = Audit::by(&principal, to_storage_precision(Utc::now()));
     let deleted = state
-        .write(move |connection| webhooks::delete(connection, &org_id, &id))
+        .write(move |connection| {
+            let deleted = webhooks::delete(connection, &org_id, &id)?;
+            let details = json!({"url": strip_credentials(&deleted.url)});
+            audit.record(connection, AuditAction::WebhookDeleted, &deleted.id, details)?;
+            Ok(deleted)
+        })
         .await
         .map_err(webhook_not_found)?;
     Ok(HttpResponse::Ok().json(DeletedWebhookBody { ok: true, id: deleted.id }))
@@ -260,6 +274,7 @@ async fn test(
     let owner = state.webhooks.owner.clone();
     let lease_until =
         now + chrono::Duration::from_std(LEASE).unwrap_or(chrono::Duration::minutes(1));
+    let audit = Audit::by(&principal, now);
     let claimed = state
         .write(move |connection| {
             let webhook = webhooks::get(connection, &org_id, &id)?;
@@ -269,6 +284,8 @@ async fn test(
                 created_at: now,
                 data: test_data(&webhook),
             };
+            let details = json!({"eventId": event.id});
+            audit.record(connection, AuditAction::WebhookTested, &webhook.id, details)?;
             deliveries::insert_claimed(
                 connection,
                 &org_id,
@@ -292,6 +309,11 @@ async fn test(
         })
         .await?;
     Ok(HttpResponse::Ok().json(DeliveryBody { delivery }))
+}
+
+/// A stored URL as the audit log names it: without credentials a user may have put in it.
+fn strip_credentials(url: &str) -> String {
+    WebhookUrl::parse(url).map_or_else(|_| url.to_owned(), |url| url.without_credentials())
 }
 
 /// A test event's `data`: the webhook it was sent to.

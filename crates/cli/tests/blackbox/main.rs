@@ -21,4 +21,5 @@ mod startup;
 #[path = "../support/mod.rs"]
 #[expect(dead_code, reason = "the reliability tests use the rest of the shared support")]
 mod support;
+mod verify;
 mod webhooks;

@@ -48,6 +48,16 @@ impl WebhookUrl {
         &self.text
     }
 
+    /// The URL with any `user:password@` taken out, for logs.
+    pub fn without_credentials(&self) -> String {
+        let (scheme, rest) = self.text.split_at(self.text.find("://").map_or(0, |at| at + 3));
+        let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        match rest[..authority_end].rfind('@') {
+            Some(at) => format!("{scheme}{}", &rest[at + 1..]),
+            None => self.text.clone(),
+        }
+    }
+
     /// The host: a name, or an address without IPv6 brackets.
     pub fn host(&self) -> &str {
         &self.host
@@ -89,8 +99,11 @@ mod tests {
     fn hosts_and_ports_are_found() {
         let url = WebhookUrl::parse("https://ATS.example.com/hooks?x=1").unwrap();
         assert_eq!((url.host(), url.port()), ("ats.example.com", 443));
-        let url = WebhookUrl::parse("http://user:pw@10.0.0.1:8080/x").unwrap();
+        let url = WebhookUrl::parse("http://user:pw@10.0.0.1:8080/x?a=b@c").unwrap();
         assert_eq!((url.host(), url.port()), ("10.0.0.1", 8080));
+        assert_eq!(url.without_credentials(), "http://10.0.0.1:8080/x?a=b@c");
+        let plain = WebhookUrl::parse("https://ats.example.com/a@b").unwrap();
+        assert_eq!(plain.without_credentials(), "https://ats.example.com/a@b");
         let url = WebhookUrl::parse("http://[::1]:9000").unwrap();
         assert_eq!((url.host(), url.port()), ("::1", 9000));
         let url = WebhookUrl::parse("HTTP://[fe80::1]/").unwrap();
