@@ -9,6 +9,7 @@
 mod ansi;
 mod assessments;
 mod assets;
+mod cohort_chart;
 mod diff;
 mod events;
 mod format;
@@ -16,10 +17,13 @@ mod layout;
 mod login;
 mod metrics;
 mod render;
+mod scores;
 mod session;
+mod session_data;
 mod sessions;
 mod settings;
 mod text;
+mod timeline_view;
 
 use actix_web::http::Method;
 use actix_web::middleware::from_fn;
@@ -84,7 +88,7 @@ pub(crate) fn pages() -> Vec<Page> {
             route.to(session::show)
         }),
         Page::new(Method::GET, "/sessions/{id}/timeline", "Timeline", REVIEWERS, |route| {
-            route.to(session::timeline_fragment)
+            route.to(timeline_view::fragment)
         }),
         Page::new(Method::GET, "/login", "Sign in", Access::Public, |route| route.to(login::form)),
         Page::new(Method::POST, "/login", "Sign in", Access::Public, |route| {

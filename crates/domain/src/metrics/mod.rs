@@ -43,7 +43,7 @@ mod test_support;
 #[cfg(test)]
 mod totals_tests;
 
-pub use cohort::{cohort_stats, member_percentiles, CohortStats, NamedValues, Ranked};
+pub use cohort::{cohort_stats, member_percentiles, CohortStats, NamedValues, Ranked, Standing};
 pub use command::{classify_command, CommandClass};
 pub use event_set::{EventFacts, EventMarks, EventSet};
 pub use session_metrics::SessionMetrics;
