@@ -24,6 +24,7 @@ mod openapi;
 mod pages;
 mod rate_limits;
 mod review;
+mod review_views;
 mod sessions_api;
 mod storage_ingest;
 mod storage_sessions;

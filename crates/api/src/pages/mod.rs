@@ -6,10 +6,12 @@
 //! `state.read`, then a view struct for an askama template (`templates/`). Writes go through the JSON API,
 //! which the page's script calls with the sign-in cookie: one code path per rule.
 
+mod activity;
 mod ansi;
 mod assessments;
 mod assets;
 mod cohort_chart;
+mod compare;
 mod diff;
 mod events;
 mod format;
@@ -17,6 +19,7 @@ mod layout;
 mod login;
 mod metrics;
 mod render;
+mod report;
 mod scores;
 mod session;
 mod session_data;
@@ -87,6 +90,10 @@ pub(crate) fn pages() -> Vec<Page> {
         Page::new(Method::GET, "/sessions/{id}", "Session", REVIEWERS, |route| {
             route.to(session::show)
         }),
+        Page::new(Method::GET, "/sessions/{id}/report", "Report", REVIEWERS, |route| {
+            route.to(report::show)
+        }),
+        Page::new(Method::GET, "/compare", "Compare", REVIEWERS, |route| route.to(compare::show)),
         Page::new(Method::GET, "/sessions/{id}/timeline", "Timeline", REVIEWERS, |route| {
             route.to(timeline_view::fragment)
         }),

@@ -31,7 +31,9 @@ use crate::access::{enforce, refuse_with_json};
 pub(crate) use assessments::assessment_not_found;
 pub(crate) use metrics::{read_cohort, Cohort};
 pub(crate) use sessions::session_filter;
-pub(crate) use timeline::{only_param, read_timeline_page, read_visible_session, PageRequest};
+pub(crate) use timeline::{
+    only_param, read_timeline_page, read_visible_session, session_not_found, PageRequest,
+};
 
 /// Newline-delimited JSON: one JSON value per line.
 pub(crate) const NDJSON: &str = "application/x-ndjson";
