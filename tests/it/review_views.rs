@@ -140,7 +140,7 @@ async fn the_timeline_filters_to_the_events_each_metric_counts(backend: TestBack
     let failed = app.page("/sessions/s?only=failed-commands", Some(&cookie)).await;
     assert_eq!(failed.status, StatusCode::OK);
     assert_eq!(shown(&failed.text), vec![all[2].clone()]);
-    assert!(failed.text.contains("Showing the 1 failed commands only"));
+    assert!(failed.text.contains("Only failed commands: 1 event."));
     assert!(!failed.text.contains("data-idle"), "between filtered events quiet is not idleness");
     assert_eq!(
         app.page("/sessions/s?only=nope", Some(&cookie)).await.status,

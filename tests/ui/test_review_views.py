@@ -197,7 +197,7 @@ def test_a_deep_link_beyond_the_first_page_scrolls_to_the_event_with_a_filter_on
     expect(target).to_be_visible()
     assert "targeted" in target.get_attribute("class")
     assert target.evaluate("e => { const r = e.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }")
-    screenshot(page, "deep-link", backend)
+    screenshot(page, "deep-link", backend, full_page=False)
     # The events between the first page and the window load on demand, each once.
     gap = page.get_by_role("link", name="Load the events before this one")
     while gap.count():
@@ -242,7 +242,7 @@ def test_the_live_tail_shows_new_events_within_five_seconds_and_stops_when_the_s
     stopped = len(polls)
     page.wait_for_timeout(6000)
     assert len(polls) == stopped, "no polling once the session has ended"
-    screenshot(page, "live-tail-ended", backend)
+    screenshot(page, "live-tail-ended", backend, full_page=False)
 
 
 def test_charts_report_and_export(reviewer_page, world, review, backend):

@@ -65,8 +65,8 @@ impl Activity {
         push("", self.commands, "command", "commands");
         push("bad", self.failed_commands, "failed", "failed");
         push("", self.changes, "file change", "file changes");
-        push("ok", self.tests_passed, "test run passed", "test runs passed");
-        push("bad", self.tests_failed, "test run failed", "test runs failed");
+        push("ok", self.tests_passed, "passing test result", "passing test results");
+        push("bad", self.tests_failed, "failing test result", "failing test results");
         push("warn", self.decisions, "decision", "decisions");
         push("muted", self.other, "other event", "other events");
         phrases
@@ -158,7 +158,7 @@ mod tests {
         assert_eq!(rows[0].cells[0].first.as_deref(), Some("a1"));
         let phrases = |row: &ActivityRow, column: usize| rows_text(&row.cells[column]);
         assert_eq!(phrases(&rows[1], 0), ["1 command", "1 failed"]);
-        assert_eq!(phrases(&rows[3], 1), ["1 test run passed"]);
+        assert_eq!(phrases(&rows[3], 1), ["1 passing test result"]);
         let quiet = rows.iter().find(|row| row.quiet).unwrap();
         assert_eq!((quiet.from.as_str(), quiet.to.as_str()), ("+04:00", "+30:00"));
         assert_eq!(phrases(rows.last().unwrap(), 0), ["1 file change"]);
