@@ -8,7 +8,6 @@
 // Printing is what xtask is for, but only through `say`, so every print stays in one visible place.
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
-mod bench;
 mod fuzz;
 #[cfg(test)]
 mod lockfile;
@@ -72,10 +71,22 @@ enum Task {
         /// Snake case, e.g. `add_events`.
         name: String,
     },
-    /// Load-test the release server on SQLite and PostgreSQL and write `docs/BENCHMARKS.md`.
-    Bench(bench::BenchArgs),
-    /// Time `traceline hook` calls with the server up and down; updates its section of `docs/BENCHMARKS.md`.
-    BenchHook(bench::HookBenchArgs),
+    /// Load-test the release server on SQLite and PostgreSQL and write `docs/BENCHMARKS.md` (runs
+    /// `traceline-bench bench`, built optimised; `cargo xtask bench --help` lists its options).
+    #[command(disable_help_flag = true)]
+    Bench {
+        /// Passed to `traceline-bench bench`, e.g. `--backend sqlite --seconds 5`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "BENCH_ARGS")]
+        args: Vec<OsString>,
+    },
+    /// Time `traceline hook` calls with the server up and down; updates its section of `docs/BENCHMARKS.md`
+    /// (runs `traceline-bench hook`).
+    #[command(disable_help_flag = true)]
+    BenchHook {
+        /// Passed to `traceline-bench hook`, e.g. `--calls 200`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "HOOK_BENCH_ARGS")]
+        args: Vec<OsString>,
+    },
     /// Build a libFuzzer target of `fuzz/` (no cargo-fuzz needed) and run it for a bounded time.
     Fuzz(fuzz::FuzzArgs),
     /// Kill the server with SIGKILL and restart it under ingest load for N minutes per backend, then check
@@ -92,11 +103,21 @@ fn main() -> Result<()> {
         Task::Migrate { database_url } => migrate(&root, database_url.as_deref()),
         Task::Ci => ci(&root),
         Task::NewMigration { name } => migration::create(&root, &name, SystemTime::now()),
-        Task::Bench(args) => bench::bench(&root, &args),
-        Task::BenchHook(args) => bench::bench_hook(&root, &args),
+        Task::Bench { args } => bench(&root, "bench", &args),
+        Task::BenchHook { args } => bench(&root, "hook", &args),
         Task::Fuzz(args) => fuzz::fuzz(&root, &args),
         Task::Soak(args) => soak::soak(&root, &args),
     }
+}
+
+/// Runs a task of the benchmark program (`crates/loadgen`), built optimised: its load generator shares the
+/// machine's cores with the server it measures, so it must be cheap.
+fn bench(root: &Path, task: &str, args: &[OsString]) -> Result<()> {
+    let mut cmd = cargo(root);
+    cmd.args(["run", "--quiet", "--release", "--locked", "-p", "traceline_loadgen"])
+        .args(["--bin", "traceline-bench", "--", task])
+        .args(args);
+    run(cmd)
 }
 
 /// The workspace root: the parent of xtask's own manifest directory.

@@ -50,6 +50,19 @@ const CLIENT_FORBIDDEN: &[&str] =
 /// client) belongs to the binary that holds both sides, `traceline_cli`.
 const API_FORBIDDEN: &[&str] = &["traceline_client", "traceline_capture", "traceline_cli", "ureq"];
 
+/// Crates `traceline_loadgen` must not reach: it drives the server from outside (HTTP, the binary), as a
+/// client would, so what it measures and checks is what clients get.
+const LOADGEN_FORBIDDEN: &[&str] = &[
+    "traceline_domain",
+    "traceline_storage",
+    "traceline_api",
+    "traceline_capture",
+    "traceline_client",
+    "traceline_cli",
+    "actix*",
+    "diesel*",
+];
+
 /// xtask shells out instead of linking the workspace, so it builds in seconds.
 const XTASK_FORBIDDEN: &[&str] = &["traceline*"];
 
@@ -83,6 +96,11 @@ fn client_does_not_depend_on_the_server() {
 #[test]
 fn api_does_not_depend_on_the_client() {
     check_layering("traceline_api", API_FORBIDDEN);
+}
+
+#[test]
+fn loadgen_drives_the_server_from_outside() {
+    check_layering("traceline_loadgen", LOADGEN_FORBIDDEN);
 }
 
 #[test]

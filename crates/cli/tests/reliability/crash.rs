@@ -6,8 +6,9 @@ use std::time::{Duration, Instant};
 
 use crate::support::database::{Backend, TestDatabase};
 use crate::support::fixture::{self, UNLIMITED};
-use crate::support::{Client, Server};
-use crate::workload::{self, Ledger, Rng, Shared};
+use crate::support::Server;
+use traceline_loadgen::rng::{self, Rng};
+use traceline_loadgen::workload::{self, Ledger, Shared};
 
 const CLIENT_THREADS: usize = 4;
 const SESSIONS_PER_THREAD: usize = 2;
@@ -29,7 +30,7 @@ struct Report {
 fn kill_and_restart(backend: Backend, budget: Duration, min_kills: u32) -> Report {
     let _serial = crate::one_at_a_time();
     let started = Instant::now();
-    let seed = Rng::seed();
+    let seed = rng::seed_from_env();
     println!(
         "crash run on {backend:?}: seed {seed} (TRACELINE_TEST_SEED replays the client choices)"
     );
@@ -48,9 +49,9 @@ fn kill_and_restart(backend: Backend, budget: Duration, min_kills: u32) -> Repor
             .candidate_keys
             .iter()
             .map(|key| {
-                let (shared, thread_rng) = (&shared, Rng::new(rng.next()));
+                let (shared, mut thread_rng) = (&shared, Rng::new(rng.next_u64()));
                 scope.spawn(move || {
-                    let mut ledger = Ledger::new(SESSIONS_PER_THREAD);
+                    let mut ledger = Ledger::new(SESSIONS_PER_THREAD, &mut thread_rng);
                     workload::drive(shared, key, thread_rng, &mut ledger);
                     ledger
                 })
@@ -72,9 +73,10 @@ fn kill_and_restart(backend: Backend, budget: Duration, min_kills: u32) -> Repor
         (ledgers, server)
     });
 
-    let client = Client::new(&server.base_url);
-    let checked = workload::check(&client, &tenant.reviewer_key, &ledgers);
-    workload::retry_all_acknowledged(&client, &ledgers, &tenant.candidate_keys);
+    let checked = workload::check(&server.base_url, &tenant.reviewer_key, &ledgers)
+        .unwrap_or_else(|problems| panic!("{problems:#}"));
+    workload::retry_all_acknowledged(&server.base_url, &ledgers, &tenant.candidate_keys)
+        .unwrap_or_else(|error| panic!("{error:#}"));
     assert!(server.terminate().success(), "the last server did not exit cleanly");
     let stored = database.check_opens_cleanly();
     assert_eq!(stored.rows, stored.distinct_ids, "an event id stored twice");

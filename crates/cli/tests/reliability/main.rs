@@ -14,7 +14,6 @@ mod support;
 mod crash;
 mod pg_restart;
 mod shutdown;
-mod workload;
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 

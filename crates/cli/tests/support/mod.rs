@@ -5,12 +5,12 @@ pub(crate) mod database;
 pub(crate) mod fixture;
 pub(crate) mod pg_cluster;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::process::{Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use traceline_loadgen::server::ServerOptions;
 
 /// The binary under test, built by cargo for this test target.
 pub(crate) const BINARY: &str = env!("CARGO_BIN_EXE_traceline");
@@ -31,56 +31,46 @@ pub(crate) fn json_stdout(output: &Output) -> Value {
     serde_json::from_slice(&output.stdout).expect("the command prints JSON")
 }
 
-/// A `traceline serve` child process on a port the OS chose. Dropping it kills the process.
+/// A `traceline serve` child process on a port the OS chose (`traceline_loadgen::server`, which the benchmark
+/// uses too), with the panicking helpers tests want. Dropping it kills the process.
 pub(crate) struct Server {
-    child: Child,
+    process: Option<traceline_loadgen::server::Server>,
     pub(crate) base_url: String,
 }
 
 impl Server {
     /// Serves `database_url` with default settings; the server's log goes to the test's stderr.
     pub(crate) fn start(database_url: &str) -> Self {
-        Self::start_with(database_url, &[], None)
+        Self::spawn(database_url, ServerOptions::default())
     }
 
     /// Serves `database_url` on `bind`, e.g. the address an earlier server of the same test had.
     pub(crate) fn start_on(database_url: &str, bind: &str) -> Self {
-        Self::spawn(database_url, bind, &[], None)
+        Self::spawn(database_url, ServerOptions::default().bind(bind))
     }
 
     /// Serves `database_url` with extra environment (settings), its log appended to `log` when given.
     pub(crate) fn start_with(database_url: &str, env: &[(&str, &str)], log: Option<&Path>) -> Self {
-        Self::spawn(database_url, "127.0.0.1:0", env, log)
+        let mut options = ServerOptions::default();
+        for (name, value) in env {
+            options = options.setting(name, value);
+        }
+        if let Some(log) = log {
+            options = options.log_to(log);
+        }
+        Self::spawn(database_url, options)
     }
 
-    fn spawn(database_url: &str, bind: &str, env: &[(&str, &str)], log: Option<&Path>) -> Self {
-        let stderr = match log {
-            Some(path) => Stdio::from(
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(path)
-                    .expect("open the server log"),
-            ),
-            None => Stdio::inherit(),
-        };
-        let mut child = Command::new(BINARY)
-            .args(["serve", "--bind", bind, "--database-url", database_url])
-            .env("RUST_LOG", "warn")
-            .envs(env.iter().copied())
-            .stdout(Stdio::piped())
-            .stderr(stderr)
-            .spawn()
-            .expect("start traceline serve");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("read the announcement");
-        let base_url = line
-            .trim()
-            .strip_prefix("traceline listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line from serve: {line:?}"))
-            .to_owned();
-        Server { child, base_url }
+    fn spawn(database_url: &str, options: ServerOptions) -> Self {
+        let process =
+            traceline_loadgen::server::Server::start(Path::new(BINARY), database_url, &options)
+                .unwrap_or_else(|error| panic!("start traceline serve: {error:#}"));
+        let base_url = process.base_url();
+        Server { process: Some(process), base_url }
+    }
+
+    fn process(&self) -> &traceline_loadgen::server::Server {
+        self.process.as_ref().expect("the server is running")
     }
 
     /// `host:port` of the listener.
@@ -90,28 +80,19 @@ impl Server {
 
     /// SIGKILL: the process gets no chance to clean up, as in a crash or an OOM kill.
     pub(crate) fn kill(mut self) {
-        self.child.kill().expect("SIGKILL the server");
-        self.child.wait().expect("reap the killed server");
+        let process = self.process.take().expect("the server is running");
+        process.kill().expect("SIGKILL the server");
     }
 
     /// Sends a signal (`TERM`, `INT`) and returns at once.
     pub(crate) fn send_signal(&self, signal: &str) {
-        let pid = self.child.id().to_string();
-        let sent =
-            Command::new("kill").args([&format!("-{signal}"), &pid]).status().expect("run kill");
-        assert!(sent.success(), "kill -{signal} {pid} failed");
+        self.process().signal(signal).expect("signal the server");
     }
 
     /// Waits for the process to exit, failing the test after `bound`.
     pub(crate) fn wait_exit(&mut self, bound: Duration) -> ExitStatus {
-        let deadline = Instant::now() + bound;
-        loop {
-            if let Some(status) = self.child.try_wait().expect("poll the server") {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "the server did not exit within {bound:?}");
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        let process = self.process.as_mut().expect("the server is running");
+        process.wait_exit(bound).unwrap_or_else(|error| panic!("{error:#}"))
     }
 
     /// SIGTERM, then the exit status (within 20 s).
@@ -123,8 +104,10 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        // Tests end fast: no graceful stop for a server whose test is over.
+        if let Some(process) = self.process.take() {
+            let _ = process.kill();
+        }
     }
 }
 

@@ -12,9 +12,9 @@ use std::time::Instant;
 
 use anyhow::{ensure, Context as _, Result};
 
-use super::http::Client;
-use super::load::{describe, micros, percentile_ms};
-use super::response::string_fields;
+use traceline_loadgen::http::Client;
+use traceline_loadgen::load::{describe, micros, percentile_ms};
+use traceline_loadgen::response::string_fields;
 
 /// Requests left out of the figures while caches warm up.
 const WARMUP: usize = 5;

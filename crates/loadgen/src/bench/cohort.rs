@@ -9,11 +9,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, ensure, Context as _, Result};
 
-use super::http::Client;
-use super::load::{describe, micros};
-use super::payload::{push_event_head, Rng};
-use super::response::{field_value, integer_field, string_fields, Response};
 use super::scenarios::{create_assessment, issue_keys, seed, START_MS};
+use traceline_loadgen::http::Client;
+use traceline_loadgen::load::{describe, micros};
+use traceline_loadgen::payload::push_event_head;
+use traceline_loadgen::response::{field_value, integer_field, string_fields, Response};
+use traceline_loadgen::rng::Rng;
 
 /// Completed sessions in the measured cohort, unless `--cohort` says otherwise.
 pub(crate) const COHORT_SESSIONS: u64 = 10_000;
@@ -370,7 +371,7 @@ fn excerpt(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::{check_stats, session_events};
-    use crate::bench::payload::Rng;
+    use traceline_loadgen::rng::Rng;
 
     #[test]
     fn session_batches_hold_three_to_six_distinct_events() {
@@ -385,7 +386,7 @@ mod tests {
             assert_eq!(body.matches('{').count(), body.matches('}').count(), "{body}");
             assert_eq!(body.matches(r#""sessionId":"s-1""#).count(), count);
             assert_eq!(body.matches(r#""kind":"session_end""#).count(), 1);
-            let ids = crate::bench::response::string_fields(&body, "id");
+            let ids = traceline_loadgen::response::string_fields(&body, "id");
             let distinct: std::collections::BTreeSet<&String> = ids.iter().collect();
             assert_eq!((ids.len(), distinct.len()), (count, count));
         }

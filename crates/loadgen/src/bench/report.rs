@@ -3,10 +3,10 @@
 use std::fmt::Write as _;
 
 use super::cohort::{CohortReport, COHORT_SESSIONS};
-use super::load::{percentile_ms, LoadReport};
 use super::scenarios::{TimelineReport, BATCH_SIZE, TIMELINE_EVENTS};
 use super::session_view::{self, SessionViewReport};
-use super::Backend;
+use traceline_loadgen::database::Backend;
+use traceline_loadgen::load::{percentile_ms, LoadReport};
 
 /// What the header states about the run.
 pub(crate) struct Header {

@@ -5,7 +5,9 @@ use std::io::{self, Write as _};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
-use super::response::{read_response, Response};
+use serde_json::Value;
+
+use crate::response::{read_response, Response};
 
 /// How long connecting may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -15,7 +17,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const IO_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// One keep-alive connection to the server, reopened when the server closes it.
-pub(crate) struct Client {
+pub struct Client {
     address: SocketAddr,
     stream: Option<TcpStream>,
     /// Bytes read but not yet consumed by a response.
@@ -26,14 +28,14 @@ pub(crate) struct Client {
 
 impl Client {
     /// A client for `address`; it connects on its first request.
-    pub(crate) fn new(address: SocketAddr) -> Self {
+    pub fn new(address: SocketAddr) -> Self {
         Client { address, stream: None, pending: Vec::new(), request: Vec::new() }
     }
 
     /// Sends one request and reads its response. `headers` are `Name: value` lines without line endings.
     /// A request on a reused connection that fails is retried once on a fresh one (the server may have closed
     /// it while idle).
-    pub(crate) fn send(
+    pub fn send(
         &mut self,
         method: &str,
         path: &str,
@@ -76,12 +78,12 @@ impl Client {
     }
 
     /// The server this client talks to.
-    pub(crate) fn address(&self) -> SocketAddr {
+    pub fn address(&self) -> SocketAddr {
         self.address
     }
 
     /// Forgets the connection, so the next request opens a new one.
-    pub(crate) fn reset(&mut self) {
+    pub fn reset(&mut self) {
         self.stream = None;
         self.pending.clear();
     }
@@ -114,4 +116,48 @@ fn connect(address: SocketAddr) -> io::Result<TcpStream> {
     stream.set_read_timeout(Some(IO_TIMEOUT))?;
     stream.set_write_timeout(Some(IO_TIMEOUT))?;
     Ok(stream)
+}
+
+/// A JSON answer: its status, its body parsed (`null` when it is not JSON), and `Retry-After` when sent.
+#[derive(Debug)]
+pub struct Reply {
+    /// The status code.
+    pub status: u16,
+    /// The body as JSON.
+    pub body: Value,
+    /// The `Retry-After` header.
+    pub retry_after: Option<String>,
+}
+
+impl Client {
+    /// A client for a base URL such as `http://127.0.0.1:8080` (the form `traceline serve` announces).
+    pub fn for_url(base_url: &str) -> io::Result<Self> {
+        let address = base_url.trim_start_matches("http://").trim_end_matches('/');
+        let address = address.parse().map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("not an http://ip:port URL: {base_url}"),
+            )
+        })?;
+        Ok(Client::new(address))
+    }
+
+    /// Sends a JSON request (or none, for `body: None`) with one credential header (`("X-API-Key", key)` or
+    /// `("Authorization", "Bearer …")`) and reads the answer as JSON.
+    pub fn json(
+        &mut self,
+        method: &str,
+        path: &str,
+        (header, value): (&str, &str),
+        body: Option<&Value>,
+    ) -> io::Result<Reply> {
+        let header = format!("{header}: {value}");
+        let body = body.map(Value::to_string).unwrap_or_default();
+        let response = self.send(method, path, &[&header], body.as_bytes())?;
+        Ok(Reply {
+            status: response.status,
+            body: serde_json::from_slice(&response.body).unwrap_or(Value::Null),
+            retry_after: response.retry_after,
+        })
+    }
 }

@@ -6,11 +6,12 @@ use std::time::Instant;
 
 use anyhow::{bail, ensure, Context as _, Result};
 
-use super::http::Client;
-use super::load::{self, describe, micros, Load, LoadReport, Outcome};
-use super::payload::{push_envelope, Rng, MS_PER_DAY};
-use super::response::string_fields;
-use crate::say;
+use traceline_loadgen::http::Client;
+use traceline_loadgen::load::{self, describe, micros, Load, LoadReport, Outcome};
+use traceline_loadgen::payload::{push_envelope, MS_PER_DAY};
+use traceline_loadgen::response::string_fields;
+use traceline_loadgen::rng::Rng;
+use traceline_loadgen::say;
 
 /// Sessions each connection rotates over in the ingest scenarios.
 const SESSIONS_PER_CONNECTION: u32 = 100;

@@ -1,64 +1,17 @@
-//! What the bench sends: a cheap per-thread PRNG, UUID v4 text, and small realistic ingest envelopes.
+//! What the load sends: small realistic ingest envelopes, written straight into request bodies.
 
 use std::fmt::Write as _;
+
+use crate::rng::Rng;
 
 /// The day every generated event happens on; the time of day varies.
 const DAY: &str = "2026-04-01";
 
 /// Milliseconds in a day: generated times of day stay below it.
-pub(crate) const MS_PER_DAY: u32 = 86_400_000;
-
-/// splitmix64: a few arithmetic operations per draw, plenty random for ids and payload variety.
-pub(crate) struct Rng(u64);
-
-impl Rng {
-    /// A generator seeded from `seed`; different seeds give unrelated streams.
-    pub(crate) fn new(seed: u64) -> Self {
-        Rng(seed ^ 0x5851_F42D_4C95_7F2D)
-    }
-
-    /// The next 64 random bits.
-    pub(crate) fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `0..bound` (slightly biased for huge bounds, which the bench never uses).
-    pub(crate) fn below(&mut self, bound: u32) -> u32 {
-        let wide = (self.next_u64() >> 32) * u64::from(bound);
-        u32::try_from(wide >> 32).unwrap_or(0)
-    }
-
-    /// A random UUID v4, lower-case and hyphenated.
-    pub(crate) fn uuid(&mut self) -> String {
-        let (high, low) = (self.next_u64(), self.next_u64());
-        let mut out = String::with_capacity(36);
-        push_uuid(&mut out, high, low);
-        out
-    }
-}
-
-/// Appends the 128 bits `high:low` as a UUID (8-4-4-4-12 lower-case hex), with the version 4 and RFC 4122
-/// variant bits set.
-pub(crate) fn push_uuid(out: &mut String, high: u64, low: u64) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let high = (high & !0xF000) | 0x4000;
-    let low = (low & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000;
-    let bits = (u128::from(high) << 64) | u128::from(low);
-    for nibble in 0..32 {
-        if matches!(nibble, 8 | 12 | 16 | 20) {
-            out.push('-');
-        }
-        let shift = 124 - 4 * nibble;
-        out.push(char::from(HEX[usize::try_from((bits >> shift) & 0xF).unwrap_or(0)]));
-    }
-}
+pub const MS_PER_DAY: u32 = 86_400_000;
 
 /// Appends `"2026-04-01THH:MM:SS.mmmZ"`'s inside (no quotes) for a time of day in milliseconds.
-pub(crate) fn push_timestamp(out: &mut String, ms_of_day: u32) {
+pub fn push_timestamp(out: &mut String, ms_of_day: u32) {
     let ms = ms_of_day % MS_PER_DAY;
     let (hours, minutes) = (ms / 3_600_000, ms / 60_000 % 60);
     let (seconds, millis) = (ms / 1000 % 60, ms % 1000);
@@ -67,7 +20,7 @@ pub(crate) fn push_timestamp(out: &mut String, ms_of_day: u32) {
 
 /// Appends an envelope up to its `data` value: `{"id":…,"v":1,"data":`. The caller appends the data object
 /// and the closing `}`.
-pub(crate) fn push_event_head(
+pub fn push_event_head(
     out: &mut String,
     id: &str,
     session_id: &str,
@@ -86,13 +39,7 @@ pub(crate) fn push_event_head(
 
 /// Appends one envelope: a `command`, `file_diff`, `prompt` or `test_run` event with small, varied `data`,
 /// as a hook would send it.
-pub(crate) fn push_envelope(
-    out: &mut String,
-    rng: &mut Rng,
-    id: &str,
-    session_id: &str,
-    ms_of_day: u32,
-) {
+pub fn push_envelope(out: &mut String, rng: &mut Rng, id: &str, session_id: &str, ms_of_day: u32) {
     let kind = match rng.below(20) {
         0..=5 => "command",
         6..=11 => "file_diff",
@@ -133,7 +80,8 @@ pub(crate) fn push_envelope(
 
 #[cfg(test)]
 mod tests {
-    use super::{push_envelope, push_timestamp, push_uuid, Rng};
+    use super::{push_envelope, push_timestamp};
+    use crate::rng::{push_uuid, Rng};
 
     fn is_uuid_text(text: &str) -> bool {
         let groups: Vec<&str> = text.split('-').collect();

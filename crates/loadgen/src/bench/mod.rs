@@ -5,15 +5,9 @@
 //! (their guards stop the server before dropping the database).
 
 mod cohort;
-mod database;
 mod hook;
-mod http;
-mod load;
-mod payload;
 mod report;
-mod response;
 mod scenarios;
-mod server;
 mod session_view;
 
 use std::env;
@@ -25,15 +19,14 @@ use std::time::Duration;
 use anyhow::{ensure, Context as _, Result};
 use clap::{Args, ValueEnum};
 
-use self::database::BenchDatabase;
-pub(crate) use self::hook::{bench_hook, HookBenchArgs};
-use self::load::Load;
-use self::report::{BackendResult, Header};
-use self::server::{RssSampler, Server};
-use crate::{cargo, run, say};
+use traceline_loadgen::database::{Backend, BenchDatabase};
+use traceline_loadgen::load::{self, Load};
+use traceline_loadgen::say;
+use traceline_loadgen::server::{self, RssSampler, Server, ServerOptions};
 
-/// Set in the environment of the optimised copy of xtask that does the measuring.
-const OPTIMISED_VAR: &str = "TRACELINE_BENCH_OPTIMISED";
+pub(crate) use self::hook::{bench_hook, HookBenchArgs};
+use self::report::{BackendResult, Header};
+use crate::{cargo, run};
 
 /// Timed requests per timeline page position.
 const TIMELINE_REPETITIONS: usize = 200;
@@ -73,30 +66,8 @@ enum BackendChoice {
     All,
 }
 
-/// A database engine the server runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Backend {
-    /// The embedded default.
-    Sqlite,
-    /// A PostgreSQL server.
-    Postgres,
-}
-
-impl Backend {
-    /// The engine's name as the docs spell it.
-    pub(crate) fn label(self) -> &'static str {
-        match self {
-            Backend::Sqlite => "SQLite",
-            Backend::Postgres => "PostgreSQL",
-        }
-    }
-}
-
 /// Runs the whole bench and writes the report.
 pub(crate) fn bench(root: &Path, args: &BenchArgs) -> Result<()> {
-    if cfg!(debug_assertions) && env::var_os(OPTIMISED_VAR).is_none() {
-        return rerun_optimised(root);
-    }
     let backends = match args.backend {
         BackendChoice::Sqlite => vec![Backend::Sqlite],
         BackendChoice::Postgres => vec![Backend::Postgres],
@@ -162,28 +133,6 @@ pub(crate) fn build_server(root: &Path) -> Result<PathBuf> {
     Ok(binary)
 }
 
-/// `cargo xtask` builds xtask unoptimised, but the load generator shares the CPUs with the server and must be
-/// cheap: so an optimised build of xtask, next to this one in the same target directory, does the measuring.
-fn rerun_optimised(root: &Path) -> Result<()> {
-    let mut build = cargo(root);
-    build.args(["build", "--quiet", "--release", "-p", "xtask"]);
-    run(build)?;
-    let current = env::current_exe().context("could not find xtask's own executable")?;
-    let optimised = current
-        .parent()
-        .and_then(Path::parent)
-        .map(|target| target.join("release").join("xtask"))
-        .context("xtask's executable is not inside a target directory")?;
-    ensure!(optimised.is_file(), "the release build left no {}", optimised.display());
-    let status = Command::new(&optimised)
-        .args(env::args_os().skip(1))
-        .env(OPTIMISED_VAR, "1")
-        .status()
-        .with_context(|| format!("could not start {}", optimised.display()))?;
-    ensure!(status.success(), "the optimised bench failed ({status})");
-    Ok(())
-}
-
 /// One backend: fresh database, org, server; then every scenario in turn.
 fn bench_backend(
     backend: Backend,
@@ -196,7 +145,7 @@ fn bench_backend(
     let api_key = server::create_org(binary, database.url())?;
     let log = work_dir.join(format!("server-{}.log", backend.label()));
     // Declared after `database`, so it is dropped (stopped) first.
-    let mut server = Server::start(binary, database.url(), &log)?;
+    let mut server = Server::start(binary, database.url(), &ServerOptions::unlimited(&log))?;
     say(&format!("  server pid {} listening on {}", server.pid(), server.address));
     let sampler = RssSampler::start(server.pid());
 
@@ -305,9 +254,13 @@ fn summarize(name: &str, report: &load::LoadReport) {
     ));
 }
 
-/// `cargo xtask bench …` as it was typed.
+/// `cargo xtask bench …` (or `bench-hook …`) as it was typed: xtask runs us as `traceline-bench <task> …`.
 fn command_line() -> String {
-    let args: Vec<String> = env::args().skip(1).collect();
+    let args: Vec<String> = env::args()
+        .skip(1)
+        .enumerate()
+        .map(|(index, arg)| if index == 0 && arg == "hook" { "bench-hook".to_owned() } else { arg })
+        .collect();
     format!("cargo xtask {}", args.join(" "))
 }
 

@@ -8,8 +8,7 @@ use std::process::Command;
 
 use anyhow::{bail, Context as _, Result};
 
-use super::Backend;
-use crate::{redact_password, say};
+use crate::say;
 
 /// Overrides the PostgreSQL server the bench creates its database on.
 const URL_VAR: &str = "TRACELINE_BENCH_DATABASE_URL";
@@ -17,8 +16,27 @@ const URL_VAR: &str = "TRACELINE_BENCH_DATABASE_URL";
 /// The maintenance database the bench connects to when [`URL_VAR`] is unset.
 const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
+/// A database engine the server runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The embedded default.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+impl Backend {
+    /// The engine's name as the docs spell it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        }
+    }
+}
+
 /// A database that exists until this is dropped.
-pub(crate) enum BenchDatabase {
+pub enum BenchDatabase {
     /// A SQLite file alone in its folder.
     Sqlite {
         /// The folder, removed on drop.
@@ -39,7 +57,7 @@ pub(crate) enum BenchDatabase {
 
 impl BenchDatabase {
     /// Creates an empty database for `backend`; SQLite's goes under `work_dir`.
-    pub(crate) fn create(backend: Backend, work_dir: &Path) -> Result<BenchDatabase> {
+    pub fn create(backend: Backend, work_dir: &Path) -> Result<BenchDatabase> {
         match backend {
             Backend::Sqlite => {
                 let dir = work_dir.join("sqlite");
@@ -57,14 +75,14 @@ impl BenchDatabase {
                 psql(&admin_url, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))?;
                 psql(&admin_url, &format!("CREATE DATABASE {name}"))?;
                 let url = with_database(&admin_url, &name)?;
-                say(&format!("  created database {name} on {}", redact_password(&admin_url)));
+                say(&format!("  created database {name} on {}", host_of(&admin_url)));
                 Ok(BenchDatabase::Postgres { admin_url, name, url })
             }
         }
     }
 
     /// The URL to hand `traceline`.
-    pub(crate) fn url(&self) -> &str {
+    pub fn url(&self) -> &str {
         match self {
             BenchDatabase::Sqlite { url, .. } | BenchDatabase::Postgres { url, .. } => url,
         }
@@ -94,13 +112,20 @@ fn psql(url: &str, sql: &str) -> Result<()> {
         .context("could not run psql (is the PostgreSQL client installed?)")?;
     if !output.status.success() {
         bail!(
-            "`psql -d {} -c \"{sql}\"` failed ({}): {}",
-            redact_password(url),
+            "`psql` on {} failed to run `{sql}` ({}): {}",
+            host_of(url),
             output.status,
             String::from_utf8_lossy(&output.stderr).trim()
         );
     }
     Ok(())
+}
+
+/// The host (and port) of a PostgreSQL URL, which is all a message needs: its user info may hold a password.
+fn host_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    authority.rsplit_once('@').map_or(authority, |(_, host)| host)
 }
 
 /// `url` with its database name replaced by `name`, query string kept.
@@ -114,7 +139,13 @@ fn with_database(url: &str, name: &str) -> Result<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::with_database;
+    use super::{host_of, with_database};
+
+    #[test]
+    fn messages_name_the_host_and_never_the_password() {
+        assert_eq!(host_of("postgres://app:s3cret@db:5432/traceline"), "db:5432");
+        assert_eq!(host_of("postgresql://127.0.0.1/x?sslmode=disable"), "127.0.0.1");
+    }
 
     #[test]
     fn database_name_is_replaced() {

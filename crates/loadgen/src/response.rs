@@ -11,23 +11,25 @@ const READ_CHUNK: usize = 64 * 1024;
 
 /// One response: its status and its whole body.
 #[derive(Debug)]
-pub(crate) struct Response {
+pub struct Response {
     /// The status code.
-    pub(crate) status: u16,
+    pub status: u16,
     /// The body, de-chunked.
-    pub(crate) body: Vec<u8>,
+    pub body: Vec<u8>,
     /// The `name=value` of the first `Set-Cookie`, for scenarios that sign in.
-    pub(crate) cookie: Option<String>,
+    pub cookie: Option<String>,
+    /// The `Retry-After` header, for workloads that back off.
+    pub retry_after: Option<String>,
 }
 
 impl Response {
     /// Whether the status is 2xx.
-    pub(crate) fn is_success(&self) -> bool {
+    pub fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
     }
 
     /// The body as text, for error messages.
-    pub(crate) fn text(&self) -> String {
+    pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 }
@@ -50,11 +52,12 @@ struct Head {
     /// Bytes of the head, blank line included.
     size: usize,
     cookie: Option<String>,
+    retry_after: Option<String>,
 }
 
 /// Reads one response from `reader`, starting with the bytes already in `pending` and leaving any bytes past
 /// its end there. Returns the response and whether the connection is closed after it.
-pub(crate) fn read_response(
+pub fn read_response(
     reader: &mut impl Read,
     pending: &mut Vec<u8>,
 ) -> io::Result<(Response, bool)> {
@@ -91,7 +94,8 @@ pub(crate) fn read_response(
             (body, true)
         }
     };
-    Ok((Response { status: head.status, body, cookie: head.cookie }, close))
+    let Head { status, cookie, retry_after, .. } = head;
+    Ok((Response { status, body, cookie, retry_after }, close))
 }
 
 /// Appends one read's worth of bytes to `pending`; the peer closing the connection is an error here.
@@ -133,6 +137,7 @@ fn parse_head(bytes: &[u8]) -> io::Result<Option<Head>> {
     let mut length = None;
     let mut chunked = false;
     let mut cookie = None;
+    let mut retry_after = None;
     for line in lines {
         let (name, value) = line.split_once(':').ok_or_else(|| invalid("malformed header line"))?;
         let (name, value) = (name.trim(), value.trim());
@@ -144,6 +149,8 @@ fn parse_head(bytes: &[u8]) -> io::Result<Option<Head>> {
             close = value.eq_ignore_ascii_case("close");
         } else if name.eq_ignore_ascii_case("set-cookie") && cookie.is_none() {
             cookie = value.split(';').next().map(str::to_owned);
+        } else if name.eq_ignore_ascii_case("retry-after") {
+            retry_after = Some(value.to_owned());
         }
     }
     let length = match (status, chunked, length) {
@@ -152,7 +159,7 @@ fn parse_head(bytes: &[u8]) -> io::Result<Option<Head>> {
         (_, false, Some(length)) => BodyLength::Fixed(length),
         (_, false, None) => BodyLength::UntilClose,
     };
-    Ok(Some(Head { status, length, close, size: end + 4, cookie }))
+    Ok(Some(Head { status, length, close, size: end + 4, cookie, retry_after }))
 }
 
 /// A whole chunked body at the start of `bytes` and the bytes it used, or `None` while it is incomplete.
@@ -194,7 +201,7 @@ fn invalid(message: &str) -> io::Error {
 
 /// Every string value of `"field": "…"` in a JSON text, in order. Enough for the ids and keys the bench reads
 /// back (none of them holds an escaped quote), without a JSON dependency.
-pub(crate) fn string_fields(json: &str, field: &str) -> Vec<String> {
+pub fn string_fields(json: &str, field: &str) -> Vec<String> {
     let needle = format!("\"{field}\"");
     let mut values = Vec::new();
     let mut rest = json;
@@ -211,7 +218,7 @@ pub(crate) fn string_fields(json: &str, field: &str) -> Vec<String> {
 
 /// The text of a JSON document from the value of its first `"field":` on, leading whitespace removed; `None`
 /// when no such field is there. Enough to check a number or an object's presence without a JSON dependency.
-pub(crate) fn field_value<'a>(json: &'a str, field: &str) -> Option<&'a str> {
+pub fn field_value<'a>(json: &'a str, field: &str) -> Option<&'a str> {
     let needle = format!("\"{field}\"");
     let mut rest = json;
     while let Some(found) = rest.find(&needle) {
@@ -224,7 +231,7 @@ pub(crate) fn field_value<'a>(json: &'a str, field: &str) -> Option<&'a str> {
 }
 
 /// The non-negative integer value of the first `"field":` of a JSON document.
-pub(crate) fn integer_field(json: &str, field: &str) -> Option<u64> {
+pub fn integer_field(json: &str, field: &str) -> Option<u64> {
     let value = field_value(json, field)?;
     let digits = value.find(|c: char| !c.is_ascii_digit()).unwrap_or(value.len());
     value[..digits].parse().ok()
@@ -262,7 +269,8 @@ mod tests {
                 length: BodyLength::Fixed(12),
                 close: false,
                 size: bytes.len(),
-                cookie: None
+                cookie: None,
+                retry_after: None,
             }
         );
     }

@@ -16,10 +16,11 @@ use std::time::{Duration, Instant};
 use anyhow::{ensure, Context as _, Result};
 use clap::Args;
 
-use super::database::BenchDatabase;
-use super::server::{create_org, Server};
-use super::{build_server, commit, machine, output_of, scenarios, Backend};
-use crate::say;
+use traceline_loadgen::database::{Backend, BenchDatabase};
+use traceline_loadgen::server::{create_org, Server, ServerOptions};
+
+use super::{build_server, commit, machine, output_of, scenarios};
+use traceline_loadgen::say;
 
 /// Where the section starts and ends in the report; `cargo xtask bench` keeps it when it rewrites the rest.
 pub(crate) const SECTION_START: &str = "<!-- bench-hook:start -->";
@@ -35,19 +36,19 @@ const SHELL_COMMANDS: usize = 200;
 /// An agent shell command about to run: the hook compares the whole tree with its snapshot every time.
 const TREE_CHECK: (&str, &str) = (
     "PreToolUse Bash (checks the tree)",
-    include_str!("../../../crates/capture/tests/fixtures/claude-code/PreToolUse-Bash.json"),
+    include_str!("../../../capture/tests/fixtures/claude-code/PreToolUse-Bash.json"),
 );
 
 /// A prompt and a test command with its output: the two payloads a session sends most and the largest usual one.
 const PAYLOADS: [(&str, &str); 2] = [
     (
         "UserPromptSubmit",
-        include_str!("../../../crates/capture/tests/fixtures/claude-code/UserPromptSubmit.json"),
+        include_str!("../../../capture/tests/fixtures/claude-code/UserPromptSubmit.json"),
     ),
     (
         "PostToolUse Bash `cargo test`",
         include_str!(
-            "../../../crates/capture/tests/fixtures/claude-code/PostToolUse-Bash-cargo-test.json"
+            "../../../capture/tests/fixtures/claude-code/PostToolUse-Bash-cargo-test.json"
         ),
     ),
 ];
@@ -134,7 +135,11 @@ fn load_average() -> String {
 fn measure(binary: &Path, work_dir: &Path, calls: usize) -> Result<Measured> {
     let database = BenchDatabase::create(Backend::Sqlite, work_dir)?;
     let api_key = create_org(binary, database.url())?;
-    let mut server = Server::start(binary, database.url(), &work_dir.join("server.log"))?;
+    let mut server = Server::start(
+        binary,
+        database.url(),
+        &ServerOptions::unlimited(&work_dir.join("server.log")),
+    )?;
     let mut keys = scenarios::candidate_keys(server.address, &api_key, 2)?;
     let url = format!("http://{}", server.address);
     let workspace = work_dir.join("workspace");

@@ -1,11 +1,11 @@
 //! The server under test: `org create`, starting `traceline serve` on a free port, stopping it with SIGTERM
 //! (also when the bench fails), and its memory as `/proc/<pid>/status` reports it.
 
-use std::fs::{self, File};
+use std::fs::{self, OpenOptions};
 use std::io::{BufRead as _, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread::{self, JoinHandle};
@@ -13,13 +13,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context as _, Result};
 
-use super::response::string_fields;
+use crate::response::string_fields;
 
 /// How long the server may take to migrate a fresh database and bind.
 const START_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// How long the server may take to drain and exit after SIGTERM.
-const STOP_TIMEOUT: Duration = Duration::from_secs(30);
+pub const STOP_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How often memory is sampled during load.
 const SAMPLE_EVERY: Duration = Duration::from_millis(100);
@@ -28,7 +28,7 @@ const SAMPLE_EVERY: Duration = Duration::from_millis(100);
 const LISTENING: &str = "traceline listening on http://";
 
 /// Runs `traceline org create --name bench` and returns the reviewer key it prints.
-pub(crate) fn create_org(binary: &Path, database_url: &str) -> Result<String> {
+pub fn create_org(binary: &Path, database_url: &str) -> Result<String> {
     let output = Command::new(binary)
         .args(["org", "create", "--name", "bench", "--database-url", database_url])
         .env("RUST_LOG", "warn")
@@ -47,26 +47,76 @@ pub(crate) fn create_org(binary: &Path, database_url: &str) -> Result<String> {
         .with_context(|| format!("`traceline org create` printed no apiKey: {stdout}"))
 }
 
-/// A running `traceline serve`; dropping it stops it.
-pub(crate) struct Server {
+/// How to start a server: where it listens, extra settings in its environment, where its stderr goes.
+#[derive(Debug, Clone, Default)]
+pub struct ServerOptions {
+    /// The listen address; `127.0.0.1:0` (a port the OS chooses) when `None`.
+    pub bind: Option<String>,
+    /// Environment variables (settings) on top of `RUST_LOG=warn`.
+    pub env: Vec<(String, String)>,
+    /// A file its stderr is appended to; inherited when `None`.
+    pub log: Option<PathBuf>,
+}
+
+impl ServerOptions {
+    /// Rate limits off, stderr appended to `log`: how the bench runs a server it loads.
+    pub fn unlimited(log: &Path) -> Self {
+        ServerOptions::default()
+            .setting("TRACELINE_INGEST_RATE_PER_MIN", "0")
+            .setting("TRACELINE_IP_RATE_PER_MIN", "0")
+            .log_to(log)
+    }
+
+    /// Adds an environment variable.
+    #[must_use]
+    pub fn setting(mut self, name: &str, value: &str) -> Self {
+        self.env.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Appends stderr to `log`.
+    #[must_use]
+    pub fn log_to(mut self, log: &Path) -> Self {
+        self.log = Some(log.to_owned());
+        self
+    }
+
+    /// Listens on `bind`.
+    #[must_use]
+    pub fn bind(mut self, bind: &str) -> Self {
+        self.bind = Some(bind.to_owned());
+        self
+    }
+}
+
+/// A running `traceline serve`; dropping it stops it (SIGTERM, then SIGKILL if it does not exit).
+pub struct Server {
     child: Child,
     /// Where it listens.
-    pub(crate) address: SocketAddr,
-    /// Its stderr.
-    log: PathBuf,
+    pub address: SocketAddr,
+    /// Its stderr, when it goes to a file.
+    log: Option<PathBuf>,
     stopped: bool,
 }
 
 impl Server {
-    /// Starts the server on `127.0.0.1:0` with rate limits off, and waits for it to say where it listens.
-    pub(crate) fn start(binary: &Path, database_url: &str, log: &Path) -> Result<Server> {
-        let stderr =
-            File::create(log).with_context(|| format!("could not create {}", log.display()))?;
+    /// Starts the server and waits for it to say where it listens.
+    pub fn start(binary: &Path, database_url: &str, options: &ServerOptions) -> Result<Server> {
+        let stderr = match &options.log {
+            Some(log) => Stdio::from(
+                OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(log)
+                    .with_context(|| format!("could not open {}", log.display()))?,
+            ),
+            None => Stdio::inherit(),
+        };
+        let bind = options.bind.as_deref().unwrap_or("127.0.0.1:0");
         let mut child = Command::new(binary)
-            .args(["serve", "--bind", "127.0.0.1:0", "--database-url", database_url])
-            .env("TRACELINE_INGEST_RATE_PER_MIN", "0")
-            .env("TRACELINE_IP_RATE_PER_MIN", "0")
+            .args(["serve", "--bind", bind, "--database-url", database_url])
             .env("RUST_LOG", "warn")
+            .envs(options.env.iter().map(|(name, value)| (name, value)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(stderr)
@@ -83,7 +133,7 @@ impl Server {
         let mut server = Server {
             child,
             address: SocketAddr::from(([127, 0, 0, 1], 0)),
-            log: log.into(),
+            log: options.log.clone(),
             stopped: false,
         };
         let line = match receive.recv_timeout(START_TIMEOUT) {
@@ -104,65 +154,100 @@ impl Server {
         Ok(server)
     }
 
+    /// `http://host:port` of the listener.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// SIGKILL, and waits for the process to be gone: no chance to clean up, as in a crash or an OOM kill.
+    pub fn kill(mut self) -> Result<()> {
+        self.stopped = true;
+        self.child.kill().context("SIGKILL the server")?;
+        self.child.wait().context("reap the killed server")?;
+        Ok(())
+    }
+
+    /// Sends a signal (`TERM`, `INT`, …) and returns at once.
+    pub fn signal(&self, signal: &str) -> Result<()> {
+        let pid = self.pid().to_string();
+        let sent = Command::new("kill").args([&format!("-{signal}"), &pid]).status()?;
+        ensure!(sent.success(), "kill -{signal} {pid} failed");
+        Ok(())
+    }
+
+    /// Waits for the process to exit on its own, at most `bound`.
+    pub fn wait_exit(&mut self, bound: Duration) -> Result<ExitStatus> {
+        let deadline = Instant::now() + bound;
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                self.stopped = true;
+                return Ok(status);
+            }
+            ensure!(Instant::now() < deadline, "the server did not exit within {bound:?}");
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     /// The server's process id.
-    pub(crate) fn pid(&self) -> u32 {
+    pub fn pid(&self) -> u32 {
         self.child.id()
     }
 
     /// The peak resident memory of the server's life so far (`VmHWM`), in kB.
-    pub(crate) fn peak_memory_kb(&self) -> Result<u64> {
+    pub fn peak_memory_kb(&self) -> Result<u64> {
         status_kb(self.pid(), "VmHWM:")
     }
 
-    /// Sends SIGTERM and waits for a clean exit.
-    pub(crate) fn stop(&mut self) -> Result<()> {
+    /// Sends SIGTERM and waits for a clean exit (status 0); kills it after [`STOP_TIMEOUT`].
+    pub fn stop(&mut self) -> Result<()> {
         if self.stopped {
             return Ok(());
         }
-        self.stopped = true;
-        let pid = self.pid().to_string();
-        let signal = Command::new("kill").args(["-TERM", &pid]).status();
-        let deadline = Instant::now() + STOP_TIMEOUT;
-        loop {
-            if let Some(status) = self.child.try_wait()? {
+        self.signal("TERM")?;
+        match self.wait_exit(STOP_TIMEOUT) {
+            Ok(status) => {
                 ensure!(status.success(), "the server exited with {status}; {}", self.log_tail());
-                return Ok(());
+                Ok(())
             }
-            if Instant::now() >= deadline {
+            Err(error) => {
                 _ = self.child.kill();
                 _ = self.child.wait();
-                bail!(
-                    "the server ignored SIGTERM ({signal:?}) for {STOP_TIMEOUT:?} and was killed"
-                );
+                self.stopped = true;
+                bail!("the server ignored SIGTERM and was killed: {error}")
             }
-            thread::sleep(Duration::from_millis(20));
         }
     }
 
     /// The end of the server's stderr, for error messages.
     fn log_tail(&self) -> String {
-        let text = fs::read_to_string(&self.log).unwrap_or_default();
+        let Some(log) = &self.log else {
+            return "its log is on stderr above".to_owned();
+        };
+        let text = fs::read_to_string(log).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
         let tail = lines[lines.len().saturating_sub(15)..].join("\n  ");
-        format!("its log ({}) ends:\n  {tail}", self.log.display())
+        format!("its log ({}) ends:\n  {tail}", log.display())
     }
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
-        _ = self.stop();
+        if self.stop().is_err() {
+            _ = self.child.kill();
+            _ = self.child.wait();
+        }
     }
 }
 
 /// Samples a process's `VmRSS` every 100 ms on a thread of its own, keeping the largest value.
-pub(crate) struct RssSampler {
+pub struct RssSampler {
     running: Arc<AtomicBool>,
     thread: Option<JoinHandle<u64>>,
 }
 
 impl RssSampler {
     /// Starts sampling `pid`.
-    pub(crate) fn start(pid: u32) -> RssSampler {
+    pub fn start(pid: u32) -> RssSampler {
         let running = Arc::new(AtomicBool::new(true));
         let flag = Arc::clone(&running);
         let thread = thread::spawn(move || {
@@ -177,7 +262,7 @@ impl RssSampler {
     }
 
     /// Stops sampling and returns the largest `VmRSS` seen, in kB.
-    pub(crate) fn finish(mut self) -> u64 {
+    pub fn finish(mut self) -> u64 {
         self.running.store(false, Ordering::Relaxed);
         self.thread.take().and_then(|thread| thread.join().ok()).unwrap_or(0)
     }
@@ -193,7 +278,7 @@ impl Drop for RssSampler {
 const USER_HZ: f64 = 100.0;
 
 /// CPU seconds (user and system, every thread, exited ones included) a process has used so far.
-pub(crate) fn cpu_seconds(pid: u32) -> Result<f64> {
+pub fn cpu_seconds(pid: u32) -> Result<f64> {
     let path = format!("/proc/{pid}/stat");
     let text = fs::read_to_string(&path).with_context(|| format!("could not read {path}"))?;
     // The command name, in parentheses, may hold spaces: fields are counted after its closing one.

@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Result};
 
-use super::http::Client;
-use super::response::Response;
-use super::server::cpu_seconds;
+use crate::http::Client;
+use crate::response::Response;
+use crate::server::cpu_seconds;
 
 /// Transport errors in a row after which a connection gives up: the server is gone, not slow.
 const MAX_FAILURES_IN_A_ROW: u32 = 10;
@@ -19,21 +19,21 @@ const MAX_FAILURES_IN_A_ROW: u32 = 10;
 const EXCERPT_CHARS: usize = 300;
 
 /// Where and how hard to push.
-pub(crate) struct Load {
+pub struct Load {
     /// The server.
-    pub(crate) address: SocketAddr,
+    pub address: SocketAddr,
     /// Concurrent connections, one thread each.
-    pub(crate) connections: usize,
+    pub connections: usize,
     /// Time spent at full load before anything is counted.
-    pub(crate) warmup: Duration,
+    pub warmup: Duration,
     /// The measured window.
-    pub(crate) measure: Duration,
+    pub measure: Duration,
     /// The server's process, whose CPU use is measured with ours.
-    pub(crate) server_pid: u32,
+    pub server_pid: u32,
 }
 
 /// How one request went, as the scenario judges it.
-pub(crate) enum Outcome {
+pub enum Outcome {
     /// A 2xx that did what was asked.
     Success,
     /// Anything else; the response is kept for the first error's message.
@@ -42,7 +42,7 @@ pub(crate) enum Outcome {
 
 impl Outcome {
     /// Success for any 2xx.
-    pub(crate) fn of(response: Response) -> Outcome {
+    pub fn of(response: Response) -> Outcome {
         if response.is_success() {
             Outcome::Success
         } else {
@@ -52,44 +52,44 @@ impl Outcome {
 }
 
 /// What one scenario measured.
-pub(crate) struct LoadReport {
+pub struct LoadReport {
     /// Successful requests completed inside the window.
-    pub(crate) requests: u64,
+    pub requests: u64,
     /// Failed requests (non-2xx, failed checks, transport errors) completed inside the window.
-    pub(crate) errors: u64,
+    pub errors: u64,
     /// What the first failure looked like.
-    pub(crate) first_error: Option<String>,
+    pub first_error: Option<String>,
     /// The measured window.
-    pub(crate) window: Duration,
+    pub window: Duration,
     /// Latencies of the successful requests in microseconds, sorted.
-    pub(crate) latencies: Vec<u32>,
+    pub latencies: Vec<u32>,
     /// Events each request carries (1, or the batch size).
-    pub(crate) events_per_request: u64,
+    pub events_per_request: u64,
     /// CPU cores the server kept busy during the window, on average.
-    pub(crate) server_cores: Option<f64>,
+    pub server_cores: Option<f64>,
     /// CPU cores the load generator itself kept busy during the window, on average.
-    pub(crate) client_cores: Option<f64>,
+    pub client_cores: Option<f64>,
 }
 
 impl LoadReport {
     /// Successful requests per second.
-    pub(crate) fn requests_per_second(&self) -> f64 {
+    pub fn requests_per_second(&self) -> f64 {
         self.requests as f64 / self.window.as_secs_f64()
     }
 
     /// Events per second: requests per second times the events each carries.
-    pub(crate) fn events_per_second(&self) -> f64 {
+    pub fn events_per_second(&self) -> f64 {
         self.requests_per_second() * self.events_per_request as f64
     }
 
     /// The `p`th percentile latency in milliseconds.
-    pub(crate) fn percentile_ms(&self, p: f64) -> f64 {
+    pub fn percentile_ms(&self, p: f64) -> f64 {
         percentile_ms(&self.latencies, p)
     }
 }
 
 /// The `p`th percentile (nearest rank) of sorted microsecond latencies, in milliseconds; 0 when empty.
-pub(crate) fn percentile_ms(sorted_micros: &[u32], p: f64) -> f64 {
+pub fn percentile_ms(sorted_micros: &[u32], p: f64) -> f64 {
     if sorted_micros.is_empty() {
         return 0.0;
     }
@@ -99,12 +99,12 @@ pub(crate) fn percentile_ms(sorted_micros: &[u32], p: f64) -> f64 {
 }
 
 /// Microseconds, saturating.
-pub(crate) fn micros(elapsed: Duration) -> u32 {
+pub fn micros(elapsed: Duration) -> u32 {
     u32::try_from(elapsed.as_micros()).unwrap_or(u32::MAX)
 }
 
 /// A short, single-line excerpt of a response for an error message.
-pub(crate) fn describe(response: &Response) -> String {
+pub fn describe(response: &Response) -> String {
     let text: String = response.text().chars().take(EXCERPT_CHARS).collect();
     format!("HTTP {}: {}", response.status, text.replace('\n', " "))
 }
@@ -119,7 +119,7 @@ struct Tally {
 
 /// Runs `load.connections` threads for the warm-up and the window. `make(i)` builds connection `i`'s request
 /// function, which sends one request on the given client and judges its response.
-pub(crate) fn run<M, G>(load: &Load, events_per_request: u64, make: M) -> Result<LoadReport>
+pub fn run<M, G>(load: &Load, events_per_request: u64, make: M) -> Result<LoadReport>
 where
     M: Fn(usize) -> G + Sync,
     G: FnMut(&mut Client) -> io::Result<Outcome>,

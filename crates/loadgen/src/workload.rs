@@ -7,82 +7,61 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::RwLock;
+use std::sync::{PoisonError, RwLock};
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::support::{Client, Reply};
+use anyhow::{bail, Context as _, Result};
 
-/// A small deterministic generator (SplitMix64), so a failing run can be replayed from its printed seed.
-pub(crate) struct Rng(u64);
-
-impl Rng {
-    pub(crate) fn new(seed: u64) -> Self {
-        Rng(seed)
-    }
-
-    /// `TRACELINE_TEST_SEED` when set, else the clock.
-    pub(crate) fn seed() -> u64 {
-        std::env::var("TRACELINE_TEST_SEED").ok().and_then(|seed| seed.parse().ok()).unwrap_or_else(
-            || {
-                let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
-                now.map(|elapsed| elapsed.as_nanos() as u64).unwrap_or(7)
-            },
-        )
-    }
-
-    pub(crate) fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..bound`.
-    pub(crate) fn below(&mut self, bound: u64) -> u64 {
-        self.next() % bound
-    }
-
-    pub(crate) fn millis(&mut self, from: u64, to: u64) -> Duration {
-        Duration::from_millis(from + self.below(to - from))
-    }
-}
+use crate::http::{Client, Reply};
+use crate::rng::Rng;
 
 /// What the threads and the test's main thread share: where the server is now, and when to stop.
-pub(crate) struct Shared {
-    pub(crate) base_url: RwLock<String>,
-    pub(crate) stop: AtomicBool,
+pub struct Shared {
+    /// The base URL of the server now running; the threads follow it across restarts.
+    pub base_url: RwLock<String>,
+    /// Set to stop the threads after their current request.
+    pub stop: AtomicBool,
 }
 
 impl Shared {
-    pub(crate) fn new(base_url: &str) -> Self {
+    /// Shared state for a server at `base_url`.
+    pub fn new(base_url: &str) -> Self {
         Shared { base_url: RwLock::new(base_url.to_owned()), stop: AtomicBool::new(false) }
     }
 
-    pub(crate) fn move_to(&self, base_url: &str) {
-        *self.base_url.write().unwrap() = base_url.to_owned();
+    /// Points the threads at a restarted server.
+    pub fn move_to(&self, base_url: &str) {
+        *self.base_url.write().unwrap_or_else(PoisonError::into_inner) = base_url.to_owned();
     }
 }
 
 /// One thread's record of what it sent and what it was told.
 #[derive(Default)]
-pub(crate) struct Ledger {
-    pub(crate) sessions: Vec<String>,
+pub struct Ledger {
+    /// The sessions this thread's events go to.
+    pub sessions: Vec<String>,
     bodies: HashMap<String, Value>,
     sent_order: Vec<String>,
-    pub(crate) acked: HashSet<String>,
-    pub(crate) unknown: HashSet<String>,
-    pub(crate) requests: u64,
-    pub(crate) transport_failures: u64,
-    pub(crate) retries: u64,
-    pub(crate) violations: Vec<String>,
+    /// Ids answered 201 or 200.
+    pub acked: HashSet<String>,
+    /// Ids whose request failed in transport and were never acknowledged since.
+    pub unknown: HashSet<String>,
+    /// Requests sent.
+    pub requests: u64,
+    /// Requests that failed in transport (the server was down).
+    pub transport_failures: u64,
+    /// Ids sent again.
+    pub retries: u64,
+    /// Answers that break the contract.
+    pub violations: Vec<String>,
     next_second: u64,
 }
 
 /// A realistic event of a kind that moves a counter or a metric, at second `second` of its session.
 fn event(rng: &mut Rng, session: &str, second: u64) -> Value {
+    let id = rng.uuid();
     let ts = format!(
         "2026-03-{:02}T{:02}:{:02}:{:02}Z",
         1 + second / 86_400,
@@ -105,23 +84,26 @@ fn event(rng: &mut Rng, session: &str, second: u64) -> Value {
         _ => ("checkpoint", json!({"label": "saved"})),
     };
     json!({
-        "id": uuid::Uuid::new_v4().to_string(), "sessionId": session, "ts": ts, "kind": kind,
+        "id": id, "sessionId": session, "ts": ts, "kind": kind,
         "source": {"channel": "hook", "integration": "claude-code"},
         "actor": {"type": "ai"}, "provenance": {"attribution": "likely_ai"}, "v": 1, "data": data,
     })
 }
 
 impl Ledger {
-    pub(crate) fn new(sessions: usize) -> Self {
-        let sessions = (0..sessions).map(|_| uuid::Uuid::new_v4().to_string()).collect();
+    /// A ledger for `sessions` new sessions.
+    pub fn new(sessions: usize, rng: &mut Rng) -> Self {
+        let sessions = (0..sessions).map(|_| rng.uuid()).collect();
         Ledger { sessions, ..Ledger::default() }
     }
 
     fn new_event(&mut self, rng: &mut Rng) -> Value {
-        let session = self.sessions[rng.below(self.sessions.len() as u64) as usize].clone();
+        let session = self.sessions
+            [rng.below(u32::try_from(self.sessions.len()).unwrap_or(1)) as usize]
+            .clone();
         self.next_second += 1;
         let body = event(rng, &session, self.next_second);
-        let id = body["id"].as_str().unwrap().to_owned();
+        let id = id_of(&body).to_owned();
         self.bodies.insert(id.clone(), body.clone());
         self.sent_order.push(id);
         body
@@ -132,7 +114,8 @@ impl Ledger {
             return None;
         }
         self.retries += 1;
-        let id = &self.sent_order[rng.below(self.sent_order.len() as u64) as usize];
+        let index = rng.below(u32::try_from(self.sent_order.len()).unwrap_or(u32::MAX));
+        let id = &self.sent_order[index as usize];
         Some(self.bodies[id].clone())
     }
 
@@ -163,22 +146,26 @@ impl Ledger {
         }
     }
 
-    pub(crate) fn was_sent(&self, id: &str) -> bool {
+    /// Whether this thread ever sent `id`.
+    pub fn was_sent(&self, id: &str) -> bool {
         self.bodies.contains_key(id)
     }
 }
 
 /// Posts events as the candidate `key` until told to stop: 65% single new events, 20% batches of 5–60 with a
 /// tenth of them retried ids, 15% single retries.
-pub(crate) fn drive(shared: &Shared, key: &str, mut rng: Rng, ledger: &mut Ledger) {
+pub fn drive(shared: &Shared, key: &str, mut rng: Rng, ledger: &mut Ledger) {
     let credential = ("X-API-Key", key);
     let mut client: Option<(String, Client)> = None;
     while !shared.stop.load(Ordering::Relaxed) {
-        let base_url = shared.base_url.read().unwrap().clone();
+        let base_url = shared.base_url.read().unwrap_or_else(PoisonError::into_inner).clone();
         if client.as_ref().is_none_or(|(url, _)| *url != base_url) {
-            client = Some((base_url.clone(), Client::new(&base_url)));
+            client = Client::for_url(&base_url).ok().map(|client| (base_url.clone(), client));
         }
-        let Some((_, http)) = &client else { continue };
+        let Some((_, http)) = &mut client else {
+            std::thread::sleep(Duration::from_millis(10));
+            continue;
+        };
         let roll = rng.below(100);
         let mut events = Vec::new();
         let mut fresh = HashSet::new();
@@ -191,18 +178,22 @@ pub(crate) fn drive(shared: &Shared, key: &str, mut rng: Rng, ledger: &mut Ledge
             };
             let body = retry.unwrap_or_else(|| {
                 let body = ledger.new_event(&mut rng);
-                fresh.insert(body["id"].as_str().unwrap().to_owned());
+                fresh.insert(id_of(&body).to_owned());
                 body
             });
             events.push(body);
         }
-        let ids: Vec<String> =
-            events.iter().map(|e| e["id"].as_str().unwrap().to_owned()).collect();
+        let ids: Vec<String> = events.iter().map(|event| id_of(event).to_owned()).collect();
         ledger.requests += 1;
         let result = if size == 1 {
-            http.try_post("/v1/hooks/ingest", &credential, &events[0])
+            http.json("POST", "/v1/hooks/ingest", credential, Some(&events[0]))
         } else {
-            http.try_post("/v1/hooks/ingest/batch", &credential, &json!({"events": events}))
+            http.json(
+                "POST",
+                "/v1/hooks/ingest/batch",
+                credential,
+                Some(&json!({"events": events})),
+            )
         };
         match result {
             Ok(reply) => record(ledger, &ids, &fresh, size, &reply),
@@ -214,7 +205,7 @@ pub(crate) fn drive(shared: &Shared, key: &str, mut rng: Rng, ledger: &mut Ledge
     }
 }
 
-fn record(ledger: &mut Ledger, ids: &[String], fresh: &HashSet<String>, size: u64, reply: &Reply) {
+fn record(ledger: &mut Ledger, ids: &[String], fresh: &HashSet<String>, size: u32, reply: &Reply) {
     if size == 1 {
         let id = &ids[0];
         let status = u64::from(reply.status);
@@ -235,28 +226,38 @@ fn record(ledger: &mut Ledger, ids: &[String], fresh: &HashSet<String>, size: u6
 
 /// Totals of a checked run.
 #[derive(Debug, Default)]
-pub(crate) struct Checked {
-    pub(crate) sessions: usize,
-    pub(crate) stored_events: usize,
-    pub(crate) acknowledged: usize,
-    pub(crate) unknown_stored: usize,
-    pub(crate) losses: usize,
-    pub(crate) duplicates: usize,
+pub struct Checked {
+    /// Sessions with at least one stored event.
+    pub sessions: usize,
+    /// Events stored in them.
+    pub stored_events: usize,
+    /// Ids acknowledged to the clients.
+    pub acknowledged: usize,
+    /// Ids whose fate the clients never learnt, found stored (at most once).
+    pub unknown_stored: usize,
+    /// Acknowledged ids missing (must be 0).
+    pub losses: usize,
+    /// Ids stored twice (must be 0).
+    pub duplicates: usize,
 }
 
-/// Reads every session back through the API and checks it against the ledgers; panics on the first session
-/// that disagrees, after counting losses and duplicates over all of them.
-pub(crate) fn check(client: &Client, reviewer_key: &str, ledgers: &[Ledger]) -> Checked {
+/// Reads every session back through the API at `base_url` and checks it against the ledgers: every
+/// acknowledged event stored exactly once, nothing stored that was never sent, and each session's counters and
+/// metrics equal to what its stored timeline says. Fails with every problem found, after counting losses and
+/// duplicates over all sessions.
+pub fn check(base_url: &str, reviewer_key: &str, ledgers: &[Ledger]) -> Result<Checked> {
+    let mut client = Client::for_url(base_url)?;
+    let key = format!("Bearer {reviewer_key}");
     let mut checked = Checked::default();
     let mut problems = Vec::new();
     for ledger in ledgers {
         problems.extend(ledger.violations.iter().cloned());
         checked.acknowledged += ledger.acked.len();
         for session in &ledger.sessions {
-            let timeline = read_timeline(client, reviewer_key, session);
+            let timeline = read_timeline(&mut client, &key, session)?;
             let mut seen = HashSet::new();
             for event in &timeline {
-                let id = event["id"].as_str().unwrap();
+                let id = id_of(event);
                 if !seen.insert(id.to_owned()) {
                     checked.duplicates += 1;
                     problems.push(format!("{id} is twice in the timeline of {session}"));
@@ -282,39 +283,69 @@ pub(crate) fn check(client: &Client, reviewer_key: &str, ledgers: &[Ledger]) -> 
                 continue;
             }
             checked.sessions += 1;
-            problems.extend(check_aggregates(client, reviewer_key, session, &timeline));
+            problems.extend(check_aggregates(&mut client, &key, session, &timeline)?);
         }
     }
-    assert!(problems.is_empty(), "{} problem(s):\n{}", problems.len(), problems.join("\n"));
-    checked
+    if !problems.is_empty() {
+        bail!("{} problem(s):\n{}", problems.len(), problems.join("\n"));
+    }
+    Ok(checked)
 }
 
-fn read_timeline(client: &Client, key: &str, session: &str) -> Vec<Value> {
+/// The `id` of an envelope or a stored event (every one the workload handles has one).
+fn id_of(event: &Value) -> &str {
+    event["id"].as_str().unwrap_or_default()
+}
+
+/// A reviewer's GET that must answer JSON.
+fn get(client: &mut Client, key: &str, path: &str) -> Result<Reply> {
+    client.json("GET", path, ("Authorization", key), None).with_context(|| format!("GET {path}"))
+}
+
+fn read_timeline(client: &mut Client, key: &str, session: &str) -> Result<Vec<Value>> {
     let mut events = Vec::new();
     let mut after = String::new();
     loop {
-        let (status, page) =
-            client.get(&format!("/v1/sessions/{session}/timeline?limit=2000{after}"), Some(key));
-        if status == 404 && events.is_empty() {
-            return events;
+        let path = format!("/v1/sessions/{session}/timeline?limit=2000{after}");
+        let page = get(client, key, &path)?;
+        if page.status == 404 && events.is_empty() {
+            return Ok(events);
         }
-        assert_eq!(status, 200, "{page}");
-        let batch = page["events"].as_array().unwrap();
+        if page.status != 200 {
+            bail!("GET {path} answered {}: {}", page.status, page.body);
+        }
+        let batch = page.body["events"].as_array().context("a timeline page without events")?;
         events.extend(batch.iter().cloned());
-        if page["hasMore"] != true {
-            return events;
+        match batch.last() {
+            Some(last) if page.body["hasMore"] == true => after = format!("&after={}", id_of(last)),
+            _ => return Ok(events),
         }
-        after = format!("&after={}", batch.last().unwrap()["id"].as_str().unwrap());
     }
 }
 
+/// Milliseconds since the epoch of an RFC 3339 timestamp as the API prints it.
+fn millis(ts: &Value) -> Result<i64> {
+    let text = ts.as_str().context("a timestamp that is not a string")?;
+    Ok(chrono::DateTime::parse_from_rfc3339(text)
+        .with_context(|| format!("unreadable timestamp {text}"))?
+        .timestamp_millis())
+}
+
 /// The session object and its metrics, recomputed from the stored timeline (spec §3, §6).
-fn check_aggregates(client: &Client, key: &str, id: &str, timeline: &[Value]) -> Vec<String> {
-    let (_, session) = client.get(&format!("/v1/sessions/{id}"), Some(key));
-    let (_, metrics) = client.get(&format!("/v1/sessions/{id}/metrics"), Some(key));
+fn check_aggregates(
+    client: &mut Client,
+    key: &str,
+    id: &str,
+    timeline: &[Value],
+) -> Result<Vec<String>> {
+    let session = get(client, key, &format!("/v1/sessions/{id}"))?.body;
+    let metrics = get(client, key, &format!("/v1/sessions/{id}/metrics"))?.body;
     let (session, metrics) = (&session["session"], &metrics["metrics"]);
     let count = |kinds: &[&str]| {
-        timeline.iter().filter(|e| kinds.contains(&e["kind"].as_str().unwrap())).count()
+        timeline
+            .iter()
+            .filter(|e| e["kind"].as_str().is_some_and(|kind| kinds.contains(&kind)))
+            .count()
     };
     let commands: Vec<&Value> = timeline.iter().filter(|e| e["kind"] == "command").collect();
     let with_exit: Vec<i64> =
@@ -329,11 +360,11 @@ fn check_aggregates(client: &Client, key: &str, id: &str, timeline: &[Value]) ->
         }
         _ => None,
     });
-    let first = &timeline[0]["ts"];
-    let last = &timeline[timeline.len() - 1]["ts"];
-    let millis = |ts: &Value| {
-        chrono::DateTime::parse_from_rfc3339(ts.as_str().unwrap()).unwrap().timestamp_millis()
+    let (Some(first), Some(last)) = (timeline.first(), timeline.last()) else {
+        return Ok(Vec::new());
     };
+    let (first, last) = (&first["ts"], &last["ts"]);
+    let duration = millis(last)? - millis(first)?;
     let mut problems = Vec::new();
     let mut expect = |what: &str, actual: &Value, expected: Value| {
         if *actual != expected {
@@ -344,7 +375,7 @@ fn check_aggregates(client: &Client, key: &str, id: &str, timeline: &[Value]) ->
     expect("eventCount", &session["eventCount"], json!(timeline.len()));
     expect("startedAt", &session["startedAt"], first.clone());
     expect("lastActivityAt", &session["lastActivityAt"], last.clone());
-    expect("durationMs", &metrics["durationMs"], json!(millis(last) - millis(first)));
+    expect("durationMs", &metrics["durationMs"], json!(duration));
     expect("promptCount", &metrics["promptCount"], json!(count(&["prompt"])));
     expect("commandCount", &metrics["commandCount"], json!(commands.len()));
     expect(
@@ -363,25 +394,31 @@ fn check_aggregates(client: &Client, key: &str, id: &str, timeline: &[Value]) ->
         problems
             .push(format!("session {id}: commandFailRate {actual_rate:?}, expected {fail_rate:?}"));
     }
-    problems
+    Ok(problems)
 }
 
 /// Retries every acknowledged id once more, 500 to a batch: each must answer 200 "seen", never 201.
-pub(crate) fn retry_all_acknowledged(
-    client: &Client,
+pub fn retry_all_acknowledged(
+    base_url: &str,
     ledgers: &[Ledger],
     candidate_keys: &[String],
-) {
+) -> Result<()> {
+    let mut client = Client::for_url(base_url)?;
     for (ledger, key) in ledgers.iter().zip(candidate_keys) {
         let acked: Vec<&Value> = ledger.acked.iter().map(|id| &ledger.bodies[id]).collect();
         for chunk in acked.chunks(500) {
-            let reply = client
-                .try_post("/v1/hooks/ingest/batch", &("X-API-Key", key), &json!({"events": chunk}))
-                .expect("the server answers");
-            assert_eq!(reply.status, 207, "{}", reply.body);
-            for result in reply.body["results"].as_array().unwrap() {
-                assert_eq!(result["status"], 200, "an acknowledged event stored again: {result}");
+            let body = json!({"events": chunk});
+            let reply =
+                client.json("POST", "/v1/hooks/ingest/batch", ("X-API-Key", key), Some(&body))?;
+            if reply.status != 207 {
+                bail!("a batch of retries answered {}: {}", reply.status, reply.body);
+            }
+            let results =
+                reply.body["results"].as_array().context("a batch answer without results")?;
+            if let Some(stored) = results.iter().find(|result| result["status"] != 200) {
+                bail!("an acknowledged event was stored again: {stored}");
             }
         }
     }
+    Ok(())
 }
