@@ -292,6 +292,11 @@ pub fn cpu_seconds(pid: u32) -> Result<f64> {
     Ok((ticks(11)? + ticks(12)?) / USER_HZ)
 }
 
+/// A process's resident memory (`VmRSS`) now, in kB.
+pub fn rss_kb(pid: u32) -> Result<u64> {
+    status_kb(pid, "VmRSS:")
+}
+
 /// A `kB` line of `/proc/<pid>/status`.
 fn status_kb(pid: u32, field: &str) -> Result<u64> {
     let path = format!("/proc/{pid}/status");

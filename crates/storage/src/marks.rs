@@ -63,3 +63,31 @@ fn mark_chunk(connection: &mut AnyConnection) -> Result<u64, StorageError> {
     }
     Ok(rows.len() as u64)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+    use std::path::Path;
+
+    use traceline_domain::metrics::EventSet;
+
+    use crate::timeline::in_set;
+
+    /// Every set's filter is served by a partial index whose predicate is spelled as the query spells it, on
+    /// both backends (a planner uses a partial index only for a predicate it can match).
+    #[test]
+    fn every_event_set_has_its_partial_index_on_both_backends() {
+        let migrations = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../migrations");
+        for backend in ["sqlite", "postgres"] {
+            let mut sql = String::new();
+            for entry in fs::read_dir(migrations.join(backend)).unwrap() {
+                let up = entry.unwrap().path().join("up.sql");
+                sql.push_str(&fs::read_to_string(up).unwrap());
+            }
+            for set in EventSet::ALL {
+                let index = format!("ON timeline_events (session_id, ts, seq) WHERE {};", in_set(set));
+                assert!(sql.contains(&index), "{backend}: no partial index for {set:?} ({index})");
+            }
+        }
+    }
+}

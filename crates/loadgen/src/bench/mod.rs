@@ -7,6 +7,7 @@
 mod cohort;
 mod hook;
 mod report;
+mod review;
 mod scenarios;
 mod session_view;
 
@@ -25,7 +26,7 @@ use traceline_loadgen::say;
 use traceline_loadgen::server::{self, RssSampler, Server, ServerOptions};
 
 pub(crate) use self::hook::{bench_hook, HookBenchArgs};
-use self::report::{BackendResult, Header};
+use self::report::{thousands, BackendResult, Header};
 use crate::{cargo, run};
 
 /// Timed requests per timeline page position.
@@ -33,6 +34,9 @@ const TIMELINE_REPETITIONS: usize = 200;
 
 /// Timed requests of the session view.
 const SESSION_VIEW_REPETITIONS: usize = 100;
+
+/// Timed requests of the compare page.
+const COMPARE_REPETITIONS: usize = 100;
 
 /// Timed requests per cohort-stats route.
 const COHORT_REPETITIONS: usize = 100;
@@ -181,11 +185,16 @@ fn bench_backend(
             load::percentile_ms(sorted, 99.0)
         ));
     }
-    let session_view = session_view::measure(
+    let cookie = session_view::sign_in(
         binary,
         database.url(),
         server.address,
         &api_key,
+        scenarios::TIMELINE_SESSION,
+    )?;
+    let session_view = session_view::measure(
+        server.address,
+        &cookie,
         scenarios::TIMELINE_SESSION,
         scenarios::TIMELINE_EVENTS,
         SESSION_VIEW_REPETITIONS,
@@ -197,6 +206,31 @@ fn bench_backend(
         session_view.bytes,
         session_view.events_shown,
         session_view.events
+    ));
+    let export = review::export(
+        server.address,
+        server.pid(),
+        &api_key,
+        scenarios::TIMELINE_SESSION,
+        scenarios::TIMELINE_EVENTS,
+    )?;
+    say(&format!(
+        "  export: {} events/s, {:.1} MB in {:.2} s (best of {}); server RSS {:.1} MB before, {:.1} MB at most during",
+        thousands(export.events_per_second()),
+        export.bytes as f64 / 1e6,
+        export.best_seconds(),
+        export.seconds.len(),
+        export.rss_before_kb as f64 * 1024.0 / 1e6,
+        export.rss_peak_kb as f64 * 1024.0 / 1e6,
+    ));
+    let compare_keys = &keys[..2];
+    let compare = review::compare(server.address, &cookie, compare_keys, COMPARE_REPETITIONS)?;
+    say(&format!(
+        "  compare of two {}-event sessions: p50 {:.2} ms, p99 {:.2} ms, {} bytes",
+        compare.events_per_session,
+        compare.percentile_ms(50.0),
+        compare.percentile_ms(99.0),
+        compare.bytes
     ));
     let cohort = cohort::cohort(
         server.address,
@@ -228,6 +262,8 @@ fn bench_backend(
         batch,
         timeline,
         session_view,
+        export,
+        compare,
         cohort,
         ingest_peak_kb,
         peak_kb,
