@@ -85,7 +85,8 @@ mod tests {
                 sql.push_str(&fs::read_to_string(up).unwrap());
             }
             for set in EventSet::ALL {
-                let index = format!("ON timeline_events (session_id, ts, seq) WHERE {};", in_set(set));
+                let index =
+                    format!("ON timeline_events (session_id, ts, seq) WHERE {};", in_set(set));
                 assert!(sql.contains(&index), "{backend}: no partial index for {set:?} ({index})");
             }
         }

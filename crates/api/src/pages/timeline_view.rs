@@ -33,13 +33,10 @@ pub(crate) const SESSION_STATUS_HEADER: &str = "traceline-session-status";
 
 /// One line of the timeline.
 pub(crate) enum TimelineItem {
-    Event(EventView),
+    /// Boxed: an event's view is many times the size of a gap's.
+    Event(Box<EventView>),
     /// Nothing happened for `length`, from `from` to `until` (times of day).
-    Idle {
-        length: String,
-        from: String,
-        until: String,
-    },
+    Idle { length: String, from: String, until: String },
 }
 
 /// A page of the timeline: its lines and, when more follow, the cursor of the next page.
@@ -78,7 +75,7 @@ impl TimelineSlice {
             let view = EventView::of(event, started_at);
             spent += view.weight;
             shown += 1;
-            items.push(TimelineItem::Event(view));
+            items.push(TimelineItem::Event(Box::new(view)));
             previous = Some(event.ts);
             last = Some(event);
         }

@@ -156,7 +156,7 @@ pub(crate) fn only_param(params: &HashMap<String, String>) -> Result<Option<Even
         let names: Vec<&str> = EventSet::ALL.iter().map(|set| set.name()).collect();
         ApiError::InvalidQuery(ValidationErrors::one(
             "only",
-            &format!("must be one of {}", names.join(", ")),
+            format!("must be one of {}", names.join(", ")),
         ))
     })
 }
