@@ -7,7 +7,7 @@
 
 use traceline_domain::metrics::{Metric, MetricValue, SessionMetrics, Standing, Unit};
 
-use super::metrics::display;
+use super::format::metric_value;
 use crate::routes::Cohort;
 
 /// The drawing's width and height in SVG units; CSS scales it to the column.
@@ -176,9 +176,11 @@ fn number(value: MetricValue) -> Option<f64> {
 /// A number on the axis in the metric's unit.
 fn label(metric: &Metric, v: f64) -> String {
     match metric.unit {
-        Unit::Outcome => display(metric, MetricValue::Flag(v >= 0.5)),
-        Unit::Milliseconds | Unit::Count => display(metric, MetricValue::Integer(v.round() as i64)),
-        Unit::Ratio | Unit::Percent => display(metric, MetricValue::Real(v)),
+        Unit::Outcome => metric_value(metric, MetricValue::Flag(v >= 0.5)),
+        Unit::Milliseconds | Unit::Count => {
+            metric_value(metric, MetricValue::Integer(v.round() as i64))
+        }
+        Unit::Ratio | Unit::Percent => metric_value(metric, MetricValue::Real(v)),
     }
 }
 

@@ -3,7 +3,7 @@
 //! itself.
 
 use traceline_domain::metrics::{
-    Better, Metric, MetricValue, NamedValues, SessionMetrics, Unit, METRICS,
+    Better, Metric, MetricValue, NamedValues, SessionMetrics, METRICS,
 };
 
 use super::cohort_chart::{chart, ChartView};
@@ -55,7 +55,8 @@ pub(crate) fn cells(
                 name: metric.name,
                 label: metric.label,
                 definition: metric.definition,
-                value: value.map_or_else(|| "—".to_owned(), |value| display(metric, value)),
+                value: value
+                    .map_or_else(|| "—".to_owned(), |value| format::metric_value(metric, value)),
                 missing_because: value.is_none().then_some(metric.null_when).flatten(),
                 sort_key: value.and_then(sortable).map(|key| key.to_string()).unwrap_or_default(),
                 direction: metric.better.map(|better| match better {
@@ -93,27 +94,6 @@ pub(crate) fn session_cells(
 /// The table's column headings: label and definition of every metric.
 pub(crate) fn headings() -> impl Iterator<Item = &'static Metric> {
     METRICS.iter()
-}
-
-/// A value in its metric's unit.
-pub(crate) fn display(metric: &Metric, value: MetricValue) -> String {
-    match (metric.unit, value) {
-        (Unit::Milliseconds, MetricValue::Integer(ms)) => format::duration(ms),
-        (Unit::Percent, value) => {
-            value.as_f64().map_or_else(String::new, |pct| format!("{pct:.1} %"))
-        }
-        (Unit::Ratio, value) => value.as_f64().map_or_else(String::new, trimmed),
-        (_, MetricValue::Flag(true)) => "passed".to_owned(),
-        (_, MetricValue::Flag(false)) => "failed".to_owned(),
-        (_, MetricValue::Integer(count)) => count.to_string(),
-        (_, MetricValue::Real(number)) => trimmed(number),
-    }
-}
-
-/// A number with at most three decimals and no trailing zeros: `0.333`, `2.5`, `1`.
-fn trimmed(number: f64) -> String {
-    let text = format!("{number:.3}");
-    text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
 /// The value as a number to sort by; outcomes sort failed before passed.

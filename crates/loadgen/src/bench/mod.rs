@@ -5,6 +5,7 @@
 //! (their guards stop the server before dropping the database).
 
 mod cohort;
+mod figures;
 mod hook;
 mod report;
 mod review;
@@ -25,8 +26,9 @@ use traceline_loadgen::load::{self, Load};
 use traceline_loadgen::say;
 use traceline_loadgen::server::{self, RssSampler, Server, ServerOptions};
 
+use self::figures::thousands;
 pub(crate) use self::hook::{bench_hook, HookBenchArgs};
-use self::report::{thousands, BackendResult, Header};
+use self::report::{BackendResult, Header};
 use crate::{cargo, run};
 
 /// Timed requests per timeline page position.
@@ -283,8 +285,8 @@ fn summarize(name: &str, report: &load::LoadReport) {
         },
         report.percentile_ms(50.0),
         report.percentile_ms(99.0),
-        report::cores(report.server_cores),
-        report::cores(report.client_cores),
+        figures::cores(report.server_cores),
+        figures::cores(report.client_cores),
         report.errors,
         report.first_error.as_ref().map_or(String::new(), |error| format!(" (first: {error})"))
     ));

@@ -13,7 +13,7 @@ use traceline_loadgen::http::Client;
 use traceline_loadgen::load::{describe, micros, percentile_ms};
 use traceline_loadgen::server::{rss_kb, RssSampler};
 
-use super::report::{mb, thousands};
+use super::figures::{mb, thousands};
 use super::scenarios::build_session;
 
 /// Exports timed; the best is reported (the first also warms the page cache).
