@@ -78,6 +78,14 @@ async fn cohort(app: &TestApp, sessions: usize) -> TestOrg {
     org
 }
 
+/// An org with one candidate who sent `varied_events` as session `s`: the org, the key and the events.
+async fn one_session(app: &TestApp) -> (TestOrg, String, Vec<Value>) {
+    let (org, key) = crate::ingest::candidate(app).await;
+    let sent = varied_events("s");
+    app.post("/v1/hooks/ingest/batch", &key, &json!({"events": sent})).await.expect(207);
+    (org, key, sent)
+}
+
 fn ids(events: &[Value]) -> Vec<String> {
     events.iter().map(|event| event["id"].as_str().unwrap().to_owned()).collect()
 }
@@ -89,11 +97,7 @@ fn shown(html: &str) -> Vec<String> {
 
 async fn the_timeline_filters_to_the_events_each_metric_counts(backend: TestBackend) {
     let app = TestApp::new(backend);
-    let org = app.org("Acme");
-    let assessment = app.assessment(&org, json!({})).await;
-    let key = app.keys(&org, &assessment, 1).await[0]["key"].as_str().unwrap().to_owned();
-    let sent = varied_events("s");
-    app.post("/v1/hooks/ingest/batch", &key, &json!({"events": sent})).await.expect(207);
+    let (org, key, sent) = one_session(&app).await;
     let all = ids(&sent);
     for set in EventSet::ALL {
         let expected: Vec<String> =
@@ -150,11 +154,7 @@ async fn the_timeline_filters_to_the_events_each_metric_counts(backend: TestBack
 
 async fn fragments_open_a_window_at_a_deep_link_and_fold_idle_gaps(backend: TestBackend) {
     let app = TestApp::new(backend);
-    let org = app.org("Acme");
-    let assessment = app.assessment(&org, json!({})).await;
-    let key = app.keys(&org, &assessment, 1).await[0]["key"].as_str().unwrap().to_owned();
-    let sent = varied_events("s");
-    app.post("/v1/hooks/ingest/batch", &key, &json!({"events": sent})).await.expect(207);
+    let (org, key, sent) = one_session(&app).await;
     let all = ids(&sent);
     app.user(&org, "ada@acme.test", "reviewer");
     let cookie = app.sign_in("ada@acme.test").await;
@@ -195,9 +195,7 @@ async fn fragments_open_a_window_at_a_deep_link_and_fold_idle_gaps(backend: Test
 
 async fn the_export_streams_every_event_with_the_timelines_access_rule(backend: TestBackend) {
     let app = TestApp::with_settings(backend, |settings| settings.ingest_rate_per_min = 0);
-    let org = app.org("Acme");
-    let assessment = app.assessment(&org, json!({})).await;
-    let key = app.keys(&org, &assessment, 1).await[0]["key"].as_str().unwrap().to_owned();
+    let (org, key) = crate::ingest::candidate(&app).await;
     // More events than one chunk of the stream holds.
     let sent: Vec<Value> = (0..1_234)
         .map(|n| {
@@ -319,11 +317,7 @@ async fn the_report_holds_what_a_printed_review_needs(backend: TestBackend) {
 
 async fn events_stored_before_marks_existed_are_marked_by_the_migrations(backend: TestBackend) {
     let app = TestApp::new(backend);
-    let org = app.org("Acme");
-    let assessment = app.assessment(&org, json!({})).await;
-    let key = app.keys(&org, &assessment, 1).await[0]["key"].as_str().unwrap().to_owned();
-    let sent = varied_events("s");
-    app.post("/v1/hooks/ingest/batch", &key, &json!({"events": sent})).await.expect(207);
+    let (_, key, _) = one_session(&app).await;
     let path = "/v1/sessions/s/timeline?only=verifications";
     let before = app.get(path, &key).await.expect(200);
     // As the migration left them: no marks, so no set holds them…

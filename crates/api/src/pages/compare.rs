@@ -13,11 +13,10 @@ use traceline_storage::outline::{outline, OutlineEvent};
 use traceline_storage::sessions;
 
 use super::activity::{rows, ActivityRow};
-use super::format;
 use super::layout::Layout;
 use super::metrics::{session_cells, MetricCell};
 use super::render::{html, see_other, PageError};
-use super::session_data::{Header, SessionData};
+use super::session_data::{DecisionLink, Header, SessionData};
 use crate::error::ApiError;
 use crate::principal::Principal;
 use crate::routes::session_not_found;
@@ -39,15 +38,7 @@ struct Side {
     letter: &'static str,
     header: Header,
     cohort_size: Option<i64>,
-    decisions: Vec<DecisionAt>,
-}
-
-/// A decision at its time since the start.
-struct DecisionAt {
-    id: String,
-    title: String,
-    offset: String,
-    impact: Option<i64>,
+    decisions: Vec<DecisionLink>,
 }
 
 /// One metric of both sessions.
@@ -130,21 +121,11 @@ pub(super) async fn show(
 }
 
 fn side(letter: &'static str, data: &SessionData, now: chrono::DateTime<Utc>) -> Side {
-    let started = data.session.started_at;
     Side {
         letter,
         header: data.header(now),
         cohort_size: data.cohort_size(),
-        decisions: data
-            .decisions
-            .iter()
-            .map(|event| DecisionAt {
-                id: event.id.clone(),
-                title: event.text("title").unwrap_or("Decision").to_owned(),
-                offset: format::offset((event.ts - started).num_milliseconds()),
-                impact: event.data.get("impactScore").and_then(serde_json::Value::as_i64),
-            })
-            .collect(),
+        decisions: data.decision_links(),
     }
 }
 

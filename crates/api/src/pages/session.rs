@@ -12,12 +12,11 @@ use traceline_storage::StorageError;
 
 use super::assessments::may_write;
 use super::events::Body;
-use super::format;
 use super::layout::Layout;
 use super::metrics::{session_cells, MetricCell};
 use super::render::{html, PageError};
 use super::scores::{score_sheet, ScoreSheet};
-use super::session_data::{Header, SessionData};
+use super::session_data::{DecisionLink, Header, SessionData};
 use super::timeline_view::{TimelineItem, TimelineSlice, PAGE_EVENTS};
 use crate::principal::Principal;
 use crate::request::query_params;
@@ -47,14 +46,6 @@ struct Filter {
     name: &'static str,
     label: &'static str,
     count: i64,
-}
-
-/// A decision in the list beside the timeline.
-struct DecisionLink {
-    id: String,
-    title: String,
-    time: String,
-    impact: Option<i64>,
 }
 
 /// `GET /sessions/{id}?only=`.
@@ -98,16 +89,7 @@ pub(super) async fn show(
             .iter()
             .map(|set| (set.name(), set.label(), Some(*set) == only))
             .collect(),
-        decisions: data
-            .decisions
-            .iter()
-            .map(|event| DecisionLink {
-                id: event.id.clone(),
-                title: event.text("title").unwrap_or("Decision").to_owned(),
-                time: format::time_of_day(event.ts),
-                impact: event.data.get("impactScore").and_then(serde_json::Value::as_i64),
-            })
-            .collect(),
+        decisions: data.decision_links(),
         metrics: session_cells(session.id.as_str(), &data.metrics, data.cohort.as_ref()),
         cohort_size: data.cohort_size(),
         scores: score_sheet(session.id.as_str(), &data.scores, viewer.as_ref()),

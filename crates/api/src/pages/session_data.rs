@@ -85,6 +85,21 @@ impl SessionData {
             .map(|stats| stats.session_count)
     }
 
+    /// The decisions, as the pages list them.
+    pub(crate) fn decision_links(&self) -> Vec<DecisionLink> {
+        let started = self.session.started_at;
+        self.decisions
+            .iter()
+            .map(|event| DecisionLink {
+                id: event.id.clone(),
+                title: event.text("title").unwrap_or("Decision").to_owned(),
+                time: format::time_of_day(event.ts),
+                offset: format::offset((event.ts - started).num_milliseconds()),
+                impact: event.data.get("impactScore").and_then(serde_json::Value::as_i64),
+            })
+            .collect()
+    }
+
     /// The header the pages show.
     pub(crate) fn header(&self, now: DateTime<Utc>) -> Header {
         let session = &self.session;
@@ -136,6 +151,17 @@ impl Header {
     pub(crate) fn in_progress(&self) -> bool {
         self.status != "ended"
     }
+}
+
+/// A decision in a list, linking to its place in the timeline.
+pub(crate) struct DecisionLink {
+    pub(crate) id: String,
+    pub(crate) title: String,
+    /// Its time of day.
+    pub(crate) time: String,
+    /// Its time since the session's start.
+    pub(crate) offset: String,
+    pub(crate) impact: Option<i64>,
 }
 
 /// Where a reviewer hires or rejects the candidate of a session.
