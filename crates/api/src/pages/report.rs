@@ -10,7 +10,6 @@ use chrono::Utc;
 use traceline_domain::metrics::EventSet;
 use traceline_storage::outline::outline;
 use traceline_storage::timeline::{self, PageQuery, Start};
-use traceline_storage::StorageError;
 
 use super::activity::{rows, ActivityRow};
 use super::events::{Body, EventView};
@@ -21,6 +20,7 @@ use super::render::{html, PageError};
 use super::scores::{score_sheet, ScoreSheet};
 use super::session_data::{Header, SessionData};
 use super::text::shorten;
+use super::timeline_view::first_page_error;
 use crate::principal::Principal;
 use crate::routes::read_visible_session;
 use crate::state::AppState;
@@ -60,8 +60,8 @@ pub(super) async fn show(
             let only = Some(EventSet::Prompts);
             let query =
                 PageQuery { start: Start::Beginning, before: None, only, limit: MAX_PROMPTS };
-            let prompts = timeline::page(connection, session.id.as_str(), query)
-                .map_err(|_| StorageError::NotFound)?;
+            let prompts =
+                timeline::page(connection, session.id.as_str(), query).map_err(first_page_error)?;
             Ok((data, outline(connection, session.id.as_str())?, prompts))
         })
         .await?;

@@ -7,8 +7,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use chrono::Utc;
 use traceline_domain::metrics::EventSet;
-use traceline_storage::timeline::{self, PageError as CursorError, PageQuery, Start};
-use traceline_storage::StorageError;
+use traceline_storage::timeline::{self, PageQuery, Start};
 
 use super::assessments::may_write;
 use super::events::Body;
@@ -17,7 +16,7 @@ use super::metrics::{session_cells, MetricCell};
 use super::render::{html, PageError};
 use super::scores::{score_sheet, ScoreSheet};
 use super::session_data::{DecisionLink, Header, SessionData};
-use super::timeline_view::{TimelineItem, TimelineSlice, PAGE_EVENTS};
+use super::timeline_view::{first_page_error, TimelineItem, TimelineSlice, PAGE_EVENTS};
 use crate::principal::Principal;
 use crate::request::query_params;
 use crate::routes::{only_param, read_visible_session};
@@ -64,8 +63,8 @@ pub(super) async fn show(
         read_visible_session(&principal, &state, &path, move |connection, session| {
             let query =
                 PageQuery { start: Start::Beginning, before: None, only, limit: PAGE_EVENTS };
-            let page = timeline::page(connection, session.id.as_str(), query)
-                .map_err(cursor_storage_error)?;
+            let page =
+                timeline::page(connection, session.id.as_str(), query).map_err(first_page_error)?;
             let count = match only {
                 Some(set) => Some(timeline::count_in(connection, session.id.as_str(), set)?),
                 None => None,
@@ -97,12 +96,4 @@ pub(super) async fn show(
         header,
     };
     html(StatusCode::OK, &page)
-}
-
-fn cursor_storage_error(error: CursorError) -> StorageError {
-    match error {
-        CursorError::Storage(error) => error,
-        // The first page has no cursor to be unknown.
-        CursorError::UnknownCursor | CursorError::UnknownBound => StorageError::NotFound,
-    }
 }

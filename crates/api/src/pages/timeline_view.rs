@@ -11,11 +11,12 @@ use askama::Template;
 use chrono::{DateTime, Utc};
 use traceline_domain::metrics::EventSet;
 use traceline_domain::{PageRule, TimelineEvent};
-use traceline_storage::timeline::TimelinePage;
+use traceline_storage::timeline::{PageError, TimelinePage};
+use traceline_storage::StorageError;
 
 use super::events::{Body, EventView};
 use super::format;
-use super::render::{html, PageError};
+use super::render::{html, PageError as PageFailure};
 use crate::principal::Principal;
 use crate::request::query_params;
 use crate::routes::{only_param, read_timeline_page, PageRequest};
@@ -124,7 +125,7 @@ pub(super) async fn fragment(
     state: web::Data<AppState>,
     path: web::Path<String>,
     request: HttpRequest,
-) -> Result<HttpResponse, PageError> {
+) -> Result<HttpResponse, PageFailure> {
     let params = query_params(request.query_string())?;
     let rule = PageRule { default_limit: PAGE_EVENTS, min_limit: 1, max_limit: PAGE_EVENTS };
     let limit = rule
@@ -155,4 +156,12 @@ pub(super) async fn fragment(
         HeaderValue::from_static(status),
     );
     Ok(response)
+}
+
+/// The storage error of a page read from the start (with no cursor that could be unknown).
+pub(crate) fn first_page_error(error: PageError) -> StorageError {
+    match error {
+        PageError::Storage(error) => error,
+        PageError::UnknownCursor | PageError::UnknownBound => StorageError::NotFound,
+    }
 }
