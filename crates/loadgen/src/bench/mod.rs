@@ -209,22 +209,6 @@ fn bench_backend(
         session_view.events_shown,
         session_view.events
     ));
-    let export = review::export(
-        server.address,
-        server.pid(),
-        &api_key,
-        scenarios::TIMELINE_SESSION,
-        scenarios::TIMELINE_EVENTS,
-    )?;
-    say(&format!(
-        "  export: {} events/s, {:.1} MB in {:.2} s (best of {}); server RSS {:.1} MB before, {:.1} MB at most during",
-        thousands(export.events_per_second()),
-        export.bytes as f64 / 1e6,
-        export.best_seconds(),
-        export.seconds.len(),
-        export.rss_before_kb as f64 * 1024.0 / 1e6,
-        export.rss_peak_kb as f64 * 1024.0 / 1e6,
-    ));
     let compare_keys = &keys[..2];
     let compare = review::compare(server.address, &cookie, compare_keys, COMPARE_REPETITIONS)?;
     say(&format!(
@@ -233,6 +217,23 @@ fn bench_backend(
         compare.percentile_ms(50.0),
         compare.percentile_ms(99.0),
         compare.bytes
+    ));
+    let export = review::export(
+        server.address,
+        server.pid(),
+        &api_key,
+        (review::COMPARED.0, review::COMPARE_EVENTS),
+        (scenarios::TIMELINE_SESSION, scenarios::TIMELINE_EVENTS),
+    )?;
+    say(&format!(
+        "  export: {} events/s, {:.1} MB in {:.2} s (best of {}); peak memory {:.1} MB ({:.1} MB for {} events)",
+        thousands(export.events_per_second()),
+        export.bytes as f64 / 1e6,
+        export.best_seconds(),
+        export.seconds.len(),
+        figures::mb(export.large_peak_kb),
+        figures::mb(export.small_peak_kb),
+        export.small_events,
     ));
     let cohort = cohort::cohort(
         server.address,
