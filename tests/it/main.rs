@@ -12,11 +12,15 @@
 mod harness;
 
 mod accounts;
+mod api_keys;
 mod assessments;
+mod audit;
 mod auth;
 mod candidate_access;
 mod candidate_keys;
 mod client_address;
+mod closed_record;
+mod concurrent_writes;
 mod errors;
 mod ingest;
 mod metrics;
@@ -26,6 +30,7 @@ mod rate_limits;
 mod review;
 mod review_views;
 mod sessions_api;
+mod signed_events;
 mod storage_ingest;
 mod storage_sessions;
 mod tenancy;

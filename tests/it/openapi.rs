@@ -49,6 +49,8 @@ const SPEC_OPERATIONS: &[(&str, &str)] = &[
     ("GET", "/v1/sessions/{id}/scores"),
     ("POST", "/v1/sessions/{id}/scores"),
     ("GET", "/v1/sessions/{id}/artifacts"),
+    ("GET", "/v1/sessions/{id}/signed-log"),
+    ("GET", "/v1/audit"),
     // UI.md, "Export".
     ("GET", "/v1/sessions/{id}/export"),
     ("GET", "/v1/health"),

@@ -4,7 +4,7 @@ use serde_json::{json, Value};
 
 use crate::harness::{on_both_backends, TestApp, TestBackend};
 
-const SESSION_FIELDS: [&str; 14] = [
+const SESSION_FIELDS: [&str; 15] = [
     "id",
     "orgId",
     "sourceService",
@@ -12,6 +12,7 @@ const SESSION_FIELDS: [&str; 14] = [
     "startedAt",
     "endedAt",
     "lastActivityAt",
+    "chainStatus",
     "eventCount",
     "decisionFlagCount",
     "aiAttributionPct",
@@ -46,6 +47,7 @@ async fn created_session_has_every_field_and_default(backend: TestBackend) {
     assert_eq!(session["sourceService"], Value::Null);
     assert_eq!(session["status"], "active");
     assert_eq!(session["endedAt"], Value::Null);
+    assert_eq!(session["chainStatus"], "unsigned");
     assert_eq!(session["eventCount"], 0);
     assert_eq!(session["decisionFlagCount"], 0);
     assert_eq!(session["aiAttributionPct"], Value::Null);
@@ -231,12 +233,13 @@ async fn patch_ends_reopens_and_replaces_metadata(backend: TestBackend) {
     let id = create(&app, &org.key, json!({"metadata": {"a": 1, "b": 2}})).await;
     let path = format!("/v1/sessions/{id}");
 
+    // After the session's start (its creation, since it has no event), which it cannot end before.
     let ended = app
-        .patch(&path, &org.key, &json!({"endedAt": "2026-04-01T12:15:00.5+02:00"}))
+        .patch(&path, &org.key, &json!({"endedAt": "2099-04-01T12:15:00.5+02:00"}))
         .await
         .expect(200);
     assert_eq!(ended["session"]["status"], "ended");
-    assert_eq!(ended["session"]["endedAt"], "2026-04-01T10:15:00.500Z");
+    assert_eq!(ended["session"]["endedAt"], "2099-04-01T10:15:00.500Z");
     assert_eq!(ended["session"]["metadata"], json!({"a": 1, "b": 2}));
 
     let replaced = app.patch(&path, &org.key, &json!({"metadata": {"c": 3}})).await.expect(200);

@@ -7,6 +7,7 @@ use std::thread;
 use chrono::Utc;
 use serde_json::json;
 use traceline_domain::event::Envelope;
+use traceline_domain::signing::EventSignature;
 use traceline_domain::OrgId;
 use traceline_storage::ingest::{self, IncomingEvent, IngestCredential, IngestOutcome};
 use traceline_storage::Database;
@@ -41,8 +42,11 @@ fn race(
             let (database, credential, barrier) =
                 (database.clone(), credential.clone(), Arc::clone(&barrier));
             thread::spawn(move || {
-                let event =
-                    [IncomingEvent::new(Envelope::parse(&value).unwrap(), value.to_string())];
+                let event = [IncomingEvent::new(
+                    Envelope::parse(&value).unwrap(),
+                    value.to_string(),
+                    EventSignature::of(&value),
+                )];
                 barrier.wait();
                 let outcomes = database
                     .write(move |connection| {

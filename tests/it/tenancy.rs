@@ -25,6 +25,9 @@ enum Caller {
     OtherOrgReviewer,
     OtherCandidate,
     OtherOrgCandidate,
+    /// A candidate of org A, of another assessment, who completed: their record is closed, so every write they
+    /// make is refused.
+    ClosedCandidate,
     /// The candidate whose session, key and assessment the paths name.
     OwnerCandidate,
     /// A read+write key of the org that owns everything the paths name.
@@ -35,7 +38,7 @@ enum Caller {
 }
 
 /// Owners last: their calls may change or delete the resources. (`OwnerUser` runs on a world of its own.)
-const CALLERS: [Caller; 12] = [
+const CALLERS: [Caller; 13] = [
     Caller::Nobody,
     Caller::Garbage,
     Caller::RevokedKey,
@@ -46,6 +49,7 @@ const CALLERS: [Caller; 12] = [
     Caller::OtherOrgReviewer,
     Caller::OtherCandidate,
     Caller::OtherOrgCandidate,
+    Caller::ClosedCandidate,
     Caller::OwnerCandidate,
     Caller::OwnerReviewer,
 ];
@@ -117,7 +121,12 @@ async fn world(app: &TestApp, n: usize) -> World {
         text(expired, "/id")
     ));
 
-    let other_key = text(&app.keys(&org_a, &other_assessment, 1).await[0], "/key");
+    let other_keys = app.keys(&org_a, &other_assessment, 2).await;
+    let other_key = text(&other_keys[0], "/key");
+    let closed_key = text(&other_keys[1], "/key");
+    let closed_session = text(&app.redeem(&closed_key).await, "/sessionId");
+    let complete = json!({"sessionId": closed_session});
+    app.post("/v1/candidate/complete", &closed_key, &complete).await.expect(200);
     app.redeem(&other_key).await;
     let b_assessment = app.assessment(&org_b, json!({})).await;
     let b_key = text(&app.keys(&org_b, &b_assessment, 1).await[0], "/key");
@@ -139,6 +148,7 @@ async fn world(app: &TestApp, n: usize) -> World {
         (Caller::OtherOrgReviewer, Some(org_b.key.clone())),
         (Caller::OtherCandidate, Some(other_key)),
         (Caller::OtherOrgCandidate, Some(b_key)),
+        (Caller::ClosedCandidate, Some(closed_key)),
         (Caller::OwnerCandidate, Some(owner_key.clone())),
         (Caller::OwnerReviewer, Some(org_a.key.clone())),
         (Caller::OwnerUser, Some(cookie)),
@@ -163,7 +173,7 @@ async fn world(app: &TestApp, n: usize) -> World {
 }
 
 /// The path with its parameters naming org A's resources: `{id}` after `sessions` is the owner's session, after
-/// `assessments` its assessment; `{keyId}` is the owner's key.
+/// `assessments` its assessment, after `api-keys` a spare API key of the org; `{keyId}` is the owner's key.
 fn concrete_path(path: &str, world: &World) -> String {
     let segments: Vec<&str> = path.split('/').collect();
     let mut concrete = Vec::with_capacity(segments.len());
@@ -282,6 +292,17 @@ fn expected(access: &str, caller: Caller, names_a_resource: bool, documents_404:
             "candidate" => Expected::Status(403),
             other => panic!("unknown access rule {other}"),
         },
+        // Its writes are refused as closed before any session is looked at; `complete` names the session in its
+        // body, and a session of another candidate is not found.
+        ClosedCandidate => match access {
+            "reviewer:read" | "reviewer:write" | "admin" | "user" | "shared:write" => {
+                Expected::Status(403)
+            }
+            "shared:read" => refused_as_foreign,
+            "candidate" if documents_404 => Expected::Status(404),
+            "candidate" => Expected::Status(403),
+            other => panic!("unknown access rule {other}"),
+        },
         OwnerCandidate => match access {
             "reviewer:read" | "reviewer:write" | "admin" | "user" => Expected::Status(403),
             "shared:read" | "shared:write" | "candidate" => Expected::Success,
@@ -350,7 +371,13 @@ async fn every_operation_answers_every_caller_as_the_spec_says(backend: TestBack
             } else {
                 let documents_404 = responses.contains_key("404");
                 match expected(access, caller, names_a_resource, documents_404) {
-                    Expected::Status(want) => assert_eq!(status, want, "{context}"),
+                    Expected::Status(want) => {
+                        assert_eq!(status, want, "{context}");
+                        let writes = access == "shared:write" || access == "candidate";
+                        if caller == Caller::ClosedCandidate && writes && want == 403 {
+                            assert_eq!(response.code(), "session_closed", "{context}");
+                        }
+                    }
                     Expected::Success => {
                         assert!(successes.contains(&status), "{context}: expected {successes:?}")
                     }
@@ -377,7 +404,7 @@ fn assert_nothing_leaks(caller: Caller, world: &World, body: &Value, context: &s
         | Caller::OwnerReviewer
         | Caller::OwnerUser
         | Caller::ReadOnlyReviewer => Vec::new(),
-        Caller::OtherCandidate => world.owner_secrets.iter().collect(),
+        Caller::OtherCandidate | Caller::ClosedCandidate => world.owner_secrets.iter().collect(),
         _ => world.owner_secrets.iter().chain(&world.org_secrets).collect(),
     };
     for secret in hidden {

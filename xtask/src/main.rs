@@ -87,6 +87,18 @@ enum Task {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "HOOK_BENCH_ARGS")]
         args: Vec<OsString>,
     },
+    /// Time ingest of signed against unsigned events, and reading a 100,000-event signed session; updates its
+    /// section of `docs/BENCHMARKS.md` (runs `traceline-bench signed`).
+    #[command(disable_help_flag = true)]
+    BenchSigned {
+        /// Passed to `traceline-bench signed`, e.g. `--events 20000`.
+        #[arg(
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "SIGNED_BENCH_ARGS"
+        )]
+        args: Vec<OsString>,
+    },
     /// Build a libFuzzer target of `fuzz/` (no cargo-fuzz needed) and run it for a bounded time.
     Fuzz(fuzz::FuzzArgs),
     /// Kill the server with SIGKILL and restart it under ingest load for N minutes per backend, then check
@@ -105,6 +117,7 @@ fn main() -> Result<()> {
         Task::NewMigration { name } => migration::create(&root, &name, SystemTime::now()),
         Task::Bench { args } => bench(&root, "bench", &args),
         Task::BenchHook { args } => bench(&root, "hook", &args),
+        Task::BenchSigned { args } => bench(&root, "signed", &args),
         Task::Fuzz(args) => fuzz::fuzz(&root, &args),
         Task::Soak(args) => soak::soak(&root, &args),
     }

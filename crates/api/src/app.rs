@@ -43,9 +43,10 @@ pub fn create_app(
         .default_service(web::to(no_route))
         .wrap(from_fn(request::reject_nul_in_uri))
         .wrap(ErrorHandlers::new().default_handler(json_error_body))
-        .wrap(from_fn(security_headers::add))
         // Outside the error handlers, whose rewritten bodies would drop the x-ratelimit-* headers.
         .wrap(from_fn(ip_limit::limit_by_ip))
+        // Outside the IP limit, so its 429s carry them too: every response does (`nosniff`, spec §10.3).
+        .wrap(from_fn(security_headers::add))
         // Outermost, so the log line shows the response the client really got.
         .wrap(Logger::new("%{client}xi \"%r\" %s %b %Dms").custom_request_replace(
             "client",

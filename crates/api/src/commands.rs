@@ -1,4 +1,5 @@
-//! The operator commands of the `traceline` binary (spec §9, §11): migrate, create an org, an API key, a user.
+//! The operator commands of the `traceline` binary (spec §9, §10.3, §11): migrate, create an org, create, list
+//! and revoke API keys, create a user.
 //!
 //! Each returns the JSON it prints, so tests can check the output without a process.
 
@@ -6,7 +7,7 @@ use anyhow::Context;
 use chrono::Utc;
 use serde_json::{json, Value};
 use traceline_domain::api_key_record::secret_prefix;
-use traceline_domain::time::to_storage_precision;
+use traceline_domain::time::{format_timestamp, to_storage_precision};
 use traceline_domain::user::{check_password, generate_password, normalize_email, Role, User};
 use traceline_domain::{ApiKeySecret, Org, OrgId, OrgName, Scopes};
 use traceline_storage::api_keys::{self, NewApiKey};
@@ -42,21 +43,66 @@ pub fn create_org(database: &Database, name: &str) -> anyhow::Result<Value> {
     )
 }
 
-/// Creates an API key for an existing org: `{"apiKey": "psk_live_…", "id", "orgId", "scopes"}`.
-pub fn create_api_key(database: &Database, org_id: &str, scopes: &str) -> anyhow::Result<Value> {
+/// Creates an API key for an existing org: `{"apiKey": "psk_live_…", "id", "orgId", "scopes", "name"}`.
+pub fn create_api_key(
+    database: &Database,
+    org_id: &str,
+    scopes: &str,
+    name: Option<&str>,
+) -> anyhow::Result<Value> {
     let scopes = Scopes::parse(scopes)?;
     let org_id = OrgId::new(org_id);
-    let (secret, key) = new_key(&org_id, scopes, None)?;
+    let name = name.map(str::trim).filter(|name| !name.is_empty()).map(str::to_owned);
+    let (secret, key) = new_key(&org_id, scopes, name.clone())?;
     let key_id = key.id.clone();
-    database.write(move |connection| api_keys::insert(connection, &key)).map_err(|error| {
-        match error {
-            StorageError::NotFound => anyhow::anyhow!("no org with id {org_id}"),
-            other => anyhow::Error::new(other).context("storing the API key"),
-        }
-    })?;
-    Ok(
-        json!({"apiKey": secret.expose(), "id": key_id, "orgId": org_id.as_str(), "scopes": scopes.to_string()}),
-    )
+    database
+        .write(move |connection| api_keys::insert(connection, &key))
+        .map_err(|error| org_error(error, &org_id, "storing the API key"))?;
+    Ok(json!({
+        "apiKey": secret.expose(),
+        "id": key_id,
+        "orgId": org_id.as_str(),
+        "scopes": scopes.to_string(),
+        "name": name,
+    }))
+}
+
+/// Lists an org's API keys, revoked ones included, as `GET /v1/api-keys` does: `{"apiKeys": [...]}`.
+pub fn list_api_keys(database: &Database, org_id: &str) -> anyhow::Result<Value> {
+    let org_id = OrgId::new(org_id);
+    let listed = org_id.clone();
+    let keys = database
+        .read(move |connection| {
+            orgs::get(connection, &listed)?;
+            api_keys::list(connection, &listed)
+        })
+        .map_err(|error| org_error(error, &org_id, "listing the API keys"))?;
+    Ok(json!({"apiKeys": keys}))
+}
+
+/// Revokes an org's API key: `{"ok": true, "id", "revokedAt"}`. Servers refuse it once their cached lookups of it
+/// expire, within 5 seconds. Revoking a revoked key changes nothing and reports its first `revokedAt`.
+pub fn revoke_api_key(database: &Database, org_id: &str, key_id: &str) -> anyhow::Result<Value> {
+    let org_id = OrgId::new(org_id);
+    let (owner, id) = (org_id.clone(), key_id.to_owned());
+    let now = to_storage_precision(Utc::now());
+    let key = database
+        .write(move |connection| api_keys::revoke(connection, &owner, &id, now))
+        .map_err(|error| match error {
+            StorageError::NotFound => {
+                anyhow::anyhow!("org {org_id} has no API key with id {key_id}")
+            }
+            other => anyhow::Error::new(other).context("revoking the API key"),
+        })?;
+    let revoked_at = key.revoked_at.map(|at| format_timestamp(&at));
+    Ok(json!({"ok": true, "id": key.id, "revokedAt": revoked_at}))
+}
+
+fn org_error(error: StorageError, org_id: &OrgId, doing: &'static str) -> anyhow::Error {
+    match error {
+        StorageError::NotFound => anyhow::anyhow!("no org with id {org_id}"),
+        other => anyhow::Error::new(other).context(doing),
+    }
 }
 
 /// A fresh API key for `org_id`: its secret (to show once) and what is stored of it.

@@ -15,6 +15,9 @@ pub const DEFAULT_IP_RATE_PER_MIN: u32 = 300;
 /// Default events per minute one credential may ingest (spec §9).
 pub const DEFAULT_INGEST_RATE_PER_MIN: u32 = 100;
 
+/// Default failed credential checks one client address may make in ten minutes (spec §10.3).
+pub const DEFAULT_AUTH_FAILURES_PER_WINDOW: u32 = 20;
+
 /// Everything the HTTP server needs to know.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -30,6 +33,9 @@ pub struct Settings {
     pub ip_rate_per_min: u32,
     /// Events per minute one credential may ingest (a batch costs its event count); 0 turns the limit off.
     pub ingest_rate_per_min: u32,
+    /// Failed credential checks one client address (IPv6: its /64) may make in ten minutes before every route
+    /// that reads a credential answers it 429; 0 turns the limit off.
+    pub auth_failures_per_window: u32,
     /// Where browsers reach the server (`TRACELINE_PUBLIC_URL`, e.g. `https://review.example.com`): the origin
     /// cookie requests must come from, and, when it is `https://`, the sign-in cookie is `Secure`. Without it the
     /// origin must match the request's `Host`.
@@ -48,6 +54,7 @@ impl Settings {
             batch_body_limit_bytes: DEFAULT_BATCH_BODY_LIMIT_BYTES,
             ip_rate_per_min: DEFAULT_IP_RATE_PER_MIN,
             ingest_rate_per_min: DEFAULT_INGEST_RATE_PER_MIN,
+            auth_failures_per_window: DEFAULT_AUTH_FAILURES_PER_WINDOW,
             public_url: None,
             trusted_proxies: TrustedProxies::default(),
         }

@@ -29,6 +29,9 @@ pub enum ApiError {
     /// The credential is valid but may not use this route.
     #[error("{0}")]
     Forbidden(&'static str),
+    /// A candidate's write after their record closed (completed, hired): 403 `session_closed` (spec §10.1).
+    #[error("this candidate's record is closed: it can be read, but no longer changed")]
+    SessionClosed,
     /// No such resource, or one the caller may not see.
     #[error("{0}")]
     NotFound(String),
@@ -87,6 +90,7 @@ impl ApiError {
             ApiError::InvalidQuery(_) => "invalid_query",
             ApiError::Unauthorized => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
+            ApiError::SessionClosed => "session_closed",
             ApiError::NotFound(_) => "not_found",
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::Conflict(_) | ApiError::SessionExists { .. } => "conflict",
@@ -153,7 +157,7 @@ impl ResponseError for ApiError {
         match self {
             ApiError::InvalidBody(_) | ApiError::InvalidQuery(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(_) | ApiError::SessionClosed => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) | ApiError::SessionExists { .. } => StatusCode::CONFLICT,
@@ -216,6 +220,7 @@ impl From<StorageError> for ApiError {
                 ApiError::Conflict("resource already exists".to_owned())
             }
             StorageError::Unavailable(_) => ApiError::Unavailable(error),
+            StorageError::Refused(errors) => ApiError::InvalidBody(errors),
             other => ApiError::Internal(anyhow::Error::new(other)),
         }
     }

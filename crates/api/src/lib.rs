@@ -6,8 +6,10 @@
 
 mod access;
 mod app;
+mod audit_trail;
 mod auth;
 pub mod client_address;
+mod closed_record;
 pub mod commands;
 pub mod config;
 pub mod credentials;

@@ -117,7 +117,7 @@ pub(crate) async fn sign_in(
     email: &str,
     password: String,
 ) -> Result<SignedIn, SignInRefused> {
-    let failures = &state.rate_limits.failed_sign_ins;
+    let failures = &state.rate_limits.failed_credentials;
     if let Some(refusal) = client.and_then(|client| failures.refusal(client, SystemTime::now())) {
         return Err(SignInRefused::TooManyFailures(refusal));
     }

@@ -27,8 +27,10 @@ impl AppState {
     /// Opens the database pools for `settings` (lazily: nothing is connected yet).
     pub fn new(settings: Settings) -> Self {
         let database = Database::open(&settings.database_url, &settings.pool);
-        let rate_limits =
-            Arc::new(RateLimits::new(settings.ip_rate_per_min, settings.ingest_rate_per_min));
+        let rate_limits = Arc::new(
+            RateLimits::new(settings.ip_rate_per_min, settings.ingest_rate_per_min)
+                .with_failed_credential_limit(settings.auth_failures_per_window),
+        );
         Self {
             database,
             settings: Arc::new(settings),

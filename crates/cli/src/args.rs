@@ -6,8 +6,8 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use traceline_api::client_address::TrustedProxies;
 use traceline_api::config::{
-    DEFAULT_BATCH_BODY_LIMIT_BYTES, DEFAULT_BODY_LIMIT_BYTES, DEFAULT_INGEST_RATE_PER_MIN,
-    DEFAULT_IP_RATE_PER_MIN,
+    DEFAULT_AUTH_FAILURES_PER_WINDOW, DEFAULT_BATCH_BODY_LIMIT_BYTES, DEFAULT_BODY_LIMIT_BYTES,
+    DEFAULT_INGEST_RATE_PER_MIN, DEFAULT_IP_RATE_PER_MIN,
 };
 use traceline_api::Settings;
 use traceline_storage::{DatabaseUrl, DEFAULT_CONNECTION_TIMEOUT};
@@ -73,6 +73,27 @@ pub(crate) enum ApiKeyCommand {
         /// Comma-separated scopes: read, write.
         #[arg(long, default_value = "read,write")]
         scopes: String,
+        /// A name to tell the key apart in listings and the audit log.
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// List an org's API keys, revoked ones included (never the keys themselves); prints JSON.
+    List {
+        /// The org's id.
+        #[arg(long)]
+        org: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Revoke an org's API key; running servers refuse it within 5 seconds. Prints JSON.
+    Revoke {
+        /// The org's id.
+        #[arg(long)]
+        org: String,
+        /// The key's id, as `apikey list` shows it.
+        id: String,
         #[command(flatten)]
         database: DatabaseArgs,
     },
@@ -157,6 +178,10 @@ pub(crate) struct ServeArgs {
     /// Events per minute one candidate credential may ingest (a batch costs its event count); 0 turns it off.
     #[arg(long, env = "TRACELINE_INGEST_RATE_PER_MIN", default_value_t = DEFAULT_INGEST_RATE_PER_MIN)]
     ingest_rate_per_min: u32,
+    /// Failed credential checks one client address (IPv6: its /64) may make in 10 minutes before every route
+    /// that reads a credential answers it 429 until the 10 minutes pass; 0 turns the limit off.
+    #[arg(long, env = "TRACELINE_AUTH_FAILURES_PER_10MIN", default_value_t = DEFAULT_AUTH_FAILURES_PER_WINDOW)]
+    auth_failures_per_10min: u32,
     /// Comma-separated addresses or CIDR networks of reverse proxies whose X-Forwarded-For / Forwarded headers
     /// name the client; empty trusts none.
     #[arg(long, env = "TRACELINE_TRUSTED_PROXIES", default_value = "")]
@@ -179,6 +204,7 @@ impl ServeArgs {
         settings.pool.connection_timeout = Duration::from_millis(self.db_connect_timeout_ms);
         settings.ip_rate_per_min = self.ip_rate_per_min;
         settings.ingest_rate_per_min = self.ingest_rate_per_min;
+        settings.auth_failures_per_window = self.auth_failures_per_10min;
         settings.trusted_proxies = self.trusted_proxies.clone();
         settings.public_url = self.public_url.clone();
         settings

@@ -36,8 +36,14 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Org { command: OrgCommand::Create { name, database } } => {
             operator::create_org(&database, &name)
         }
-        Command::Apikey { command: ApiKeyCommand::Create { org, scopes, database } } => {
-            operator::create_api_key(&database, &org, &scopes)
+        Command::Apikey { command: ApiKeyCommand::Create { org, scopes, name, database } } => {
+            operator::create_api_key(&database, &org, &scopes, name.as_deref())
+        }
+        Command::Apikey { command: ApiKeyCommand::List { org, database } } => {
+            operator::list_api_keys(&database, &org)
+        }
+        Command::Apikey { command: ApiKeyCommand::Revoke { org, id, database } } => {
+            operator::revoke_api_key(&database, &org, &id)
         }
         Command::User { action } => user::run(action),
     };

@@ -1,4 +1,4 @@
-//! The operator commands that provision: `migrate`, `org create`, `apikey create`.
+//! The operator commands that provision: `migrate`, `org create`, `apikey create|list|revoke`.
 
 use serde_json::Value;
 use traceline_api::commands;
@@ -22,9 +22,22 @@ pub(crate) fn create_api_key(
     database: &DatabaseArgs,
     org: &str,
     scopes: &str,
+    name: Option<&str>,
 ) -> anyhow::Result<()> {
     let (database, _in_use) = open_migrated(&database.url())?;
-    print_json(&commands::create_api_key(&database, org, scopes)?)
+    print_json(&commands::create_api_key(&database, org, scopes, name)?)
+}
+
+/// `traceline apikey list`: prints the org's keys.
+pub(crate) fn list_api_keys(database: &DatabaseArgs, org: &str) -> anyhow::Result<()> {
+    let (database, _in_use) = open_migrated(&database.url())?;
+    print_json(&commands::list_api_keys(&database, org)?)
+}
+
+/// `traceline apikey revoke`: revokes one key and prints it.
+pub(crate) fn revoke_api_key(database: &DatabaseArgs, org: &str, id: &str) -> anyhow::Result<()> {
+    let (database, _in_use) = open_migrated(&database.url())?;
+    print_json(&commands::revoke_api_key(&database, org, id)?)
 }
 
 /// Prints a command's result, the one thing it writes on stdout.

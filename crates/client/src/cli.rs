@@ -13,7 +13,7 @@ use crate::install::{hook_command, install, Installed};
 use crate::shell::install::{
     install as install_shell, uninstall as uninstall_shell, RcChange, ShellHome,
 };
-use crate::{background, commands, doctor};
+use crate::{background, commands, doctor, verify};
 
 /// Where the server is when neither `--server` nor `TRACELINE_SERVER` says otherwise: `traceline serve`'s default
 /// address.
@@ -97,6 +97,15 @@ pub enum ClientCommand {
         #[arg(long)]
         workspace: Option<PathBuf>,
     },
+    /// Check the session's signed events as the server holds them: every signature, and the chain from the first
+    /// event to the last. Exits non-zero when the chain is broken.
+    Verify {
+        /// The session to check (default: the workspace's own).
+        session_id: Option<String>,
+        /// The workspace (default: found from here).
+        #[arg(long)]
+        workspace: Option<PathBuf>,
+    },
 }
 
 fn parse_shell(text: &str) -> Result<HookSource, String> {
@@ -167,6 +176,7 @@ pub fn run(command: ClientCommand) -> anyhow::Result<ExitCode> {
         ClientCommand::Done { workspace } => commands::done(workspace),
         ClientCommand::Status { workspace } => commands::status(workspace),
         ClientCommand::Doctor { workspace } => doctor::run(workspace),
+        ClientCommand::Verify { session_id, workspace } => verify::run(session_id, workspace),
     }
 }
 

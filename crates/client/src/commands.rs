@@ -15,6 +15,7 @@ use crate::install::{hook_command, install, is_installed, Installed};
 use crate::observe::{baseline, observe, Moment, Observation};
 use crate::server::{Patience, Server};
 use crate::shell::install::{installed as shell_installed, ShellHome};
+use crate::signer;
 use crate::spool::Spool;
 use crate::state::{capture_context, SessionState, StateDir};
 use crate::workspace::find_state_dir;
@@ -40,8 +41,11 @@ pub(crate) fn start(
     let dir = StateDir::of_workspace(&workspace);
     let previous = dir.is_initialised().then(|| dir.load()).transpose()?;
 
+    // The signing key is made before the session exists: the server keeps the first key it is given.
+    dir.create()?;
+    let public_key = signer::key(&dir)?.public_key().to_base64();
     let server = Server::new(server_url, Patience::Interactive);
-    let redeemed = server.redeem(key.trim(), name)?;
+    let redeemed = server.redeem(key.trim(), name, Some(&public_key))?;
     if let Some(previous) = &previous {
         if previous.session_id != redeemed.session_id && !Spool::of(&dir).is_empty()? {
             bail!(

@@ -12,9 +12,11 @@ mod install;
 mod observe;
 mod server;
 mod shell;
+mod signer;
 mod snapshot;
 mod spool;
 mod state;
+mod verify;
 mod workspace;
 
 pub use cli::{run, ClientCommand};

@@ -1,4 +1,5 @@
-//! Talking to the Traceline server: redeem, batch ingest, complete, and a session read for `status`.
+//! Talking to the Traceline server: redeem, batch ingest, complete, a session read for `status`, and the signed
+//! log for `verify`.
 
 use std::time::Duration;
 
@@ -113,11 +114,19 @@ impl Server {
         &self.base
     }
 
-    /// Redeems a candidate key.
-    pub fn redeem(&self, key: &str, candidate_name: Option<&str>) -> anyhow::Result<Redeemed> {
+    /// Redeems a candidate key, giving the server the public key the events will be signed with.
+    pub fn redeem(
+        &self,
+        key: &str,
+        candidate_name: Option<&str>,
+        signing_pub_key: Option<&str>,
+    ) -> anyhow::Result<Redeemed> {
         let mut body = json!({"key": key});
         if let Some(name) = candidate_name {
             body["candidateName"] = Value::from(name);
+        }
+        if let Some(public_key) = signing_pub_key {
+            body["signingPubKey"] = Value::from(public_key);
         }
         let response = self
             .agent
@@ -174,6 +183,31 @@ impl Server {
             bail!("completing the session failed: {status} {}", error_message(&body));
         }
         Ok(body.get("completedAt").and_then(Value::as_str).unwrap_or_default().to_owned())
+    }
+
+    /// One page (up to 2,000 events) of `GET /v1/sessions/:id/signed-log`, after the event `after`.
+    pub fn signed_log(
+        &self,
+        token: &str,
+        session_id: &str,
+        after: Option<&str>,
+    ) -> anyhow::Result<Value> {
+        let mut request = self
+            .agent
+            .get(&format!("{}/v1/sessions/{session_id}/signed-log", self.base))
+            .query("limit", "2000");
+        if let Some(after) = after {
+            request = request.query("after", after);
+        }
+        let response = request
+            .header("X-API-Key", token)
+            .call()
+            .map_err(|error| anyhow!("could not reach {}: {error}", self.base))?;
+        let (status, body) = read(response);
+        if status != 200 {
+            bail!("reading the signed log failed: {status} {}", error_message(&body));
+        }
+        Ok(body)
     }
 
     /// `GET /v1/sessions/:id` as the candidate.

@@ -17,6 +17,7 @@ use serde_json::{json, Value};
 use traceline_domain::event::Envelope;
 
 use crate::files::{private_options, replace_atomically};
+use crate::signer::ChainSigner;
 use crate::state::StateDir;
 
 /// A workspace's spool.
@@ -26,6 +27,7 @@ pub struct Spool {
     lock_path: PathBuf,
     rejected_path: PathBuf,
     skipped_path: PathBuf,
+    signer: ChainSigner,
 }
 
 /// Events the server refused for good, with its reason; kept beside the spool for `traceline status`.
@@ -45,16 +47,46 @@ impl Spool {
             lock_path: dir.file("spool.lock"),
             rejected_path: dir.file("rejected.jsonl"),
             skipped_path: dir.file("skipped.jsonl"),
+            signer: ChainSigner::of(dir),
         }
     }
 
-    /// Appends envelopes, in order, and syncs them to disk before returning: from here on each has its final id and
-    /// its place in the spool.
+    /// Appends envelopes, in order, and syncs them to disk before returning: from here on each has its final id, its
+    /// place in the spool, and, in a workspace with a signing key, its signature, chained after the event before
+    /// it (`crate::signer`; signed under the lock, so concurrent appends cannot interleave the chain).
     pub fn append(&self, events: &[Envelope]) -> io::Result<()> {
         if events.is_empty() {
             return Ok(());
         }
         let _lock = self.lock()?;
+        match self.signer.sign(|| self.last_line(), events)? {
+            Some((signed, tip)) => {
+                self.write_events(&signed)?;
+                match tip {
+                    Some(tip) => self.signer.remember(&tip),
+                    None => Ok(()),
+                }
+            }
+            None => self.write_events(events),
+        }
+    }
+
+    /// The last envelope in the spool that can be read: lines that cannot (a torn write, garbage) are skipped, as
+    /// delivery skips them, so the next event is chained after the last real one.
+    fn last_line(&self) -> io::Result<Option<Value>> {
+        let bytes = match fs::read(&self.path) {
+            Ok(bytes) => bytes,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(error) => return Err(error),
+        };
+        Ok(bytes
+            .split(|byte| *byte == b'\n')
+            .rev()
+            .filter_map(|line| serde_json::from_slice::<Value>(line).ok())
+            .find(|event| event_id(event).is_some()))
+    }
+
+    fn write_events(&self, events: &[Envelope]) -> io::Result<()> {
         let mut file = private_options().read(true).append(true).create(true).open(&self.path)?;
         let mut text = String::new();
         // A hook killed mid-write leaves a line without its newline; starting a fresh line keeps that damage to the

@@ -78,6 +78,11 @@ impl Scopes {
             Scope::Write => self.write,
         }
     }
+
+    /// Whether every scope of `other` is also in this set: what a key may grant another.
+    pub fn covers(self, other: Scopes) -> bool {
+        (self.read || !other.read) && (self.write || !other.write)
+    }
 }
 
 impl fmt::Display for Scopes {
@@ -130,16 +135,8 @@ pub fn looks_like_api_key(token: &str) -> bool {
 /// A fast hash is the right tool here: the secrets are long random strings, so there is nothing for a slow,
 /// salted password hash to protect, and every request pays for the hash.
 pub fn hash_secret(secret: &str) -> String {
-    let digest = Sha256::digest(secret.as_bytes());
-    let mut hex = String::with_capacity(64);
-    for byte in digest {
-        hex.push(char::from(HEX[usize::from(byte >> 4)]));
-        hex.push(char::from(HEX[usize::from(byte & 0x0f)]));
-    }
-    hex
+    crate::hex::encode(&Sha256::digest(secret.as_bytes()))
 }
-
-const HEX: &[u8; 16] = b"0123456789abcdef";
 
 #[cfg(test)]
 mod tests {
@@ -153,6 +150,8 @@ mod tests {
         assert!(!Scopes::READ.allows(Scope::Write));
         assert_eq!(Scopes::parse(""), Err(InvalidScopes::Empty));
         assert_eq!(Scopes::parse("admin"), Err(InvalidScopes::Unknown("admin".into())));
+        assert!(Scopes::READ_WRITE.covers(Scopes::READ));
+        assert!(!Scopes::READ.covers(Scopes::READ_WRITE));
     }
 
     #[test]

@@ -7,6 +7,7 @@ use crate::api_key::hash_secret;
 use crate::ids::OrgId;
 use crate::json::{as_integer, expect_object, join_path, string_field, JsonObject};
 use crate::random::{random_string, RandomFill, BASE62};
+use crate::signing::{InvalidPublicKey, PublicKey};
 use crate::validation::{looks_like_email, ValidationErrors};
 
 /// The symbols of a candidate key: no 0/O, 1/I/L, so keys survive being read aloud or retyped.
@@ -81,7 +82,8 @@ impl KeyStatus {
     }
 
     /// Whether the candidate's part is over: completed, or decided on by a reviewer. Such a key cannot be
-    /// redeemed again.
+    /// redeemed again, and its record is closed (spec §10.1): its credentials may still read, but every write
+    /// with them is refused and nothing is stored.
     pub fn is_finished(self) -> bool {
         matches!(self, KeyStatus::Completed) || self.is_decision()
     }
@@ -328,11 +330,19 @@ fn optional_strings(
         .collect()
 }
 
-/// Validates `POST /v1/candidate/redeem`: `{key, candidateName?}`. Returns the canonical key, or `None` for a
-/// value that cannot be a key (answered like an unknown key), and the name.
-pub fn parse_redeem_request(
-    body: &Value,
-) -> Result<(Option<String>, Option<String>), ValidationErrors> {
+/// A validated `POST /v1/candidate/redeem` body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedeemRequest {
+    /// The canonical key, or `None` for a value that cannot be a key (answered like an unknown key).
+    pub key: Option<String>,
+    /// A name replacing the one the key was issued with.
+    pub candidate_name: Option<String>,
+    /// The Ed25519 public key the candidate's client will sign its events with (spec §10.2).
+    pub signing_key: Option<PublicKey>,
+}
+
+/// Validates `POST /v1/candidate/redeem`: `{key, candidateName?, signingPubKey?}`.
+pub fn parse_redeem_request(body: &Value) -> Result<RedeemRequest, ValidationErrors> {
     let mut errors = ValidationErrors::default();
     let Some(object) = expect_object(body, &mut errors, "") else {
         return Err(errors);
@@ -344,9 +354,19 @@ pub fn parse_redeem_request(
             None
         }
     };
-    let name =
+    let candidate_name =
         string_field(object, "candidateName", MAX_CANDIDATE_NAME_CHARS, &mut errors, "").value();
-    errors.into_result((key, name))
+    let signing_key = match object.get("signingPubKey") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(text)) => PublicKey::parse(text)
+            .map_err(|error| errors.push("signingPubKey", error.to_string()))
+            .ok(),
+        Some(_) => {
+            errors.push("signingPubKey", InvalidPublicKey::Encoding.to_string());
+            None
+        }
+    };
+    errors.into_result(RedeemRequest { key, candidate_name, signing_key })
 }
 
 #[cfg(test)]
@@ -431,6 +451,14 @@ mod tests {
     }
 
     #[test]
+    fn completing_and_deciding_close_the_record() {
+        let closing: Vec<KeyStatus> =
+            KeyStatus::STORED.into_iter().filter(|status| status.is_finished()).collect();
+        assert_eq!(closing, [KeyStatus::Completed, KeyStatus::Hired, KeyStatus::Rejected]);
+        assert!(!KeyStatus::Expired.is_finished(), "an expired key does not authenticate at all");
+    }
+
+    #[test]
     fn key_requests_pair_names_and_emails_by_index() {
         let holders = parse_key_request(
             &json!({"count": 3, "candidateNames": ["Ada", null], "candidateEmails": ["a@x.io"]}),
@@ -454,14 +482,24 @@ mod tests {
 
     #[test]
     fn redeem_requests_normalise_the_key() {
-        assert_eq!(
-            parse_redeem_request(&json!({"key": "pst-abcd-efgh"})).unwrap(),
-            (Some("PST-ABCD-EFGH".into()), None)
-        );
-        assert_eq!(
-            parse_redeem_request(&json!({"key": "garbage", "candidateName": "Ada"})).unwrap(),
-            (None, Some("Ada".into()))
-        );
+        let parsed = parse_redeem_request(&json!({"key": "pst-abcd-efgh"})).unwrap();
+        assert_eq!((parsed.key.as_deref(), parsed.candidate_name), (Some("PST-ABCD-EFGH"), None));
+        let parsed =
+            parse_redeem_request(&json!({"key": "garbage", "candidateName": "Ada"})).unwrap();
+        assert_eq!((parsed.key, parsed.candidate_name.as_deref()), (None, Some("Ada")));
         assert!(parse_redeem_request(&json!({})).is_err());
+    }
+
+    #[test]
+    fn redeem_requests_check_the_signing_key() {
+        let key = crate::signing::SecretSeed::from_bytes([3; 32]).public_key();
+        let body = json!({"key": "PST-ABCD-EFGH", "signingPubKey": key.to_base64()});
+        assert_eq!(parse_redeem_request(&body).unwrap().signing_key, Some(key));
+        for bad in [json!("AAAA"), json!(32), json!("!!")] {
+            let errors =
+                parse_redeem_request(&json!({"key": "PST-ABCD-EFGH", "signingPubKey": bad}))
+                    .unwrap_err();
+            assert_eq!(errors.0[0].path, "signingPubKey");
+        }
     }
 }

@@ -23,6 +23,12 @@ impl PageRule {
         PageRule { default_limit: 20, min_limit: 1, max_limit: 60 };
     /// `GET /v1/candidates`: 50 by default, 1–200.
     pub const CANDIDATES: PageRule = PageRule { default_limit: 50, min_limit: 1, max_limit: 200 };
+    /// `GET /v1/audit`: 50 by default, 1–200, by cursor.
+    pub const AUDIT: PageRule = PageRule { default_limit: 50, min_limit: 1, max_limit: 200 };
+    /// `GET /v1/sessions/:id/signed-log`: without `limit`, the first 10,000 events in one (streamed) response,
+    /// which is what the Promptster CLI's `verify` reads; with it, pages of 1–2000 by cursor, like the timeline.
+    pub const SIGNED_LOG: PageRule =
+        PageRule { default_limit: 10_000, min_limit: 1, max_limit: 2000 };
 
     /// Reads `limit` and `offset` from raw query values.
     ///

@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use crate::ids::{OrgId, SessionId};
 use crate::json::{expect_object, object_field, string_field, Field, JsonObject};
+use crate::signing::ChainStatus;
 use crate::time::parse_timestamp;
 use crate::validation::ValidationErrors;
 
@@ -72,6 +73,8 @@ pub struct Session {
     pub decision_flag_count: i64,
     /// The `aiAttributionPct` metric: 0–100 with one decimal; `None` until a file change is attributed.
     pub ai_attribution_pct: Option<f64>,
+    /// Whether its signed record is intact (spec §10.2): `unsigned` while it has no signing key.
+    pub chain_status: ChainStatus,
     /// Free-form metadata object.
     pub metadata: JsonObject,
     /// The assessment it is linked to through its candidate key.
@@ -184,6 +187,20 @@ impl SessionPatch {
     pub fn is_empty(&self) -> bool {
         self.ended_at.is_none() && self.metadata.is_none()
     }
+
+    /// Checks the patch against the session it applies to (spec §10.1): a session cannot end before it started.
+    pub fn check_against(&self, session: &Session) -> Result<(), ValidationErrors> {
+        match self.ended_at {
+            Some(Some(ended_at)) if ended_at < session.started_at => Err(ValidationErrors::one(
+                "endedAt",
+                format!(
+                    "must not be earlier than the session's startedAt ({})",
+                    crate::time::format_timestamp(&session.started_at)
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// A validated `PATCH /v1/sessions/:id/metadata` body: keys to set, and keys (given as `null`) to remove.
@@ -198,6 +215,11 @@ impl MetadataMerge {
             Some(object) => Ok(Self(object.clone())),
             None => Err(errors),
         }
+    }
+
+    /// The top-level keys the merge sets or removes.
+    pub fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(String::as_str).collect()
     }
 
     /// Merges into `metadata`, top level only: each key is replaced, and a key whose new value is `null` removed.
@@ -257,6 +279,37 @@ mod tests {
         assert!(SessionPatch::parse(&json!({"endedAt": 5})).is_err());
         assert!(SessionPatch::parse(&json!({"metadata": null})).is_err());
         assert!(SessionPatch::parse(&json!({"metadata": "x"})).is_err());
+    }
+
+    #[test]
+    fn a_session_cannot_end_before_it_started() {
+        let started_at = parse_timestamp("2026-04-01T10:00:00Z").unwrap();
+        let session = Session {
+            id: SessionId::from_stored("s".to_owned()),
+            org_id: OrgId::new("o"),
+            source_service: None,
+            status: SessionStatus::Active,
+            started_at,
+            ended_at: None,
+            last_activity_at: started_at,
+            event_count: 0,
+            decision_flag_count: 0,
+            ai_attribution_pct: None,
+            chain_status: ChainStatus::Unsigned,
+            metadata: JsonObject::new(),
+            assessment_id: None,
+            candidate_key_id: None,
+            created_at: started_at,
+            updated_at: started_at,
+        };
+        let patch = |body: Value| SessionPatch::parse(&body).unwrap().check_against(&session);
+        assert!(patch(json!({"endedAt": "2026-04-01T10:00:00Z"})).is_ok());
+        assert!(patch(json!({"endedAt": "2026-04-01T12:00:00+02:00"})).is_ok(), "the same instant");
+        assert!(patch(json!({"endedAt": null})).is_ok());
+        assert!(patch(json!({"metadata": {}})).is_ok());
+        let refused = patch(json!({"endedAt": "2026-04-01T09:59:59.999Z"})).unwrap_err();
+        assert_eq!(refused.0[0].path, "endedAt");
+        assert!(refused.0[0].message.contains("2026-04-01T10:00:00.000Z"), "{refused}");
     }
 
     #[test]

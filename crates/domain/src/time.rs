@@ -4,17 +4,39 @@ use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 
 /// Why a request timestamp was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("must be an RFC 3339 timestamp with an offset, e.g. 2026-04-01T10:15:00Z")]
-pub struct InvalidTimestamp;
+pub enum InvalidTimestamp {
+    /// Not RFC 3339, or without an offset.
+    #[error("must be an RFC 3339 timestamp with an offset, e.g. 2026-04-01T10:15:00Z")]
+    Malformed,
+    /// Before 1970 or after 9999, once its offset is applied.
+    #[error("must lie between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z")]
+    OutOfRange,
+}
 
-/// Parses an RFC 3339 timestamp that carries an offset (`Z` or `+02:00`) and converts it to UTC.
+/// The earliest instant a request may name: the Unix epoch.
+pub const EARLIEST: DateTime<Utc> = DateTime::UNIX_EPOCH;
+
+/// The latest instant a request may name, 9999-12-31T23:59:59.999Z: the last millisecond the API's own format
+/// (four-digit years, milliseconds) can print.
+pub fn latest() -> DateTime<Utc> {
+    // 253402300799999 ms after the epoch is 9999-12-31T23:59:59.999Z; the conversion cannot fail for it.
+    DateTime::from_timestamp_millis(253_402_300_799_999).unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+/// Parses an RFC 3339 timestamp that carries an offset (`Z` or `+02:00`), converts it to UTC and checks that it
+/// lies between [`EARLIEST`] and [`latest`] (spec §10.1): an offset can carry `9999-12-31T23:00:00-02:00` past
+/// the year 9999, which the API could not print back.
 ///
 /// The result is truncated to microseconds, the precision PostgreSQL keeps, so both backends store the same
 /// instant and ordering ties behave the same everywhere.
 pub fn parse_timestamp(text: &str) -> Result<DateTime<Utc>, InvalidTimestamp> {
-    DateTime::parse_from_rfc3339(text)
-        .map(|parsed| to_storage_precision(parsed.with_timezone(&Utc)))
-        .map_err(|_| InvalidTimestamp)
+    let instant = DateTime::parse_from_rfc3339(text)
+        .map_err(|_| InvalidTimestamp::Malformed)?
+        .with_timezone(&Utc);
+    if instant < EARLIEST || instant > latest() {
+        return Err(InvalidTimestamp::OutOfRange);
+    }
+    Ok(to_storage_precision(instant))
 }
 
 /// Truncates to whole microseconds.
@@ -95,10 +117,29 @@ mod tests {
         let parsed = parse_timestamp("2026-04-01T12:15:00.123456789+02:00").unwrap();
         assert_eq!(format_timestamp(&parsed), "2026-04-01T10:15:00.123Z");
         assert_eq!(parsed.timestamp_subsec_nanos(), 123_456_000);
-        assert_eq!(parse_timestamp("2026-04-01T10:15:00"), Err(InvalidTimestamp));
-        assert_eq!(parse_timestamp("yesterday"), Err(InvalidTimestamp));
+        assert_eq!(parse_timestamp("2026-04-01T10:15:00"), Err(InvalidTimestamp::Malformed));
+        assert_eq!(parse_timestamp("yesterday"), Err(InvalidTimestamp::Malformed));
         assert!(parse_timestamp("2026-04-01T10:15:00Z").is_ok());
         assert_eq!(format_timestamp_micros(&parsed), "2026-04-01T10:15:00.123456Z");
         assert_eq!(parse_timestamp(&format_timestamp_micros(&parsed)), Ok(parsed));
+    }
+
+    #[test]
+    fn instants_outside_1970_to_9999_are_refused_after_the_offset() {
+        assert_eq!(parse_timestamp("1970-01-01T00:00:00Z"), Ok(EARLIEST));
+        assert_eq!(
+            format_timestamp(&parse_timestamp("9999-12-31T23:59:59.999Z").unwrap()),
+            "9999-12-31T23:59:59.999Z"
+        );
+        for outside in [
+            "1969-12-31T23:59:59.999Z",
+            "1970-01-01T00:30:00+01:00",
+            "0000-01-01T00:00:00Z",
+            "9999-12-31T23:59:59.9991Z",
+            "9999-12-31T23:00:00-02:00",
+        ] {
+            assert_eq!(parse_timestamp(outside), Err(InvalidTimestamp::OutOfRange), "{outside}");
+        }
+        assert!(parse_timestamp("9999-12-31T23:59:59+00:00").is_ok());
     }
 }

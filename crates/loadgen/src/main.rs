@@ -2,7 +2,8 @@
 //! build it optimised (the load generator shares the machine's cores with the server it measures).
 //!
 //! `bench` measures the release server on SQLite and PostgreSQL and writes `docs/BENCHMARKS.md`; `hook`
-//! measures the capture hook as a tool runs it and updates its own section of the same file.
+//! measures the capture hook as a tool runs it and `signed` what signed events cost, each in its own section of
+//! the same file.
 
 mod bench;
 
@@ -28,6 +29,8 @@ enum Task {
     Bench(bench::BenchArgs),
     /// Time `traceline hook` calls with the server up and down; updates its section of `docs/BENCHMARKS.md`.
     Hook(bench::HookBenchArgs),
+    /// Time signed against unsigned ingest and reading a long signed session; updates its section of the report.
+    Signed(bench::SignedBenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -36,6 +39,7 @@ fn main() -> ExitCode {
     let done = match cli.task {
         Task::Bench(args) => bench::bench(&root, &args),
         Task::Hook(args) => bench::bench_hook(&root, &args),
+        Task::Signed(args) => bench::bench_signed(&root, &args),
     };
     match done {
         Ok(()) => ExitCode::SUCCESS,
@@ -46,9 +50,10 @@ fn main() -> ExitCode {
     }
 }
 
-/// The workspace root: two folders above this crate's manifest.
+/// The workspace root: two folders above this crate's manifest (resolved, so messages show a plain path).
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    root.canonicalize().unwrap_or(root)
 }
 
 /// `cargo`, the one that runs us when there is one (`CARGO`), from the workspace root.

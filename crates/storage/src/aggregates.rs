@@ -88,6 +88,11 @@ impl Aggregates {
         }
     }
 
+    /// How many events the session holds.
+    pub(crate) fn event_count(&self) -> i64 {
+        self.event_count
+    }
+
     /// The sequence number of the last test evidence, whose event the test-results artifact reads.
     pub(crate) fn last_test_seq(&self) -> Option<i64> {
         self.last_test_seq

@@ -218,6 +218,23 @@ pub fn set_status(
     Ok(())
 }
 
+/// The stored status of key `key_id`, read for a write made with it (spec §10.1). On PostgreSQL the row is
+/// share-locked until the transaction ends: a concurrent complete or hire, which update the row, then waits for
+/// this write to commit, or this write sees its result; never a write committed after the record closed. SQLite
+/// has one writer, so its transaction is the lock.
+pub fn lock_status(
+    connection: &mut AnyConnection,
+    key_id: &str,
+) -> Result<KeyStatus, StorageError> {
+    let query = candidate_keys::table.find(key_id).select(candidate_keys::status);
+    let status: String = match connection {
+        AnyConnection::Postgres(pg) => query.for_share().first(pg)?,
+        AnyConnection::Sqlite(sqlite) => query.first(sqlite)?,
+    };
+    KeyStatus::parse_stored(&status)
+        .ok_or_else(|| StorageError::Corrupt(format!("candidate_keys.status '{status}'")))
+}
+
 /// The unrevoked key with this canonical key string, if any.
 pub fn find_by_key(
     connection: &mut AnyConnection,

@@ -1,6 +1,7 @@
 //! The storage layer's one error type, and the one place database errors are classified.
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use traceline_domain::ValidationErrors;
 
 /// What can go wrong in a repository call, classified for the layers above.
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +27,10 @@ pub enum StorageError {
     /// A stored value could not be read back into a domain type.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// The write breaks a rule of the domain given what is stored (an `endedAt` before the session's start):
+    /// nothing was written, and the errors say which field.
+    #[error("the request conflicts with the stored state: {0}")]
+    Refused(ValidationErrors),
 }
 
 impl From<DieselError> for StorageError {

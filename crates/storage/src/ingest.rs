@@ -16,10 +16,12 @@ use serde_json::Value;
 use traceline_domain::event::{Envelope, EventKind};
 use traceline_domain::json::JsonObject;
 use traceline_domain::metrics::EventFacts;
+use traceline_domain::signing::{EventSignature, PublicKey};
 use traceline_domain::OrgId;
 
 use crate::aggregates::Aggregates;
 use crate::backend::per_backend;
+use crate::chain::{self, ChainColumns, ChainEvent};
 use crate::connection::AnyConnection;
 use crate::error::StorageError;
 use crate::rows::{object_from_text, object_to_text, to_stored_time};
@@ -39,8 +41,8 @@ pub struct IngestCredential {
     pub assessment_id: String,
 }
 
-/// An event as received: validated, plus the exact JSON the client sent, with its stored columns rendered by
-/// the request's own thread, so the single writer does as little as possible.
+/// An event as received: validated, plus the exact JSON the client sent, with its stored columns rendered (and
+/// its signature verified) by the request's own thread, so the single writer does as little as possible.
 #[derive(Debug, Clone)]
 pub struct IncomingEvent {
     envelope: Envelope,
@@ -51,11 +53,15 @@ pub struct IncomingEvent {
     data: String,
     /// The sets the event belongs to (`traceline_domain::metrics::EventSet`), stored for the timeline's filters.
     marks: i64,
+    signature: EventSignature,
+    /// Whether `sig` verified against a key, checked ahead of the write.
+    verdict: Option<(PublicKey, bool)>,
 }
 
 impl IncomingEvent {
-    /// An event to store: its validated envelope and the JSON the client sent (kept verbatim).
-    pub fn new(envelope: Envelope, raw: String) -> Self {
+    /// An event to store: its validated envelope, the JSON the client sent (kept verbatim), and the signature
+    /// fields read from that JSON.
+    pub fn new(envelope: Envelope, raw: String, signature: EventSignature) -> Self {
         IncomingEvent {
             source: object_to_text(&envelope.source.to_json()),
             actor: object_to_text(&envelope.actor.to_json()),
@@ -64,12 +70,42 @@ impl IncomingEvent {
             marks: EventFacts::of(&envelope).marks().bits(),
             envelope,
             raw,
+            signature,
+            verdict: None,
         }
     }
 
     /// The validated envelope.
     pub fn envelope(&self) -> &Envelope {
         &self.envelope
+    }
+
+    /// The signature fields as sent.
+    pub fn signature(&self) -> &EventSignature {
+        &self.signature
+    }
+
+    /// Verifies the event's signature against `key`, the key its session is expected to have, ahead of the
+    /// write: on SQLite the write runs on the one writer thread, which must not spend its time on curve
+    /// arithmetic. The write checks that the session still has that key, and verifies again if not.
+    pub fn verify_ahead(&mut self, key: &PublicKey) {
+        let verified = verify(&self.signature, key);
+        self.verdict = Some((key.clone(), verified));
+    }
+
+    /// Whether the event's `sig` verifies against `key`: the verdict found ahead, when it was for this key.
+    pub(crate) fn verified_by(&self, key: &PublicKey) -> bool {
+        match &self.verdict {
+            Some((checked, verified)) if checked == key => *verified,
+            _ => verify(&self.signature, key),
+        }
+    }
+}
+
+fn verify(signature: &EventSignature, key: &PublicKey) -> bool {
+    match (&signature.message, &signature.sig) {
+        (Some(message), Some(sig)) => key.verifies(message, sig),
+        _ => false,
     }
 }
 
@@ -181,7 +217,8 @@ pub fn ingest(
         }
         if !appended.is_empty() {
             insert_raw(connection, &appended, received_at)?;
-            update_session(connection, session, &appended, received_at)?;
+            let chain = record_chain(connection, &session, &appended)?;
+            update_session(connection, session, &appended, chain, received_at)?;
         }
     }
     Ok(outcomes)
@@ -320,12 +357,37 @@ fn insert_raw(
     Ok(())
 }
 
-/// Folds the appended events into the session's aggregates and writes them back with one statement; applies
-/// `session_start` metadata and `session_end`, which also (re)derives the artifacts.
+/// The session's chain columns once `appended` is recorded: chain rows and links for a session with a signing
+/// key, only the count of signed events for one without.
+fn record_chain(
+    connection: &mut AnyConnection,
+    session: &SessionState,
+    appended: &[(&IncomingEvent, i64)],
+) -> Result<ChainColumns, StorageError> {
+    let Some(key) = session.signing_key()? else {
+        let signed = appended.iter().filter(|(event, _)| event.signature.is_signed()).count();
+        return Ok(session.chain.with_unkeyed(signed));
+    };
+    let events: Vec<ChainEvent<'_>> = appended
+        .iter()
+        .map(|(event, seq)| ChainEvent {
+            seq: *seq,
+            ts: event.envelope.ts,
+            sig: event.signature.sig.as_deref(),
+            prev_sig: event.signature.prev_sig.as_deref(),
+            verified: event.verified_by(&key),
+        })
+        .collect();
+    chain::append(connection, &session.id, &session.chain, &events)
+}
+
+/// Folds the appended events into the session's aggregates and writes them back, with its chain columns, in one
+/// statement; applies `session_start` metadata and `session_end`, which also (re)derives the artifacts.
 fn update_session(
     connection: &mut AnyConnection,
     session: SessionState,
     appended: &[(&IncomingEvent, i64)],
+    chain: ChainColumns,
     now: DateTime<Utc>,
 ) -> Result<(), StorageError> {
     let mut totals = session.totals();
@@ -347,6 +409,7 @@ fn update_session(
     diesel::update(sessions::table.find(&session.id))
         .set((
             Aggregates::from_totals(&totals),
+            chain,
             sessions::last_activity_at.eq(last_activity_at),
             sessions::ended_at.eq(ended_at),
             sessions::updated_at.eq(to_stored_time(now)),

@@ -95,6 +95,11 @@ diesel::table! {
         last_test_passed -> Nullable<Bool>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        signing_pubkey -> Nullable<Text>,
+        signed_event_count -> BigInt,
+        verified_event_count -> BigInt,
+        chained_event_count -> BigInt,
+        chain_tip_sig -> Nullable<Text>,
     }
 }
 
@@ -170,6 +175,34 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    event_chain (event_seq) {
+        event_seq -> BigInt,
+        session_id -> Text,
+        ts -> Timestamp,
+        sig -> Nullable<Text>,
+        prev_sig -> Nullable<Text>,
+        verified -> Bool,
+        chain_pos -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    audit_log (seq) {
+        seq -> BigInt,
+        id -> Text,
+        org_id -> Text,
+        at -> Timestamp,
+        actor_type -> Text,
+        actor_id -> Text,
+        actor_name -> Text,
+        action -> Text,
+        target_type -> Text,
+        target_id -> Text,
+        details -> Text,
+    }
+}
+
 diesel::joinable!(api_keys -> orgs (org_id));
 diesel::joinable!(assessments -> orgs (org_id));
 diesel::joinable!(candidate_keys -> assessments (assessment_id));
@@ -179,6 +212,8 @@ diesel::joinable!(timeline_events -> sessions (session_id));
 diesel::joinable!(raw_events -> timeline_events (event_seq));
 diesel::joinable!(artifacts -> sessions (session_id));
 diesel::joinable!(scores -> sessions (session_id));
+diesel::joinable!(event_chain -> timeline_events (event_seq));
+diesel::joinable!(audit_log -> orgs (org_id));
 diesel::joinable!(users -> orgs (org_id));
 diesel::joinable!(sign_ins -> users (user_id));
 
@@ -193,6 +228,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     raw_events,
     artifacts,
     scores,
+    event_chain,
+    audit_log,
     users,
     sign_ins,
 );

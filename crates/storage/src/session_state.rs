@@ -8,9 +8,11 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use traceline_domain::candidate_key::cohort_rule;
 use traceline_domain::metrics::{SessionMetrics, SessionSpan, SessionTotals};
+use traceline_domain::signing::PublicKey;
 use traceline_domain::SessionId;
 
 use crate::aggregates::Aggregates;
+use crate::chain::ChainColumns;
 use crate::connection::AnyConnection;
 use crate::error::StorageError;
 use crate::rows::{from_stored_time, to_stored_time};
@@ -28,8 +30,11 @@ pub(crate) struct SessionState {
     pub(crate) ended_at: Option<NaiveDateTime>,
     pub(crate) started_at: NaiveDateTime,
     pub(crate) last_activity_at: NaiveDateTime,
+    pub(crate) signing_pubkey: Option<String>,
     #[diesel(embed)]
     pub(crate) aggregates: Aggregates,
+    #[diesel(embed)]
+    pub(crate) chain: ChainColumns,
 }
 
 impl SessionState {
@@ -47,10 +52,21 @@ impl SessionState {
         }
     }
 
+    /// The session's signing key, if it has one.
+    pub(crate) fn signing_key(&self) -> Result<Option<PublicKey>, StorageError> {
+        self.signing_pubkey.as_deref().map(parse_stored_key).transpose()
+    }
+
     /// The session's metrics as of now.
     pub(crate) fn metrics(&self) -> SessionMetrics {
         self.totals().metrics(&self.span())
     }
+}
+
+/// Reads a stored signing key, which was checked when it was stored.
+pub(crate) fn parse_stored_key(text: &str) -> Result<PublicKey, StorageError> {
+    PublicKey::parse(text)
+        .map_err(|error| StorageError::Corrupt(format!("sessions.signing_pubkey {error}")))
 }
 
 /// Reads the session's ingest state, locking its row on PostgreSQL until the transaction ends.

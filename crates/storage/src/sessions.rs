@@ -4,15 +4,20 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use traceline_domain::json::JsonObject;
 use traceline_domain::metrics::ai_attribution_pct;
+use traceline_domain::signing::{ChainStatus, PublicKey};
 use traceline_domain::{
     MetadataMerge, OrgId, Page, Session, SessionId, SessionPatch, SessionStatus,
 };
 
+use crate::chain::ChainColumns;
 use crate::connection::AnyConnection;
 use crate::error::StorageError;
 use crate::rows::{from_stored_time, object_from_text, object_to_text, to_stored_time};
-use crate::schema::{artifacts, candidate_keys, raw_events, scores, sessions, timeline_events};
+use crate::schema::{
+    artifacts, candidate_keys, event_chain, raw_events, scores, sessions, timeline_events,
+};
 use crate::scope::SessionScope;
+use crate::session_state::lock_session;
 
 /// A session to create.
 #[derive(Debug, Clone)]
@@ -101,6 +106,9 @@ struct SessionRow {
     ai_attributed_size: i64,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    signing_pubkey: Option<String>,
+    #[diesel(embed)]
+    chain: ChainColumns,
 }
 
 impl TryFrom<SessionRow> for Session {
@@ -118,6 +126,11 @@ impl TryFrom<SessionRow> for Session {
             event_count: row.event_count,
             decision_flag_count: row.decision_flag_count,
             ai_attribution_pct: ai_attribution_pct(row.ai_weight_halves, row.ai_attributed_size),
+            chain_status: ChainStatus::of(
+                row.signing_pubkey.is_some(),
+                row.event_count,
+                &row.chain.counts(),
+            ),
             metadata: object_from_text("sessions.metadata", &row.metadata)?,
             assessment_id: row.assessment_id,
             candidate_key_id: row.candidate_key_id,
@@ -262,8 +275,20 @@ pub fn latest_activity_by_assessment(
         .collect())
 }
 
+/// The session inside `scope`, its row locked until the transaction ends (PostgreSQL; SQLite has one writer),
+/// so a read-modify-write of it cannot lose a concurrent change.
+fn get_locked(
+    connection: &mut AnyConnection,
+    scope: &SessionScope,
+    id: &SessionId,
+) -> Result<Session, StorageError> {
+    lock_session(connection, id.as_str())?;
+    get(connection, scope, id)
+}
+
 /// Applies `PATCH /v1/sessions/:id`: sets or clears `endedAt`, replaces metadata. Setting `endedAt` ends the
-/// session, which (re)derives its artifacts.
+/// session, which (re)derives its artifacts. An `endedAt` before the session's start is
+/// [`StorageError::Refused`].
 pub fn update(
     connection: &mut AnyConnection,
     scope: &SessionScope,
@@ -271,7 +296,8 @@ pub fn update(
     patch: &SessionPatch,
     now: DateTime<Utc>,
 ) -> Result<Session, StorageError> {
-    let mut session = get(connection, scope, id)?;
+    let mut session = get_locked(connection, scope, id)?;
+    patch.check_against(&session).map_err(StorageError::Refused)?;
     if patch.is_empty() {
         return Ok(session);
     }
@@ -303,7 +329,7 @@ pub fn merge_metadata(
     merge: &MetadataMerge,
     now: DateTime<Utc>,
 ) -> Result<Session, StorageError> {
-    let mut session = get(connection, scope, id)?;
+    let mut session = get_locked(connection, scope, id)?;
     merge.apply_to(&mut session.metadata);
     session.updated_at = now;
     diesel::update(sessions::table.find(id.as_str()))
@@ -329,6 +355,8 @@ pub fn delete(
         .select(timeline_events::seq);
     diesel::delete(raw_events::table.filter(raw_events::event_seq.eq_any(event_seqs)))
         .execute(connection)?;
+    diesel::delete(event_chain::table.filter(event_chain::session_id.eq(id)))
+        .execute(connection)?;
     diesel::delete(timeline_events::table.filter(timeline_events::session_id.eq(id)))
         .execute(connection)?;
     diesel::delete(artifacts::table.filter(artifacts::session_id.eq(id))).execute(connection)?;
@@ -338,4 +366,53 @@ pub fn delete(
         .execute(connection)?;
     diesel::delete(sessions::table.find(id)).execute(connection)?;
     Ok(())
+}
+
+/// What became of a signing key offered at redeem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyOffer {
+    /// The session had no key and now has this one (or already had this very one).
+    Kept,
+    /// The session already has another key, which stays.
+    OtherKeyKept,
+    /// The session has no key but already holds events, which no key could now cover.
+    TooLate,
+}
+
+/// Gives session `id` the signing key `key` (spec §10.2) unless it has one: the first key stays. A session that
+/// already holds events gets none, since they were never verified.
+pub fn offer_signing_key(
+    connection: &mut AnyConnection,
+    id: &str,
+    key: &PublicKey,
+) -> Result<KeyOffer, StorageError> {
+    let state = lock_session(connection, id)?.ok_or(StorageError::NotFound)?;
+    let offered = key.to_base64();
+    Ok(match state.signing_pubkey {
+        Some(existing) if existing == offered => KeyOffer::Kept,
+        Some(_) => KeyOffer::OtherKeyKept,
+        None if state.aggregates.event_count() > 0 => KeyOffer::TooLate,
+        None => {
+            diesel::update(sessions::table.find(id))
+                .set(sessions::signing_pubkey.eq(offered))
+                .execute(connection)?;
+            KeyOffer::Kept
+        }
+    })
+}
+
+/// The signing keys of those of `ids` that have one, by session id (for verifying events before their write).
+pub fn signing_keys(
+    connection: &mut AnyConnection,
+    ids: &[&str],
+) -> Result<Vec<(String, PublicKey)>, StorageError> {
+    let stored: Vec<(String, String)> = sessions::table
+        .filter(sessions::id.eq_any(ids))
+        .filter(sessions::signing_pubkey.is_not_null())
+        .select((sessions::id, sessions::signing_pubkey.assume_not_null()))
+        .load(connection)?;
+    stored
+        .into_iter()
+        .map(|(id, key)| Ok((id, crate::session_state::parse_stored_key(&key)?)))
+        .collect()
 }

@@ -148,26 +148,7 @@ pub fn page(
     session_id: &str,
     query: PageQuery<'_>,
 ) -> Result<TimelinePage, PageError> {
-    let mut rows =
-        timeline_events::table.filter(timeline_events::session_id.eq(session_id)).into_boxed();
-    let mut previous = None;
-    match query.start {
-        Start::Beginning => {}
-        Start::After(id) => {
-            let after = position(connection, session_id, id)?;
-            previous = Some(from_stored_time(after.ts));
-            // `ts >= cursor` bounds the index range; the OR then drops the cursor's own ties up to and including it.
-            rows = rows
-                .filter(timeline_events::ts.ge(after.ts))
-                .filter(timeline_events::ts.gt(after.ts).or(timeline_events::seq.gt(after.seq)));
-        }
-        Start::At(id) => {
-            let at = position(connection, session_id, id)?;
-            rows = rows
-                .filter(timeline_events::ts.ge(at.ts))
-                .filter(timeline_events::ts.gt(at.ts).or(timeline_events::seq.ge(at.seq)));
-        }
-    }
+    let (mut rows, previous) = events_from(connection, session_id, query.start)?;
     if let Some(id) = query.before {
         let before = match position(connection, session_id, id) {
             Err(PageError::UnknownCursor) => return Err(PageError::UnknownBound),
@@ -191,6 +172,47 @@ pub fn page(
     Ok(TimelinePage { events, has_more, previous })
 }
 
+/// The session's events after the event `after` (all when `None`), in timeline order, for the caller to select
+/// and limit: the keyset both the timeline and the signed log of a session without a key page through.
+pub(crate) fn events_after<'a>(
+    connection: &mut AnyConnection,
+    session_id: &'a str,
+    after: Option<&str>,
+) -> Result<timeline_events::BoxedQuery<'a, AnyBackend>, PageError> {
+    let (query, _) =
+        events_from(connection, session_id, after.map_or(Start::Beginning, Start::After))?;
+    Ok(query.order((timeline_events::ts.asc(), timeline_events::seq.asc())))
+}
+
+/// The session's events from `start` on, not yet ordered, and the `ts` of the event they follow when `start` is
+/// after one.
+fn events_from<'a>(
+    connection: &mut AnyConnection,
+    session_id: &'a str,
+    start: Start<'_>,
+) -> Result<(timeline_events::BoxedQuery<'a, AnyBackend>, Option<DateTime<Utc>>), PageError> {
+    let rows =
+        timeline_events::table.filter(timeline_events::session_id.eq(session_id)).into_boxed();
+    Ok(match start {
+        Start::Beginning => (rows, None),
+        Start::After(id) => {
+            let after = position(connection, session_id, id)?;
+            // `ts >= cursor` bounds the index range; the OR then drops the cursor's own ties up to and including it.
+            let rows = rows
+                .filter(timeline_events::ts.ge(after.ts))
+                .filter(timeline_events::ts.gt(after.ts).or(timeline_events::seq.gt(after.seq)));
+            (rows, Some(from_stored_time(after.ts)))
+        }
+        Start::At(id) => {
+            let at = position(connection, session_id, id)?;
+            let rows = rows
+                .filter(timeline_events::ts.ge(at.ts))
+                .filter(timeline_events::ts.gt(at.ts).or(timeline_events::seq.ge(at.seq)));
+            (rows, None)
+        }
+    })
+}
+
 /// How many events of the session belong to `set` (counted over the set's partial index).
 pub fn count_in(
     connection: &mut AnyConnection,
@@ -203,6 +225,8 @@ pub fn count_in(
         .count()
         .get_result(connection)?)
 }
+
+type AnyBackend = <AnyConnection as Connection>::Backend;
 
 /// The session's `decision_event`s, in timeline order.
 pub fn decisions(

@@ -102,7 +102,7 @@ impl TestApp {
 
     /// Creates another key for an org with the given scopes (e.g. `"read"`).
     pub(crate) fn api_key(&self, org: &TestOrg, scopes: &str) -> String {
-        let created = commands::create_api_key(&self.db.database, &org.id, scopes)
+        let created = commands::create_api_key(&self.db.database, &org.id, scopes, None)
             .expect("create an API key");
         created["apiKey"].as_str().expect("api key").to_owned()
     }
@@ -246,6 +246,17 @@ impl TestApp {
             .write(move |connection| Ok(connection.batch_execute(&sql)?))
             .expect("run SQL");
         self.state.credentials.clear();
+    }
+
+    /// Sends `body` as JSON, with an optional credential.
+    pub(crate) async fn send_json(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        body: &Value,
+    ) -> TestResponse {
+        self.send(method, path, key, Some(body.to_string().into_bytes())).await
     }
 
     pub(crate) async fn get(&self, path: &str, key: &str) -> TestResponse {

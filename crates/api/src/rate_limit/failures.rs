@@ -1,7 +1,8 @@
 //! Failed credential checks per client address (spec §10.3): after 20 failures in 10 minutes an address is
 //! refused 429 on the routes that check credentials, whatever credential it then presents, until the window
-//! that began at its first failure has passed. Only failures count, so a busy office behind one address is not
-//! locked out by its own successful sign-ins. IPv6 addresses count per /64, the block one host usually holds.
+//! that began at its first failure has passed. Failed sign-ins and refused API credentials (`crate::auth`,
+//! redeem) count together. Only failures count, so a busy office behind one address is not locked out by its
+//! own successful sign-ins. IPv6 addresses count per /64, the block one host usually holds.
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -17,26 +18,37 @@ pub const FAILURE_WINDOW: Duration = Duration::from_secs(10 * 60);
 /// The failures of every client address, counted in memory.
 #[derive(Debug)]
 pub struct FailedAttempts {
-    limiter: RateLimiter,
+    /// `None` when the limit is off.
+    limiter: Option<RateLimiter>,
 }
 
 impl Default for FailedAttempts {
     fn default() -> Self {
-        Self { limiter: RateLimiter::per_window(FAILURE_LIMIT, FAILURE_WINDOW) }
+        Self::new(FAILURE_LIMIT.get())
     }
 }
 
 impl FailedAttempts {
+    /// Allows `limit` failures per address in each [`FAILURE_WINDOW`]; 0 turns the limit off (for load tests
+    /// and fuzzers, which fail credentials by the hundred from one address).
+    pub fn new(limit: u32) -> Self {
+        let limiter =
+            NonZeroU32::new(limit).map(|limit| RateLimiter::per_window(limit, FAILURE_WINDOW));
+        Self { limiter }
+    }
+
     /// The refusal for `address` when it has used up its failures, with `retry_after_secs` until its window
     /// ends; `None` while it may still try.
     pub fn refusal(&self, address: IpAddr, now: SystemTime) -> Option<RateDecision> {
-        let decision = self.limiter.peek(&address_group(address), 1, now);
+        let decision = self.limiter.as_ref()?.peek(&address_group(address), 1, now);
         (!decision.allowed).then_some(decision)
     }
 
     /// Counts one failed check from `address`.
     pub fn record(&self, address: IpAddr, now: SystemTime) {
-        self.limiter.check(&address_group(address), 1, now);
+        if let Some(limiter) = &self.limiter {
+            limiter.check(&address_group(address), 1, now);
+        }
     }
 }
 
@@ -74,6 +86,16 @@ mod tests {
         assert_eq!(refused.retry_after_secs, 600 - 30);
         assert_eq!(failures.refusal("198.51.100.8".parse().unwrap(), at(30)), None);
         assert_eq!(failures.refusal(client, at(600)), None, "a new window");
+    }
+
+    #[test]
+    fn a_limit_of_zero_refuses_nobody() {
+        let failures = FailedAttempts::new(0);
+        let client: IpAddr = "198.51.100.7".parse().unwrap();
+        for n in 0..100 {
+            failures.record(client, at(n));
+        }
+        assert_eq!(failures.refusal(client, at(100)), None);
     }
 
     #[test]

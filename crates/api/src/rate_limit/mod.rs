@@ -18,6 +18,10 @@
 //! - **Ingest limit** (`Settings::ingest_rate_per_min`, default 100, 0 = off): per candidate credential, a batch
 //!   costing its number of events. The IP limit is checked first, so a request refused by the ingest limit has
 //!   still spent one unit of its IP budget.
+//! - **Failed credentials** (`Settings::auth_failures_per_window`, default 20, 0 = off; spec §10.3): credentials
+//!   presented and refused (sign-ins, API keys, candidate keys and tokens, redeemed keys), per client address in
+//!   ten-minute windows, IPv6 addresses by their /64 ([`FailedAttempts`]). An address that used up its window is
+//!   answered 429 by every route that reads a credential, whatever credential it sends, until the window ends.
 //!
 //! Every response carries `x-ratelimit-limit`, `x-ratelimit-remaining` and `x-ratelimit-reset` (Unix seconds) for
 //! the tightest decision made for it (a refusal first, then the fewest remaining): errors, 404s and 401s
@@ -87,8 +91,8 @@ pub struct Refused(pub RateDecision);
 pub struct RateLimits {
     ip: Option<RateLimiter>,
     ingest: Option<RateLimiter>,
-    /// Failed sign-ins per client address (spec §10.3); always on.
-    pub failed_sign_ins: FailedAttempts,
+    /// Failed credential checks per client address (spec §10.3): sign-ins, API credentials and redeemed keys.
+    pub failed_credentials: FailedAttempts,
 }
 
 impl RateLimits {
@@ -97,8 +101,14 @@ impl RateLimits {
         Self {
             ip: NonZeroU32::new(ip_per_minute).map(RateLimiter::new),
             ingest: NonZeroU32::new(ingest_per_minute).map(RateLimiter::new),
-            failed_sign_ins: FailedAttempts::default(),
+            failed_credentials: FailedAttempts::default(),
         }
+    }
+
+    /// The same limiters, with `per_window` failed credential checks allowed per client address in each
+    /// [`FAILURE_WINDOW`] (0 turns that limit off) instead of [`FAILURE_LIMIT`].
+    pub fn with_failed_credential_limit(self, per_window: u32) -> Self {
+        Self { failed_credentials: FailedAttempts::new(per_window), ..self }
     }
 
     /// Charges one request to a client IP; `None` when the IP limit is off. The caller refuses when the

@@ -1,7 +1,6 @@
 //! Org API keys over the API (spec §10.3): list, create (the secret shown once), revoke. The web UI's settings
 //! page calls these routes with its cookie.
 
-use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::Method;
 use actix_web::{web, HttpResponse};
 use chrono::Utc;
@@ -11,10 +10,12 @@ use serde_json::json;
 use traceline_domain::api_key_record::{
     parse_api_key_request, ApiKeyRecord, MAX_API_KEY_NAME_CHARS,
 };
+use traceline_domain::audit::AuditAction;
 use traceline_domain::time::to_storage_precision;
 use traceline_domain::Scope;
 use traceline_storage::api_keys;
 
+use crate::audit_trail::Audit;
 use crate::commands::new_key;
 use crate::error::ApiError;
 use crate::principal::Principal;
@@ -58,12 +59,14 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
             json!({"name": "Dashboard", "scopes": [Scope::Read.as_str()]}),
         )
         .reply::<CreatedApiKeyBody>(201, "The key, and its secret (only here).")
-        .creates(201, "id", "$response.body#/apiKey/id"),
+        .carries_secret()
+        .creates(201, "id", "$response.body#/apiKey/id")
+        .refusal(403, "Not an admin or a write key, or a scope the creating key does not hold."),
         Endpoint::new(
             Method::DELETE,
             "/v1/api-keys/{id}",
             "revokeApiKey",
-            "Revoke an API key",
+            "Revoke an API key: refused at once here, by every other instance within 5 seconds",
             Access::Admin,
             |route| route.to(revoke_key),
         )
@@ -111,20 +114,26 @@ async fn create_key(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let request = parse_api_key_request(&json_body(&body)?).map_err(ApiError::invalid_body)?;
+    // A key cannot hand out more than it holds: a write-only key must not mint itself a reader.
+    if principal.reviewer().is_some_and(|reviewer| !reviewer.scopes.covers(request.scopes)) {
+        return Err(ApiError::Forbidden("a key cannot grant a scope it does not hold"));
+    }
     let org_id = principal.org_id().clone();
     let (secret, key) =
         new_key(&org_id, request.scopes, request.name).map_err(ApiError::Internal)?;
     let id = key.id.clone();
+    let audit = Audit::by(&principal, key.created_at);
     let stored = state
         .write(move |connection| {
             api_keys::insert(connection, &key)?;
-            api_keys::get(connection, &org_id, &id)
+            let stored = api_keys::get(connection, &org_id, &id)?;
+            let details = json!({"name": stored.name, "scopes": stored.scopes.names()});
+            audit.record(connection, AuditAction::ApiKeyCreated, &id, details)?;
+            Ok(stored)
         })
         .await?;
-    let mut response = HttpResponse::Created()
-        .json(CreatedApiKeyBody { api_key: stored, key: secret.expose().to_owned() });
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
+    Ok(HttpResponse::Created()
+        .json(CreatedApiKeyBody { api_key: stored, key: secret.expose().to_owned() }))
 }
 
 async fn revoke_key(
@@ -136,8 +145,17 @@ async fn revoke_key(
     let id = path.into_inner();
     let now = to_storage_precision(Utc::now());
     let revoked_id = id.clone();
+    let audit = Audit::by(&principal, now);
     let revoked = state
-        .write(move |connection| api_keys::revoke(connection, &org_id, &id, now))
+        .write(move |connection| {
+            let before = api_keys::get(connection, &org_id, &id)?;
+            let revoked = api_keys::revoke(connection, &org_id, &id, now)?;
+            // Revoking a revoked key changes nothing, and records nothing.
+            if before.revoked_at.is_none() {
+                audit.record(connection, AuditAction::ApiKeyRevoked, &id, json!({}))?;
+            }
+            Ok(revoked)
+        })
         .await
         .map_err(|error| match error {
             ApiError::NotFound(_) => ApiError::not_found("API key"),

@@ -10,11 +10,13 @@ use traceline_domain::assessment::{
     Assessment, AssessmentSpec, DEFAULT_EXPIRES_IN_DAYS, KNOWN_TOOLS, MAX_EXPIRES_IN_DAYS,
     MAX_REPO_URL_CHARS, MAX_TASK_BRIEF_CHARS, MAX_TITLE_CHARS,
 };
+use traceline_domain::audit::AuditAction;
 use traceline_domain::time::to_storage_precision;
 use traceline_domain::Scope;
 use traceline_storage::assessments;
 use uuid::Uuid;
 
+use crate::audit_trail::Audit;
 use crate::dto::{AssessmentEnvelope, OkIdBody};
 use crate::error::ApiError;
 use crate::principal::Principal;
@@ -132,7 +134,14 @@ async fn create_assessment(
         created_at: to_storage_precision(Utc::now()),
     };
     let stored = assessment.clone();
-    state.write(move |connection| assessments::insert(connection, &stored)).await?;
+    let audit = Audit::by(&principal, assessment.created_at);
+    state
+        .write(move |connection| {
+            assessments::insert(connection, &stored)?;
+            let details = json!({"title": stored.spec.title});
+            audit.record(connection, AuditAction::AssessmentCreated, &stored.id, details)
+        })
+        .await?;
     Ok(HttpResponse::Created().json(AssessmentEnvelope { assessment }))
 }
 
@@ -172,8 +181,12 @@ async fn delete_assessment(
     let id = path.into_inner();
     let deleted_id = id.clone();
     let now = to_storage_precision(Utc::now());
+    let audit = Audit::by(&principal, now);
     state
-        .write(move |connection| assessments::soft_delete(connection, &org_id, &id, now))
+        .write(move |connection| {
+            assessments::soft_delete(connection, &org_id, &id, now)?;
+            audit.record(connection, AuditAction::AssessmentDeleted, &id, json!({}))
+        })
         .await
         .map_err(assessment_not_found)?;
     // Its keys were revoked with it: they must stop working now, not when the cache expires.

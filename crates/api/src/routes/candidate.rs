@@ -1,23 +1,24 @@
 //! The candidate's side (spec §8): redeem a key for a session and a token, and say the work is complete.
 
 use actix_web::http::Method;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::{json, Value};
 use traceline_domain::candidate_key::{
-    parse_redeem_request, KeyStatus, SessionToken, MAX_CANDIDATE_NAME_CHARS,
+    parse_redeem_request, KeyStatus, RedeemRequest, SessionToken, MAX_CANDIDATE_NAME_CHARS,
 };
 use traceline_domain::json::JsonObject;
 use traceline_domain::time::to_storage_precision;
 use traceline_domain::{SessionId, SessionPatch, ValidationErrors};
-use traceline_storage::sessions::{self, NewSessionRecord};
+use traceline_storage::sessions::{self, KeyOffer, NewSessionRecord};
 use traceline_storage::SessionScope;
 use traceline_storage::{artifacts, assessments, candidate_keys, AnyConnection, StorageError};
 use uuid::Uuid;
 
 use crate::access::Candidate;
+use crate::auth::{failed, refuse_blocked_client};
 use crate::dto::ApiTime;
 use crate::error::ApiError;
 use crate::principal::Principal;
@@ -44,13 +45,23 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
                 "properties": {
                     "key": {"type": "string", "description": "PST-XXXX-XXXX, any case."},
                     "candidateName": {"type": ["string", "null"], "maxLength": MAX_CANDIDATE_NAME_CHARS},
+                    "signingPubKey": {
+                        "type": ["string", "null"],
+                        "description": "Base64 of the raw 32-byte Ed25519 public key the client signs its \
+                            events with. The session keeps the first key it is given.",
+                    },
                 },
             }),
             json!({"key": "PST-ABCD-EFGH", "candidateName": "Ada"}),
         )
         .reply::<RedeemBody>(200, "The session and its token.")
+        .carries_secret()
         .refusal(401, "Unknown, revoked or expired key.")
-        .refusal(409, "The key was completed and cannot be redeemed again."),
+        .refusal(
+            409,
+            "The key was completed; or the session already has another signing key, or events no key \
+             covered.",
+        ),
         Endpoint::new(
             Method::POST,
             "/v1/candidate/complete",
@@ -100,13 +111,20 @@ enum Redeemed {
     Ok(Box<RedeemBody>),
     Refused,
     AlreadyCompleted,
+    SigningKey(KeyOffer),
 }
 
-async fn redeem(state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
-    let (key, candidate_name) =
+async fn redeem(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    // Redeem reads a credential like every other route, so guessing keys here is limited the same way.
+    refuse_blocked_client(&request, &state)?;
+    let RedeemRequest { key, candidate_name, signing_key } =
         parse_redeem_request(&json_body(&body)?).map_err(ApiError::invalid_body)?;
     // Something that cannot be a key is answered like an unknown one.
-    let key = key.ok_or(ApiError::Unauthorized)?;
+    let key = key.ok_or_else(|| failed(&request, &state))?;
     let token =
         SessionToken::generate(&mut os_random).map_err(|error| ApiError::Internal(error.into()))?;
     let now = to_storage_precision(Utc::now());
@@ -137,6 +155,13 @@ async fn redeem(state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResp
                 Some(existing) => existing,
                 None => start_session(connection, &candidate, now)?,
             };
+            if let Some(signing_key) = &signing_key {
+                match sessions::offer_signing_key(connection, &session_id, signing_key)? {
+                    KeyOffer::Kept => {}
+                    // Nothing was written yet on this path: the key was already active with its session.
+                    refused => return Ok(Redeemed::SigningKey(refused)),
+                }
+            }
             candidate_keys::insert_token(connection, &candidate.id, &token.hash(), now)?;
             Ok(Redeemed::Ok(Box::new(RedeemBody {
                 session_id,
@@ -153,9 +178,17 @@ async fn redeem(state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResp
         .await;
     match outcome {
         Ok(Redeemed::Ok(body)) => Ok(HttpResponse::Ok().json(body)),
-        Ok(Redeemed::Refused) | Err(ApiError::NotFound(_)) => Err(ApiError::Unauthorized),
+        Ok(Redeemed::Refused) | Err(ApiError::NotFound(_)) => Err(failed(&request, &state)),
         Ok(Redeemed::AlreadyCompleted) => Err(ApiError::Conflict(
             "this key has been completed and cannot be redeemed again".to_owned(),
+        )),
+        Ok(Redeemed::SigningKey(KeyOffer::OtherKeyKept)) => Err(ApiError::Conflict(
+            "this session already has another signing key, which it keeps".to_owned(),
+        )),
+        Ok(Redeemed::SigningKey(_)) => Err(ApiError::Conflict(
+            "this session already holds unsigned events: a signing key can only be set before the first \
+             event"
+                .to_owned(),
         )),
         Err(other) => Err(other),
     }
@@ -214,10 +247,17 @@ async fn complete(
     let completed_at = state
         .write(move |connection| {
             let session = sessions::get(connection, &scope, &session_id)?;
+            // A closed record is not touched again: completing it once more only reports when it was.
+            let closed = candidate_keys::lock_status(connection, &candidate.id)?.is_finished();
             let completed_at = candidate_keys::complete(connection, &candidate.id, now)?;
+            if closed {
+                return Ok(completed_at);
+            }
             if session.ended_at.is_none() {
-                // Ending the session also derives its artifacts.
-                let patch = SessionPatch { ended_at: Some(Some(now)), metadata: None };
+                // Ending the session also derives its artifacts. Events stamped ahead of the server's clock
+                // may have put its start after now; it still cannot end before it started.
+                let ended_at = now.max(session.started_at);
+                let patch = SessionPatch { ended_at: Some(Some(ended_at)), metadata: None };
                 sessions::update(connection, &scope, &session_id, &patch, now)?;
             } else {
                 artifacts::derive(connection, session_id.as_str(), now)?;

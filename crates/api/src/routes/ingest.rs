@@ -13,11 +13,14 @@ use traceline_domain::event::{
     ENVELOPE_VERSION, MAX_EVENT_KIND_LEN, MAX_SOURCE_NAME_CHARS,
 };
 use traceline_domain::ids::MAX_SESSION_ID_LEN;
+use traceline_domain::signing::EventSignature;
 use traceline_domain::time::to_storage_precision;
 use traceline_domain::ValidationErrors;
 use traceline_storage::ingest::{self, IncomingEvent, IngestCredential, IngestOutcome};
+use traceline_storage::sessions;
 
 use crate::access::Candidate;
+use crate::closed_record;
 use crate::dto::OkIdBody;
 use crate::error::ApiError;
 use crate::rate_limit;
@@ -42,7 +45,11 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
         .body(envelope_schema(), example_envelope())
         .reply::<OkIdBody>(201, "Stored.")
         .reply::<SkippedBody>(200, "An event with this id was stored before; nothing changed.")
-        .refusal(403, "A reviewer's key, or a session of another candidate or org.")
+        .refusal(
+            403,
+            "A reviewer's key, a session of another candidate or org, or (`session_closed`) a candidate whose \
+             record is closed.",
+        )
         .refusal(409, "The id is already used by an event of another session."),
         Endpoint::new(
             Method::POST,
@@ -68,7 +75,12 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
             }),
             json!({"events": [example_envelope()]}),
         )
-        .reply::<BatchBody>(207, "One result per event, in order."),
+        .reply::<BatchBody>(207, "One result per event, in order.")
+        .refusal(
+            403,
+            "A reviewer's key, or (`session_closed`) a candidate whose record is closed: nothing of the batch \
+             is stored.",
+        ),
     ]
 }
 
@@ -154,8 +166,11 @@ fn envelope_schema() -> Value {
                 "x-strict-kinds": strict_kinds,
             },
             "rawPayload": {},
-            "sig": {},
-            "prevSig": {},
+            "sig": {
+                "description": "Hex of the Ed25519 signature (64 bytes) of the event's PST-EVT-V1 message. \
+                    Verified against the session's key; never a reason to refuse the event.",
+            },
+            "prevSig": {"description": "The previous event's `sig`; \"\" for the first event of the chain."},
         },
     })
 }
@@ -197,6 +212,53 @@ fn credential_of(Candidate(key): Candidate) -> IngestCredential {
     }
 }
 
+/// Stores `events` as `credential`, in one transaction, unless the candidate's record is closed. Signed events
+/// are verified first, off the writer, against the keys their sessions have.
+async fn store(
+    state: &AppState,
+    credential: IngestCredential,
+    events: Vec<IncomingEvent>,
+    now: chrono::DateTime<Utc>,
+) -> Result<Vec<IngestOutcome>, ApiError> {
+    let events = verify_ahead(state, events).await?;
+    let key_id = Some(credential.candidate_key_id.clone());
+    closed_record::write(state, key_id, move |connection| {
+        ingest::ingest(connection, &credential, &events, now)
+    })
+    .await
+}
+
+/// Verifies the signed events against their sessions' keys on the blocking pool: a batch of 500 signatures is
+/// tens of milliseconds of arithmetic, which must stall neither an async worker nor SQLite's one writer.
+async fn verify_ahead(
+    state: &AppState,
+    mut events: Vec<IncomingEvent>,
+) -> Result<Vec<IncomingEvent>, ApiError> {
+    if !events.iter().any(|event| event.signature().is_signed()) {
+        return Ok(events);
+    }
+    state
+        .read(move |connection| {
+            let mut ids: Vec<&str> = events
+                .iter()
+                .filter(|event| event.signature().is_signed())
+                .map(|event| event.envelope().session_id.as_str())
+                .collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let keys = sessions::signing_keys(connection, &ids)?;
+            for event in &mut events {
+                let session_id = event.envelope().session_id.as_str();
+                let key = keys.iter().find(|(id, _)| id == session_id).map(|(_, key)| key.clone());
+                if let (Some(key), true) = (key, event.signature().is_signed()) {
+                    event.verify_ahead(&key);
+                }
+            }
+            Ok(events)
+        })
+        .await
+}
+
 async fn ingest_one(
     candidate: Candidate,
     state: web::Data<AppState>,
@@ -205,14 +267,14 @@ async fn ingest_one(
     let credential = credential_of(candidate);
     let decision =
         state.rate_limits.check_ingest(&credential.candidate_key_id, 1, SystemTime::now())?;
-    let envelope = Envelope::parse(&json_body(&body)?).map_err(ApiError::invalid_body)?;
+    let now = to_storage_precision(Utc::now());
+    let value = json_body(&body)?;
+    let envelope = Envelope::parse_received(&value, now).map_err(ApiError::invalid_body)?;
     let id = envelope.id.as_str().to_owned();
     // The body parsed as JSON, so it is UTF-8: kept byte for byte as the raw envelope.
     let raw = String::from_utf8_lossy(&body).into_owned();
-    let event = [IncomingEvent::new(envelope, raw)];
-    let now = to_storage_precision(Utc::now());
-    let outcomes =
-        state.write(move |connection| ingest::ingest(connection, &credential, &event, now)).await?;
+    let event = vec![IncomingEvent::new(envelope, raw, EventSignature::to_verify(&value))];
+    let outcomes = store(&state, credential, event, now).await?;
     let mut response = match outcomes.first() {
         None => return Err(ApiError::Internal(anyhow::anyhow!("ingest returned no outcome"))),
         Some(IngestOutcome::Created) => HttpResponse::Created().json(OkIdBody { ok: true, id }),
@@ -260,14 +322,16 @@ async fn ingest_batch(
 
     // Each event is judged alone: invalid ones get their 400 here; the valid ones are stored together, in one
     // transaction and a handful of statements, each with its own outcome.
+    let now = to_storage_precision(Utc::now());
     let mut results: Vec<Option<BatchResult>> = Vec::with_capacity(items.len());
     let mut positions = Vec::new();
     let mut valid = Vec::new();
     for (index, item) in items.into_iter().enumerate() {
-        match Envelope::parse(&item) {
+        match Envelope::parse_received(&item, now) {
             Ok(envelope) => {
                 positions.push(index);
-                valid.push(IncomingEvent::new(envelope, item.to_string()));
+                let signature = EventSignature::to_verify(&item);
+                valid.push(IncomingEvent::new(envelope, item.to_string(), signature));
                 results.push(None);
             }
             Err(errors) => results.push(Some(BatchResult {
@@ -279,12 +343,8 @@ async fn ingest_batch(
     }
     let ids: Vec<String> =
         valid.iter().map(|event| event.envelope().id.as_str().to_owned()).collect();
-    let now = to_storage_precision(Utc::now());
-    let outcomes = if valid.is_empty() {
-        Vec::new()
-    } else {
-        state.write(move |connection| ingest::ingest(connection, &credential, &valid, now)).await?
-    };
+    // A closed record refuses the whole request, even when no event of it is valid.
+    let outcomes = store(&state, credential, valid, now).await?;
     for ((index, id), outcome) in positions.into_iter().zip(ids).zip(outcomes) {
         results[index] = Some(match outcome {
             IngestOutcome::Created => BatchResult { id: Some(id), status: 201, error: None },

@@ -6,6 +6,7 @@ use chrono::{Duration, Utc};
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::{json, Value};
+use traceline_domain::audit::AuditAction;
 use traceline_domain::candidate_key::{
     generate_key, parse_key_request, CandidateKey, KeyAt, KeyStatus, MAX_CANDIDATE_EMAIL_CHARS,
     MAX_CANDIDATE_NAME_CHARS, MAX_KEYS_PER_REQUEST, MAX_LIVE_KEYS_PER_ASSESSMENT,
@@ -15,6 +16,7 @@ use traceline_domain::{PageRule, Scope, ValidationErrors};
 use traceline_storage::{assessments, candidate_keys, StorageError};
 use uuid::Uuid;
 
+use crate::audit_trail::Audit;
 use crate::dto::{KeyList, KeyListBody, OkIdBody};
 use crate::error::ApiError;
 use crate::principal::Principal;
@@ -40,6 +42,7 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
             json!({"count": 1, "candidateNames": ["Ada"], "candidateEmails": ["ada@example.com"]}),
         )
         .reply::<KeyList>(201, "The new keys, each shown in full.")
+        .carries_secret()
         .creates(201, "keyId", "$response.body#/keys/0/id")
         .refusal(409, "The assessment would hold more than 500 live keys."),
         Endpoint::new(
@@ -170,6 +173,7 @@ async fn create_keys(
     }
     let assessment_id = path.into_inner();
     let now = to_storage_precision(Utc::now());
+    let audit = Audit::by(&principal, now);
     let issued = state
         .write(move |connection| {
             let assessment = assessments::get(connection, &org_id, &assessment_id)?;
@@ -204,6 +208,13 @@ async fn create_keys(
                     };
                     match candidate_keys::insert(connection, &candidate) {
                         Ok(()) => {
+                            let details = json!({"assessmentId": assessment_id});
+                            audit.record(
+                                connection,
+                                AuditAction::CandidateKeyIssued,
+                                &candidate.id,
+                                details,
+                            )?;
                             issued.push(candidate);
                             break;
                         }
@@ -255,10 +266,13 @@ async fn revoke_key(
     let (assessment_id, key_id) = path.into_inner();
     let revoked_id = key_id.clone();
     let now = to_storage_precision(Utc::now());
+    let audit = Audit::by(&principal, now);
     state
         .write(move |connection| {
             candidate_keys::get(connection, &org_id, &assessment_id, &key_id)?;
-            candidate_keys::revoke(connection, &key_id, now)
+            candidate_keys::revoke(connection, &key_id, now)?;
+            let details = json!({"assessmentId": assessment_id});
+            audit.record(connection, AuditAction::CandidateKeyRevoked, &key_id, details)
         })
         .await
         .map_err(key_not_found)?;
@@ -286,10 +300,16 @@ async fn decide(
             ))
         })?;
     let (assessment_id, key_id) = path.into_inner();
+    let audit = Audit::by(&principal, to_storage_precision(Utc::now()));
     let key = state
         .write(move |connection| {
-            candidate_keys::get(connection, &org_id, &assessment_id, &key_id)?;
+            let before = candidate_keys::get(connection, &org_id, &assessment_id, &key_id)?;
             candidate_keys::set_status(connection, &key_id, decision)?;
+            let details = json!({
+                "assessmentId": assessment_id,
+                "previousStatus": before.stored_status.as_str(),
+            });
+            audit.record(connection, AuditAction::decision(decision), &key_id, details)?;
             candidate_keys::get(connection, &org_id, &assessment_id, &key_id)
         })
         .await

@@ -6,6 +6,7 @@
 
 mod api_keys;
 mod assessments;
+mod audit;
 mod candidate;
 mod docs;
 mod export;
@@ -16,18 +17,21 @@ mod metrics;
 mod openapi;
 mod review;
 mod sessions;
+mod signed_log;
 mod timeline;
 mod users;
 
-use actix_web::http::Method;
-use actix_web::middleware::from_fn;
+use actix_web::http::{header, Method};
+use actix_web::middleware::{from_fn, Condition, DefaultHeaders};
 use actix_web::{web, Route};
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde_json::{json, Value};
-use traceline_domain::PageRule;
+use traceline_domain::{PageRule, ValidationErrors};
+use traceline_storage::timeline::PageError;
 
 pub(crate) use crate::access::Access;
 use crate::access::{enforce, refuse_with_json};
+use crate::error::ApiError;
 pub(crate) use assessments::assessment_not_found;
 pub(crate) use metrics::{read_cohort, Cohort};
 pub(crate) use sessions::session_filter;
@@ -87,6 +91,9 @@ pub(crate) struct Endpoint {
     pub(crate) refusals: Vec<(u16, &'static str)>,
     /// Takes bodies up to the batch limit rather than the general one.
     pub(crate) large_body: bool,
+    /// Its responses carry a secret shown once (a token, a key): sent with `Cache-Control: no-store`, so no
+    /// cache on the way keeps them (spec §10.3).
+    pub(crate) carries_secret: bool,
     /// What it creates, when it creates something addressable.
     pub(crate) creates: Option<Created>,
     /// Attaches the handler to a route that already has the method guard.
@@ -114,6 +121,7 @@ impl Endpoint {
             replies: Vec::new(),
             refusals: Vec::new(),
             large_body: false,
+            carries_secret: false,
             creates: None,
             to,
         }
@@ -140,6 +148,25 @@ impl Endpoint {
             "Rows to skip; negative values are read as 0.",
             json!({"type": "integer", "default": 0}),
         )
+    }
+
+    /// Adds `after`, the id of the last `item` received (one of `what`, e.g. "event of this session"): pages
+    /// by cursor go on after it, and one that names nothing is a 400 ([`unknown_cursor`]).
+    pub(crate) fn after_cursor(self, item: &str) -> Self {
+        let description = format!(
+            "The id of the last {item} received; the page goes on after it (unknown: 400)."
+        );
+        self.query("after", &description, json!({"type": "string"}))
+    }
+
+    /// Adds `limit`, clamped by `rule`, and [`Endpoint::after_cursor`]: a page by cursor.
+    pub(crate) fn cursor_paged(self, rule: PageRule, item: &str) -> Self {
+        self.query(
+            "limit",
+            &format!("Page size, clamped to {}–{}.", rule.min_limit, rule.max_limit),
+            clamped_integer(rule),
+        )
+        .after_cursor(item)
     }
 
     /// Sets the request body.
@@ -197,12 +224,32 @@ impl Endpoint {
         self.large_body = true;
         self
     }
+
+    /// Marks the route's responses as carrying a secret: they are sent with `Cache-Control: no-store`.
+    pub(crate) fn carries_secret(mut self) -> Self {
+        self.carries_secret = true;
+        self
+    }
 }
 
 /// An integer query parameter read through `rule`: documented with its default; its clamp is in the description,
 /// since out-of-range values are served, not refused.
 pub(crate) fn clamped_integer(rule: PageRule) -> Value {
     json!({"type": "integer", "default": rule.default_limit})
+}
+
+/// A page read by cursor as the API answers it: the page, or a 400 on `after` when the cursor names no `what`.
+pub(crate) fn cursor_page<T>(page: Result<T, PageError>, what: &str) -> Result<T, ApiError> {
+    match page {
+        Ok(page) => Ok(page),
+        Err(PageError::UnknownCursor) => {
+            Err(ApiError::InvalidQuery(ValidationErrors::one("after", format!("names no {what}"))))
+        }
+        Err(PageError::UnknownBound) => {
+            Err(ApiError::InvalidQuery(ValidationErrors::one("before", format!("names no {what}"))))
+        }
+        Err(PageError::Storage(error)) => Err(error.into()),
+    }
 }
 
 /// Every endpoint, in the order the document lists them.
@@ -214,6 +261,7 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
         ingest::endpoints(),
         timeline::endpoints(),
         export::endpoints(),
+        signed_log::endpoints(),
         metrics::endpoints(),
         review::endpoints(),
         assessments::endpoints(),
@@ -221,6 +269,7 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
         candidate::endpoints(),
         users::endpoints(),
         api_keys::endpoints(),
+        audit::endpoints(),
     ]
     .into_iter()
     .flatten()
@@ -244,9 +293,14 @@ pub(crate) fn configure(config: &mut web::ServiceConfig, batch_body_limit: usize
         }
         for endpoint in group {
             let access = endpoint.access;
-            let route = (endpoint.to)(web::route().method(endpoint.method)).wrap(from_fn(
-                move |request, next| enforce(access, refuse_with_json, request, next),
-            ));
+            let route = (endpoint.to)(web::route().method(endpoint.method))
+                .wrap(from_fn(move |request, next| {
+                    enforce(access, refuse_with_json, request, next)
+                }))
+                .wrap(Condition::new(
+                    endpoint.carries_secret,
+                    DefaultHeaders::new().add((header::CACHE_CONTROL, "no-store")),
+                ));
             resource = resource.route(route);
         }
         config.service(resource);

@@ -149,13 +149,19 @@ fn operation(
         } else {
             json!({"schema": schema})
         };
-        responses.insert(
-            reply.status.to_string(),
-            json!({
-                "description": reply.description,
-                "content": {reply.media_type: content},
-            }),
-        );
+        let mut response = json!({
+            "description": reply.description,
+            "content": {reply.media_type: content},
+        });
+        if endpoint.carries_secret {
+            response["headers"] = json!({
+                "Cache-Control": {
+                    "description": "no-store: the body holds a secret shown only once.",
+                    "schema": {"type": "string", "const": "no-store"},
+                },
+            });
+        }
+        responses.insert(reply.status.to_string(), response);
     }
     if let (Some(created), Some(links)) = (&endpoint.creates, links(endpoint, all)) {
         if let Some(response) = responses.get_mut(&created.status.to_string()) {

@@ -8,6 +8,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::{json, Value};
 use traceline_domain::artifact::Artifact;
+use traceline_domain::audit::AuditAction;
 use traceline_domain::score::{
     parse_scores, Score, DIMENSIONS, MAX_NOTES_CHARS, MAX_SCORES_PER_REQUEST,
 };
@@ -17,6 +18,7 @@ use traceline_storage::artifacts;
 use traceline_storage::scores;
 use traceline_storage::sessions;
 
+use crate::audit_trail::Audit;
 use crate::error::ApiError;
 use crate::principal::Principal;
 use crate::request::json_body;
@@ -118,10 +120,22 @@ async fn record_scores(
         .ok_or(ApiError::Forbidden("candidate credentials cannot use this route"))?;
     let scope = principal.session_scope();
     let now = to_storage_precision(Utc::now());
+    let audit = Audit::by(&principal, now);
     let stored = state
         .write(move |connection| {
             sessions::get(connection, &scope, &id)?;
             scores::upsert(connection, id.as_str(), &scorer, &inputs, now)?;
+            // The dimensions and scores given; notes stay with the scores, not in the log.
+            let given: Vec<Value> = inputs
+                .iter()
+                .map(|input| json!({"dimension": input.dimension, "score": input.score}))
+                .collect();
+            audit.record(
+                connection,
+                AuditAction::ScoresRecorded,
+                id.as_str(),
+                json!({"scores": given}),
+            )?;
             scores::list(connection, id.as_str())
         })
         .await

@@ -5,8 +5,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
 use serde_json::{json, Value};
 use std::collections::HashMap;
+use traceline_domain::audit::AuditAction;
 use traceline_domain::session::MAX_SOURCE_SERVICE_CHARS;
-use traceline_domain::time::to_storage_precision;
+use traceline_domain::time::{format_timestamp, to_storage_precision};
 
 use traceline_domain::{
     MetadataMerge, NewSession, PageRule, Scope, SessionId, SessionPatch, SessionStatus,
@@ -16,6 +17,8 @@ use traceline_storage::candidate_keys;
 use traceline_storage::sessions::{self, NewSessionRecord, SessionFilter};
 use uuid::Uuid;
 
+use crate::audit_trail::Audit;
+use crate::closed_record;
 use crate::dto::{OkIdBody, SessionEnvelope, SessionListBody};
 use crate::error::ApiError;
 use crate::principal::Principal;
@@ -37,6 +40,7 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
         .body(new_session_schema(), json!({"sourceService": "claude-code", "metadata": {"repo": "acme/api"}}))
         .reply::<SessionEnvelope>(201, "The new session.")
         .creates(201, "id", "$response.body#/session/id")
+        .refusal(403, CLOSED)
         .refusal(409, "A session with this id exists (in any org); the body repeats the id."),
         Endpoint::new(
             Method::GET,
@@ -78,7 +82,8 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
             |route| route.to(update_session),
         )
         .body(session_patch_schema(), json!({"endedAt": "2026-04-01T10:15:00.000Z"}))
-        .reply::<SessionEnvelope>(200, "The updated session."),
+        .reply::<SessionEnvelope>(200, "The updated session.")
+        .refusal(403, CLOSED),
         Endpoint::new(
             Method::DELETE,
             "/v1/sessions/{id}",
@@ -100,9 +105,14 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
             json!({"type": "object", "description": "Top-level keys to set; a null value removes the key."}),
             json!({"reviewed": true, "draft": null}),
         )
-        .reply::<SessionEnvelope>(200, "The updated session."),
+        .reply::<SessionEnvelope>(200, "The updated session.")
+        .refusal(403, CLOSED),
     ]
 }
+
+/// The 403 of the routes a candidate writes through.
+const CLOSED: &str =
+    "An API key without the scope, or (`session_closed`) a candidate whose record is closed.";
 
 /// `POST /v1/sessions`, as `NewSession::parse` reads it.
 fn new_session_schema() -> Value {
@@ -124,7 +134,8 @@ fn session_patch_schema() -> Value {
             "endedAt": {
                 "type": ["string", "null"],
                 "format": "date-time",
-                "description": "Sets status ended; null reopens. The timestamp must carry an offset.",
+                "description": "Sets status ended; null reopens. The timestamp must carry an offset, lie \
+                    between 1970 and 9999, and not be before the session's startedAt.",
             },
             "metadata": {"type": "object", "description": "Replaces the metadata."},
         },
@@ -162,6 +173,11 @@ fn session_id(path: &str) -> Result<SessionId, ApiError> {
     SessionId::parse(path).map_err(|_| ApiError::not_found("session"))
 }
 
+/// The candidate key a write is made with, for the closed-record check; `None` for reviewers.
+fn candidate_key_id(principal: &Principal) -> Option<String> {
+    principal.candidate_key().map(|key| key.id.clone())
+}
+
 fn session_not_found(error: ApiError) -> ApiError {
     match error {
         ApiError::NotFound(_) => ApiError::not_found("session"),
@@ -190,13 +206,21 @@ async fn create_session(
         metadata: request.metadata,
         created_at: to_storage_precision(Utc::now()),
     };
-    let created = state.write(move |connection| {
-        let session = sessions::insert(connection, &record)?;
-        if let Some(key_id) = &record.candidate_key_id {
-            candidate_keys::link_session(connection, key_id, session.id.as_str())?;
-        }
-        Ok(session)
-    });
+    let audit = Audit::by(&principal, record.created_at);
+    let created =
+        closed_record::write(&state, record.candidate_key_id.clone(), move |connection| {
+            let session = sessions::insert(connection, &record)?;
+            if let Some(key_id) = &record.candidate_key_id {
+                candidate_keys::link_session(connection, key_id, session.id.as_str())?;
+            }
+            audit.record(
+                connection,
+                AuditAction::SessionCreated,
+                session.id.as_str(),
+                json!({}),
+            )?;
+            Ok(session)
+        });
     match created.await {
         Ok(session) => Ok(HttpResponse::Created().json(SessionEnvelope::from(session))),
         Err(ApiError::Conflict(_)) => Err(ApiError::SessionExists { id: id.as_str().to_owned() }),
@@ -246,8 +270,19 @@ async fn update_session(
     let patch = SessionPatch::parse(&json_body(&body)?).map_err(ApiError::invalid_body)?;
     let scope = principal.session_scope();
     let now = to_storage_precision(Utc::now());
-    let session =
-        state.write(move |connection| sessions::update(connection, &scope, &id, &patch, now)).await;
+    let audit = Audit::by(&principal, now);
+    let session = closed_record::write(&state, candidate_key_id(&principal), move |connection| {
+        let session = sessions::update(connection, &scope, &id, &patch, now)?;
+        if !patch.is_empty() {
+            let details = json!({
+                "endedAt": patch.ended_at.map(|ended| ended.map(|at| format_timestamp(&at))),
+                "metadataReplaced": patch.metadata.is_some(),
+            });
+            audit.record(connection, AuditAction::SessionUpdated, id.as_str(), details)?;
+        }
+        Ok(session)
+    })
+    .await;
     Ok(HttpResponse::Ok().json(SessionEnvelope::from(session.map_err(session_not_found)?)))
 }
 
@@ -261,9 +296,14 @@ async fn merge_session_metadata(
     let merge = MetadataMerge::parse(&json_body(&body)?).map_err(ApiError::invalid_body)?;
     let scope = principal.session_scope();
     let now = to_storage_precision(Utc::now());
-    let session = state
-        .write(move |connection| sessions::merge_metadata(connection, &scope, &id, &merge, now))
-        .await;
+    let audit = Audit::by(&principal, now);
+    let session = closed_record::write(&state, candidate_key_id(&principal), move |connection| {
+        let session = sessions::merge_metadata(connection, &scope, &id, &merge, now)?;
+        let details = json!({"keys": merge.keys()});
+        audit.record(connection, AuditAction::SessionMetadataMerged, id.as_str(), details)?;
+        Ok(session)
+    })
+    .await;
     Ok(HttpResponse::Ok().json(SessionEnvelope::from(session.map_err(session_not_found)?)))
 }
 
@@ -275,8 +315,12 @@ async fn delete_session(
     let id = session_id(&path)?;
     let scope = principal.session_scope();
     let deleted_id = id.as_str().to_owned();
+    let audit = Audit::by(&principal, to_storage_precision(Utc::now()));
     state
-        .write(move |connection| sessions::delete(connection, &scope, &id))
+        .write(move |connection| {
+            sessions::delete(connection, &scope, &id)?;
+            audit.record(connection, AuditAction::SessionDeleted, id.as_str(), json!({}))
+        })
         .await
         .map_err(session_not_found)?;
     Ok(HttpResponse::Ok().json(OkIdBody { ok: true, id: deleted_id }))

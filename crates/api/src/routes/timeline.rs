@@ -34,16 +34,7 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
             Access::Shared(Scope::Read),
             |route| route.to(get_timeline),
         )
-        .query(
-            "limit",
-            &format!("Page size, clamped to {}–{}.", rule.min_limit, rule.max_limit),
-            clamped_integer(rule),
-        )
-        .query(
-            "after",
-            "The id of the last event received; the page starts after it (unknown: 400).",
-            json!({"type": "string"}),
-        )
+        .cursor_paged(rule, "event")
         .query(
             "only",
             "Only the events of one set: those a metric counts (the metric table's `counts`), decisions, or \

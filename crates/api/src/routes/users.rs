@@ -1,13 +1,13 @@
 //! Reviewer accounts over the API (spec §11): admins list, add and disable users; a signed-in user changes their
 //! own password. The web UI's settings page calls these routes with its cookie.
 
-use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::Method;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::json;
+use traceline_domain::audit::AuditAction;
 use traceline_domain::time::to_storage_precision;
 use traceline_domain::user::{
     generate_password, NewUser, PasswordChange, Role, User, UserPatch, MAX_PASSWORD_CHARS,
@@ -17,6 +17,7 @@ use traceline_domain::{Scope, ValidationErrors};
 use traceline_storage::{sign_ins, users, StorageError};
 use uuid::Uuid;
 
+use crate::audit_trail::Audit;
 use crate::error::ApiError;
 use crate::password::{hash_password, verify_password};
 use crate::principal::Principal;
@@ -66,6 +67,7 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
             json!({"email": "grace@example.com", "name": "Grace Hopper", "role": Role::Reviewer.as_str()}),
         )
         .reply::<CreatedUserBody>(201, "The user, with the generated password when none was given.")
+        .carries_secret()
         .creates(201, "id", "$response.body#/user/id")
         .refusal(409, "A user with this address exists (in any org)."),
         Endpoint::new(
@@ -182,17 +184,19 @@ async fn create_user(
     };
     let stored = user.clone();
     let email = user.email.clone();
-    state.write(move |connection| users::insert(connection, &stored, &hash)).await.map_err(
-        |error| match error {
-            ApiError::Conflict(_) => {
-                ApiError::Conflict(format!("a user with the address {email} already exists"))
-            }
-            other => other,
-        },
-    )?;
-    let mut response = HttpResponse::Created().json(CreatedUserBody { user, password: generated });
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
+    let audit = Audit::by(&principal, user.created_at);
+    let created = move |connection: &mut traceline_storage::AnyConnection| {
+        users::insert(connection, &stored, &hash)?;
+        let details = json!({"role": stored.role.as_str()});
+        audit.record(connection, AuditAction::UserCreated, &stored.id, details)
+    };
+    state.write(created).await.map_err(|error| match error {
+        ApiError::Conflict(_) => {
+            ApiError::Conflict(format!("a user with the address {email} already exists"))
+        }
+        other => other,
+    })?;
+    Ok(HttpResponse::Created().json(CreatedUserBody { user, password: generated }))
 }
 
 /// What an update can run into besides storage errors.
@@ -212,6 +216,7 @@ async fn update_user(
     let own = principal.reviewer().and_then(|reviewer| reviewer.user_id()).map(str::to_owned);
     let id = path.into_inner();
     let now = to_storage_precision(Utc::now());
+    let audit = Audit::by(&principal, now);
     let updated = state
         .write(move |connection| {
             // An admin locking themselves out would leave the org with nobody to let them back in.
@@ -223,7 +228,13 @@ async fn update_user(
                     return Ok(Updated::Own("you cannot give up your own admin role"));
                 }
             }
-            Ok(Updated::User(Box::new(users::update(connection, &org_id, &id, &patch, now)?)))
+            let user = users::update(connection, &org_id, &id, &patch, now)?;
+            let details = json!({
+                "disabled": patch.disabled,
+                "role": patch.role.map(Role::as_str),
+            });
+            audit.record(connection, AuditAction::UserUpdated, &id, details)?;
+            Ok(Updated::User(Box::new(user)))
         })
         .await
         .map_err(user_not_found)?;
@@ -262,10 +273,12 @@ async fn change_password(
     })?;
     // The browser that made the change stays signed in; every other sign-in of the user ends.
     let keep = cookie_token(&request).map(|token| traceline_domain::api_key::hash_secret(&token));
+    let audit = Audit::by(&principal, to_storage_precision(Utc::now()));
     state
         .write(move |connection| {
             users::set_password_hash(connection, &user_id, &new_hash)?;
             sign_ins::delete_others(connection, &user_id, keep.as_deref())?;
+            audit.record(connection, AuditAction::UserPasswordChanged, &user_id, json!({}))?;
             Ok::<(), StorageError>(())
         })
         .await?;

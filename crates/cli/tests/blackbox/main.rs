@@ -21,3 +21,4 @@ mod startup;
 #[path = "../support/mod.rs"]
 #[expect(dead_code, reason = "the reliability tests use the rest of the shared support")]
 mod support;
+mod verify;

@@ -49,6 +49,52 @@ fn serve_answers_over_http_and_stops_cleanly_on_sigterm() {
 }
 
 #[test]
+fn apikey_list_and_revoke_reach_a_running_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = sqlite_file(&dir, "traceline.db");
+    let org = json_stdout(&traceline(&["org", "create", "--name", "Acme"], &database));
+    let org_id = org["org"]["id"].as_str().unwrap();
+    let created = json_stdout(&traceline(
+        &["apikey", "create", "--org", org_id, "--scopes", "read", "--name", "Dashboard"],
+        &database,
+    ));
+    let (secret, id) = (created["apiKey"].as_str().unwrap(), created["id"].as_str().unwrap());
+    assert_eq!(created["name"], "Dashboard");
+
+    let listed = json_stdout(&traceline(&["apikey", "list", "--org", org_id], &database));
+    let keys = listed["apiKeys"].as_array().unwrap();
+    assert_eq!(keys.len(), 2);
+    let shown = keys.iter().find(|key| key["id"] == id).unwrap();
+    assert_eq!((&shown["name"], &shown["scopes"]), (&json!("Dashboard"), &json!(["read"])));
+    assert_eq!(shown["prefix"], secret[..12]);
+    assert!(!listed.to_string().contains(secret), "never the key itself");
+
+    let server = Server::start(&database);
+    let client = Client::new(&server.base_url);
+    assert_eq!(client.get("/v1/sessions", Some(secret)).0, 200);
+    let revoked = json_stdout(&traceline(&["apikey", "revoke", "--org", org_id, id], &database));
+    assert_eq!((&revoked["ok"], &revoked["id"]), (&json!(true), &json!(id)));
+    assert!(revoked["revokedAt"].is_string());
+    // The server learns of it when its cached lookup expires: within 5 seconds.
+    let revoked_at = std::time::Instant::now();
+    while client.get("/v1/sessions", Some(secret)).0 != 401 {
+        assert!(
+            revoked_at.elapsed() < std::time::Duration::from_secs(5),
+            "still accepted after 5 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let again = json_stdout(&traceline(&["apikey", "revoke", "--org", org_id, id], &database));
+    assert_eq!(again["revokedAt"], revoked["revokedAt"], "the first revocation stays");
+    let elsewhere = traceline(&["apikey", "revoke", "--org", "other-org", id], &database);
+    assert!(!elsewhere.status.success());
+    assert!(String::from_utf8_lossy(&elsewhere.stderr).contains("has no API key with id"));
+    let unknown = traceline(&["apikey", "list", "--org", "no-such-org"], &database);
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no org with id no-such-org"));
+    assert!(server.terminate().success());
+}
+
+#[test]
 fn operator_commands_refuse_bad_input_with_a_message() {
     let dir = tempfile::tempdir().unwrap();
     let database = sqlite_file(&dir, "traceline.db");

@@ -6,8 +6,11 @@ use serde_json::json;
 use super::{json_stdout, traceline, Client};
 
 /// Settings every reliability test serves with: no rate limits, which would turn load into 429s.
-pub(crate) const UNLIMITED: [(&str, &str); 2] =
-    [("TRACELINE_INGEST_RATE_PER_MIN", "0"), ("TRACELINE_IP_RATE_PER_MIN", "0")];
+pub(crate) const UNLIMITED: [(&str, &str); 3] = [
+    ("TRACELINE_INGEST_RATE_PER_MIN", "0"),
+    ("TRACELINE_IP_RATE_PER_MIN", "0"),
+    ("TRACELINE_AUTH_FAILURES_PER_10MIN", "0"),
+];
 
 /// Credentials of one org.
 pub(crate) struct Tenant {

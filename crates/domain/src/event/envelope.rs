@@ -1,6 +1,6 @@
 //! The ingest envelope (spec §4): parsed from JSON in one pass that reports every problem, and written back out.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::Value;
 
 use super::actor::Actor;
@@ -15,6 +15,10 @@ use crate::validation::ValidationErrors;
 
 /// The only envelope version there is: `v` must be this.
 pub const ENVELOPE_VERSION: i64 = 1;
+
+/// How far ahead of the server's clock an event's `ts` may lie (spec §10.1). Clocks drift by seconds; an event
+/// a day in the future is a wrong clock or a forged timeline, and it would skew every duration it touches.
+pub const MAX_TS_AHEAD: TimeDelta = TimeDelta::hours(24);
 
 /// One event as posted to `POST /v1/hooks/ingest`, validated and normalised.
 ///
@@ -53,6 +57,19 @@ impl Envelope {
     /// object, checked against the kind's schema when it has one). `null` is the same as absent everywhere.
     /// Keys the spec does not define are allowed, at the top level and inside every object.
     pub fn parse(body: &Value) -> Result<Envelope, ValidationErrors> {
+        Self::parse_with_clock(body, None)
+    }
+
+    /// [`Envelope::parse`] for an event the server receives at `now`: a `ts` more than [`MAX_TS_AHEAD`] after
+    /// `now` is refused too, with the other problems.
+    pub fn parse_received(body: &Value, now: DateTime<Utc>) -> Result<Envelope, ValidationErrors> {
+        Self::parse_with_clock(body, Some(now))
+    }
+
+    fn parse_with_clock(
+        body: &Value,
+        now: Option<DateTime<Utc>>,
+    ) -> Result<Envelope, ValidationErrors> {
         let mut errors = ValidationErrors::default();
         let Some(object) = expect_object(body, &mut errors, "") else {
             return Err(errors);
@@ -70,7 +87,15 @@ impl Envelope {
             SessionId::parse(text).map_err(|error| errors.push("sessionId", error.to_string())).ok()
         });
         let ts = required_str(object, "ts", &mut errors, "").and_then(|text| {
-            parse_timestamp(text).map_err(|error| errors.push("ts", error.to_string())).ok()
+            let ts =
+                parse_timestamp(text).map_err(|error| errors.push("ts", error.to_string())).ok()?;
+            match now {
+                Some(now) if ts > now + MAX_TS_AHEAD => {
+                    errors.push("ts", "must not be more than 24 hours ahead of the server's clock");
+                    None
+                }
+                _ => Some(ts),
+            }
         });
         let kind = required_str(object, "kind", &mut errors, "").and_then(|text| {
             EventKind::parse(text).map_err(|error| errors.push("kind", error.to_string())).ok()

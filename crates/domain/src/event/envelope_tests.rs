@@ -244,3 +244,29 @@ fn every_problem_is_reported_together_in_field_order() {
         ]
     );
 }
+
+#[test]
+fn a_received_event_may_lie_at_most_a_day_ahead_of_the_clock() {
+    use chrono::{DateTime, TimeDelta, Utc};
+
+    use super::{Envelope, MAX_TS_AHEAD};
+
+    let body = envelope("session_end", json!({}));
+    let ts: DateTime<Utc> = "2026-04-01T10:15:00.250Z".parse().unwrap();
+    assert!(Envelope::parse_received(&body, ts - MAX_TS_AHEAD).is_ok(), "exactly a day ahead");
+    let early = ts - MAX_TS_AHEAD - TimeDelta::milliseconds(1);
+    let refused = Envelope::parse_received(&with(body.clone(), "v", Some(json!(2))), early);
+    let paths: Vec<String> = refused.unwrap_err().0.into_iter().map(|e| e.path).collect();
+    assert_eq!(paths, ["ts", "v"], "reported with every other problem");
+    assert!(Envelope::parse(&body).is_ok(), "parse alone reads no clock");
+}
+
+#[test]
+fn timestamps_outside_the_api_range_are_refused_with_their_path() {
+    let body =
+        with(envelope("prompt", json!({"text": "x"})), "ts", Some(json!("1969-12-31T23:59:59Z")));
+    assert_eq!(
+        errors(&body),
+        pairs(&[("ts", "must lie between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z")])
+    );
+}

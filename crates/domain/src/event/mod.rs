@@ -49,7 +49,7 @@ mod strategies;
 mod test_support;
 
 pub use actor::{Actor, ActorType};
-pub use envelope::{Envelope, ENVELOPE_VERSION};
+pub use envelope::{Envelope, ENVELOPE_VERSION, MAX_TS_AHEAD};
 pub use kind::{EventKind, InvalidEventKind, MAX_EVENT_KIND_LEN, TOOL_CALL_ALIAS};
 pub use provenance::{Attribution, Observability, Provenance, DEFAULT_CONFIDENCE};
 pub use schemas::{strict_schemas, FieldType as DataFieldType, Rule as DataRule};

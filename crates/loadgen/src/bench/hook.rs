@@ -19,6 +19,7 @@ use clap::Args;
 use traceline_loadgen::database::{Backend, BenchDatabase};
 use traceline_loadgen::server::{create_org, Server, ServerOptions};
 
+use super::sections::{existing_marked, replace_marked};
 use super::{build_server, commit, machine, output_of, scenarios};
 use traceline_loadgen::say;
 
@@ -352,37 +353,10 @@ fn render(measured: &Measured, machine: &str, commit: &str, calls: u64) -> Resul
 
 /// `report` with its hook section replaced by `section`, or with `section` appended when it has none.
 pub(crate) fn replace_section(report: &str, section: &str) -> String {
-    match (report.find(SECTION_START), report.find(SECTION_END)) {
-        (Some(start), Some(end)) if start < end => {
-            let after = report[end + SECTION_END.len()..].trim_start_matches('\n');
-            format!("{}{section}{after}", &report[..start])
-        }
-        _ if report.is_empty() => section.to_owned(),
-        _ => format!("{}\n\n{section}", report.trim_end()),
-    }
+    replace_marked(report, SECTION_START, SECTION_END, section)
 }
 
 /// The hook section of an existing report, so a full `cargo xtask bench` run can carry it over.
 pub(crate) fn existing_section(report: &str) -> Option<&str> {
-    let start = report.find(SECTION_START)?;
-    let end = report.find(SECTION_END)? + SECTION_END.len();
-    (start < end).then(|| &report[start..end])
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_section_is_replaced_in_place_or_appended() {
-        let section = format!("{SECTION_START}\nnew\n{SECTION_END}\n");
-        assert_eq!(replace_section("", &section), section);
-        assert_eq!(replace_section("# Report\n", &section), format!("# Report\n\n{section}"));
-        let old = format!("# Report\n\n{SECTION_START}\nold\n{SECTION_END}\n\n## After\n");
-        assert_eq!(replace_section(&old, &section), format!("# Report\n\n{section}## After\n"));
-        assert_eq!(
-            existing_section(&old),
-            Some(format!("{SECTION_START}\nold\n{SECTION_END}").as_str())
-        );
-    }
+    existing_marked(report, SECTION_START, SECTION_END)
 }

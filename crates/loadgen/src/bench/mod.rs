@@ -10,7 +10,9 @@ mod hook;
 mod report;
 mod review;
 mod scenarios;
+mod sections;
 mod session_view;
+mod signed;
 
 use std::env;
 use std::fs;
@@ -29,6 +31,7 @@ use traceline_loadgen::server::{self, RssSampler, Server, ServerOptions};
 use self::figures::thousands;
 pub(crate) use self::hook::{bench_hook, HookBenchArgs};
 use self::report::{BackendResult, Header};
+pub(crate) use self::signed::{bench_signed, SignedBenchArgs};
 use crate::{cargo, run};
 
 /// Timed requests per timeline page position.
@@ -72,13 +75,20 @@ enum BackendChoice {
     All,
 }
 
+impl BackendChoice {
+    /// The engines the choice names, SQLite first.
+    fn backends(self) -> Vec<Backend> {
+        match self {
+            BackendChoice::Sqlite => vec![Backend::Sqlite],
+            BackendChoice::Postgres => vec![Backend::Postgres],
+            BackendChoice::All => vec![Backend::Sqlite, Backend::Postgres],
+        }
+    }
+}
+
 /// Runs the whole bench and writes the report.
 pub(crate) fn bench(root: &Path, args: &BenchArgs) -> Result<()> {
-    let backends = match args.backend {
-        BackendChoice::Sqlite => vec![Backend::Sqlite],
-        BackendChoice::Postgres => vec![Backend::Postgres],
-        BackendChoice::All => vec![Backend::Sqlite, Backend::Postgres],
-    };
+    let backends = args.backend.backends();
     let connections = usize::try_from(args.connections)?;
     let header = Header {
         machine: machine(root),
@@ -117,10 +127,15 @@ pub(crate) fn bench(root: &Path, args: &BenchArgs) -> Result<()> {
 
     let out = root.join(&args.out);
     let mut rendered = report::render(&header, &results);
-    // The hook's figures come from `cargo xtask bench-hook`; a full run keeps them rather than dropping them.
-    if let Some(section) = fs::read_to_string(&out).ok().as_deref().and_then(hook::existing_section)
-    {
+    // The hook's and signed events' figures come from `cargo xtask bench-hook` and `bench-signed`; a full run
+    // keeps them rather than dropping them.
+    let previous = fs::read_to_string(&out).unwrap_or_default();
+    if let Some(section) = hook::existing_section(&previous) {
         rendered = hook::replace_section(&rendered, &format!("{section}\n"));
+    }
+    if let Some(section) = signed::existing_section(&previous) {
+        let (start, end) = (signed::SECTION_START, signed::SECTION_END);
+        rendered = sections::replace_marked(&rendered, start, end, &format!("{section}\n"));
     }
     fs::write(&out, rendered).with_context(|| format!("could not write {}", out.display()))?;
     say(&format!("wrote {}", out.display()));
