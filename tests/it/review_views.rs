@@ -306,6 +306,7 @@ async fn the_report_holds_what_a_printed_review_needs(backend: TestBackend) {
     assert!(report.text.contains("Token bucket") && report.text.contains("clear steps"));
     assert!(report.text.contains("add a limiter"), "the prompts");
     assert!(report.text.contains("data-percentile=\"commandFailRate\""));
+    assert!(report.text.contains(">unsigned</span>"), "the signature chain's status (§10.2)");
     let other = app.org("Globex");
     app.user(&other, "gus@globex.test", "admin");
     let outsider = app.sign_in("gus@globex.test").await;

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use traceline_domain::candidate_key::{CandidateKey, KeyStatus};
 use traceline_domain::metrics::SessionMetrics;
 use traceline_domain::score::Score;
+use traceline_domain::signing::ChainStatus;
 use traceline_domain::{OrgId, Session, TimelineEvent};
 use traceline_storage::session_state::session_metrics;
 use traceline_storage::{
@@ -125,6 +126,14 @@ impl SessionData {
                     .num_milliseconds(),
             ),
             events: session.event_count,
+            chain: session.chain_status.as_str(),
+            chain_meaning: match session.chain_status {
+                ChainStatus::Intact => "every event is signed with the candidate's key, in one unbroken line",
+                ChainStatus::Broken => {
+                    "some event is unsigned, does not verify, or is off the line: the record may have been altered"
+                }
+                ChainStatus::Unsigned => "the candidate's client gave no signing key",
+            },
             key,
         }
     }
@@ -142,6 +151,10 @@ pub(crate) struct Header {
     pub(crate) ended: Option<String>,
     pub(crate) duration: String,
     pub(crate) events: i64,
+    /// The signature chain's status (spec §10.2): `intact`, `broken` or `unsigned`.
+    pub(crate) chain: &'static str,
+    /// What that status means, in words.
+    pub(crate) chain_meaning: &'static str,
     /// The key's status and the decision endpoint, when the session belongs to a candidate key.
     pub(crate) key: Option<KeyDecision>,
 }
