@@ -1,7 +1,8 @@
 //! The browser suite (`tests/ui`): Playwright driving Debian's Chromium against the real `traceline` binary on
 //! SQLite and PostgreSQL. This module makes what it needs: a Python venv under `target/` with Playwright,
-//! pytest and axe-core's Playwright binding pinned (never `playwright install`: the browser is the system's), and the debug binary. A missing
-//! Chromium fails the run with a message that says how to install it: the suite is never skipped.
+//! pytest and axe-core's Playwright binding pinned (never `playwright install`: the browser is the system's),
+//! and the debug binary. A missing Chromium fails the run with a message that says how to install it: the suite
+//! is never skipped.
 
 use std::env;
 use std::ffi::OsString;
