@@ -4,8 +4,8 @@
 #
 # Starts the server on a fresh SQLite database (or on API_FUZZ_DATABASE_URL, e.g. an empty PostgreSQL database) on a
 # free port, creates an org, a read+write reviewer key and a
-# redeemed candidate, then runs schemathesis twice: every operation with the reviewer's key, and the routes a
-# candidate may call with its session token. Checks: no 5xx, statuses / content types / bodies as documented.
+# redeemed candidate, then runs schemathesis: every operation with the reviewer's key, the routes a candidate may
+# call with its session token (completing last, since it closes the session for writing), and the public ones. Checks: no 5xx, statuses / content types / bodies as documented.
 # Exits non-zero on any failure. The venv lives under target/ and is reused between runs.
 #
 #   .ci/api-fuzz.sh                      # the CI budget
@@ -102,7 +102,10 @@ for operations in json.load(sys.stdin)["paths"].values():
             # The reviewer key has the write scope, which the admin routes (users, API keys) accept too.
             chosen = access.startswith(("reviewer", "shared", "admin")) or (access == "public" and operation["operationId"] != "redeemKey")
         elif who == "candidate":
-            chosen = access == "candidate" or access.startswith("shared")
+            # Completing closes the session for writing (spec §10.1): it gets a run of its own, last.
+            chosen = (access == "candidate" or access.startswith("shared")) and operation["operationId"] != "completeSession"
+        elif who == "completing":
+            chosen = operation["operationId"] == "completeSession"
         else:
             chosen = access == "public"
         if chosen:
@@ -142,6 +145,9 @@ fuzz reviewer "$work/authenticated.toml" examples,coverage,fuzzing,stateful \
     -H "Authorization: Bearer $reviewer_key"
 echo "==> schemathesis as a candidate (its routes)"
 fuzz candidate "$work/authenticated.toml" examples,coverage,fuzzing,stateful \
+    -H "X-API-Key: $session_token"
+echo "==> schemathesis as a candidate completing its session (after which its writes are refused)"
+fuzz completing "$work/authenticated.toml" examples,coverage,fuzzing \
     -H "X-API-Key: $session_token"
 echo "==> schemathesis without credentials (public routes: redeem, health, the document)"
 fuzz public "" examples,coverage,fuzzing

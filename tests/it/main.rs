@@ -29,6 +29,7 @@ mod pages;
 mod rate_limits;
 mod retention;
 mod review;
+mod review_views;
 mod sessions_api;
 mod signed_events;
 mod storage_ingest;

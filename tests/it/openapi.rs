@@ -10,9 +10,9 @@ use serde_json::Value;
 
 use crate::harness::{on_both_backends, TestApp, TestBackend};
 
-/// The operations of spec §3–§11 (`:id` written `{id}`), plus the document itself; and the account routes the
-/// web UI's settings call, which spec §11 implies ("admins add and disable users") but does not name
-/// (docs/API-NOTES.md).
+/// The operations of spec §3–§11 (`:id` written `{id}`) and UI.md's export, plus the document itself; and the
+/// account routes the web UI's settings call, which spec §11 implies ("admins add and disable users") but does
+/// not name (docs/API-NOTES.md).
 const SPEC_OPERATIONS: &[(&str, &str)] = &[
     ("GET", "/v1/api-keys"),
     ("POST", "/v1/api-keys"),
@@ -51,6 +51,8 @@ const SPEC_OPERATIONS: &[(&str, &str)] = &[
     ("GET", "/v1/sessions/{id}/artifacts"),
     ("GET", "/v1/sessions/{id}/signed-log"),
     ("GET", "/v1/audit"),
+    // UI.md, "Export".
+    ("GET", "/v1/sessions/{id}/export"),
     ("GET", "/v1/health"),
     ("GET", "/openapi.json"),
     ("POST", "/v1/webhooks"),
@@ -176,7 +178,17 @@ async fn every_operation_is_fully_described(backend: TestBackend) {
         let responses = operation["responses"].as_object().expect("responses");
         assert!(responses.keys().any(|status| status.starts_with('2')), "{name}: no success");
         for (status, response) in responses {
-            let schema = &response["content"]["application/json"]["schema"];
+            let content = response["content"].as_object().expect("content");
+            if let Some(lines) = content.get("application/x-ndjson") {
+                // A stream of JSON lines: a string to OpenAPI 3.1, each line described beside it.
+                assert!(status.starts_with('2'), "{name} {status}: errors are JSON");
+                assert!(
+                    lines["x-item-schema"]["$ref"].is_string(),
+                    "{name} {status}: no line schema"
+                );
+                continue;
+            }
+            let schema = &content["application/json"]["schema"];
             assert!(schema.is_object() || schema.is_boolean(), "{name} {status}: no JSON schema");
             if !status.starts_with('2') {
                 assert_eq!(schema["$ref"], "#/components/schemas/ErrorBody", "{name} {status}");
@@ -243,7 +255,7 @@ async fn links_lead_from_created_resources_to_their_routes(backend: TestBackend)
             .unwrap_or_else(|| panic!("POST {source_path} links nothing"));
         for (name, link) in links {
             let target_id = link["operationId"].as_str().unwrap();
-            let (method, path, _) = all
+            let (method, path, target) = all
                 .iter()
                 .find(|(_, _, operation)| operation["operationId"] == target_id)
                 .unwrap_or_else(|| panic!("link {name} names no operation"));
@@ -266,7 +278,15 @@ async fn links_lead_from_created_resources_to_their_routes(backend: TestBackend)
                 url = url.replace(&format!("{{{parameter}}}"), &value);
             }
             assert!(!url.contains('{'), "{name}: {url} keeps a parameter the link does not fill");
-            if method == "GET" {
+            let streamed =
+                target["responses"]["200"]["content"]["application/x-ndjson"].is_object();
+            if method == "GET" && streamed {
+                let request = actix_web::test::TestRequest::get()
+                    .uri(&url)
+                    .insert_header(("Authorization", format!("Bearer {}", org.key)));
+                assert_eq!(app.raw(request).await.status, actix_web::http::StatusCode::OK, "{url}");
+                followed += 1;
+            } else if method == "GET" {
                 app.get(&url, &org.key).await.expect(200);
                 followed += 1;
             }

@@ -132,6 +132,10 @@ async fn the_shared_vectors_verify_and_chain_through_the_api(backend: TestBacken
     assert_eq!(listed[3]["payload"]["kind"], "tool_call");
     let session_object = app.get(&format!("/v1/sessions/{session}"), &key).await.expect(200);
     assert_eq!(session_object["session"]["chainStatus"], "intact");
+    assert!(
+        chain_in_view(&app, &org, session).await.contains(">intact</span>"),
+        "the session view's header"
+    );
     // The timeline orders by time: the second event happened first (10:01:30+02:00).
     let timeline = app.get(&format!("/v1/sessions/{session}/timeline"), &key).await.expect(200);
     assert_eq!(ids(&timeline["events"])[0], events[1]["envelope"]["id"].as_str().unwrap());
@@ -164,6 +168,15 @@ async fn a_tampered_event_breaks_the_chain_at_itself(backend: TestBackend) {
     assert_eq!(verdicts, [&json!(true), &json!(true), &json!(false), &json!(true)]);
     let metrics = app.get(&format!("/v1/sessions/{session}/metrics"), &org.key).await.expect(200);
     assert_eq!(metrics["metrics"]["commandCount"], 1, "the tampered event is kept");
+    let view = chain_in_view(&app, &org, session).await;
+    assert!(view.contains(">broken</span>") && view.contains("The signature chain is broken"));
+}
+
+/// The session view's HTML, as a reviewer of `org` sees it (its header shows the chain's status, UI.md).
+async fn chain_in_view(app: &TestApp, org: &TestOrg, session: &str) -> String {
+    app.user(org, "chain-reader@acme.test", "reviewer");
+    let cookie = app.sign_in("chain-reader@acme.test").await;
+    app.page(&format!("/sessions/{session}"), Some(&cookie)).await.text
 }
 
 async fn a_missing_link_breaks_the_chain_after_the_gap(backend: TestBackend) {

@@ -149,10 +149,10 @@ def sign_in(page, base, email="ada@acme.test", password=PASSWORD):
     page.get_by_role("button", name="Sign in").click()
 
 
-def screenshot(page, name, backend):
+def screenshot(page, name, backend, full_page=True):
     os.makedirs(SCREENSHOTS, exist_ok=True)
     kind = "postgres" if backend.startswith("postgres") else "sqlite"
-    page.screenshot(path=os.path.join(SCREENSHOTS, f"{kind}-{name}.png"), full_page=True)
+    page.screenshot(path=os.path.join(SCREENSHOTS, f"{kind}-{name}.png"), full_page=full_page)
 
 
 def free_port():

@@ -1,7 +1,8 @@
 //! The browser suite (`tests/ui`): Playwright driving Debian's Chromium against the real `traceline` binary on
-//! SQLite and PostgreSQL. This module makes what it needs: a Python venv under `target/` with Playwright and
-//! pytest pinned (never `playwright install`: the browser is the system's), and the debug binary. A missing
-//! Chromium fails the run with a message that says how to install it: the suite is never skipped.
+//! SQLite and PostgreSQL. This module makes what it needs: a Python venv under `target/` with Playwright,
+//! pytest and axe-core's Playwright binding pinned (never `playwright install`: the browser is the system's),
+//! and the debug binary. A missing Chromium fails the run with a message that says how to install it: the suite
+//! is never skipped.
 
 use std::env;
 use std::ffi::OsString;
@@ -16,6 +17,9 @@ use crate::{cargo, run, say};
 const PLAYWRIGHT: &str = "playwright==1.65.2";
 /// The runner, pinned.
 const PYTEST: &str = "pytest==8.4.2";
+/// axe-core for Playwright (it bundles axe-core 4.12.1, injected into the page under test): the accessibility
+/// checks of every page, pinned.
+const AXE: &str = "axe-playwright-python==0.1.8";
 /// Where Debian's `chromium` package puts the browser (`TRACELINE_CHROMIUM` overrides it).
 const CHROMIUM: &str = "/usr/bin/chromium";
 
@@ -56,17 +60,20 @@ fn target_dir(root: &Path) -> PathBuf {
 
 /// The venv for the pinned versions, made on first use.
 fn venv(target: &Path) -> Result<PathBuf> {
-    let name = format!("ui-venv-{}-{}", PLAYWRIGHT.replace("==", "-"), PYTEST.replace("==", "-"));
+    let name = format!(
+        "ui-venv-{}",
+        [PLAYWRIGHT, PYTEST, AXE].map(|pin| pin.replace("==", "-")).join("-")
+    );
     let venv = target.join(name);
     if venv.join("bin").join("pytest").is_file() {
         return Ok(venv);
     }
-    say(&format!("creating {} ({PLAYWRIGHT}, {PYTEST})", venv.display()));
+    say(&format!("creating {} ({PLAYWRIGHT}, {PYTEST}, {AXE})", venv.display()));
     let mut create = Command::new("python3");
     create.args(["-m", "venv"]).arg(&venv);
     run_tool(create, "python3 -m venv (is python3-venv installed?)")?;
     let mut install = Command::new(venv.join("bin").join("pip"));
-    install.args(["install", "--quiet", "--disable-pip-version-check", PLAYWRIGHT, PYTEST]);
+    install.args(["install", "--quiet", "--disable-pip-version-check", PLAYWRIGHT, PYTEST, AXE]);
     run_tool(install, "pip install of the browser suite's packages")?;
     Ok(venv)
 }

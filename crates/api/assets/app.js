@@ -1,6 +1,8 @@
 // Traceline's one script. Every page works without it for reading; it adds what needs a script: forms that
-// call the JSON API with the sign-in cookie, copying keys, loading more of a timeline, sorting the cohort table.
-// Nothing here builds markup from data: new timeline events arrive as server-rendered, escaped HTML.
+// call the JSON API with the sign-in cookie, copying keys, sorting the cohort table and picking two rows of it to
+// compare, and on the session view loading more of the timeline, deep links beyond its first page, the live
+// tail and the keyboard. Nothing here builds markup from data: timeline events arrive as server-rendered,
+// escaped HTML, and the few elements made here get their text through textContent.
 
 const root = document.documentElement;
 root.classList.remove("no-js");
@@ -148,19 +150,17 @@ document.addEventListener("click", async (event) => {
     return;
   }
   const more = event.target.closest("a[data-more-link]");
-  if (more) {
+  if (more && timeline) {
     event.preventDefault();
-    more.setAttribute("aria-busy", "true");
-    const response = await fetch(more.href, { credentials: "same-origin" });
-    if (!response.ok) {
-      more.removeAttribute("aria-busy");
-      more.textContent = "Could not load more events (" + response.status + "); try again";
-      return;
-    }
-    const page = document.createElement("template");
-    page.innerHTML = await response.text();
-    const item = more.closest("li");
-    item.replaceWith(page.content);
+    await loadMore(more);
+    return;
+  }
+  if (event.target.closest("[data-keys-help]")) {
+    toggleHelp();
+    return;
+  }
+  if (event.target.closest("[data-print]")) {
+    window.print();
     return;
   }
   const sort = event.target.closest("button.sort");
@@ -187,12 +187,249 @@ function sortTable(button) {
   table.tBodies[0].append(...rows);
 }
 
-/** A link to #evt-… marks that event, also after the page has loaded. */
-function highlightTarget() {
-  document.querySelectorAll(".event.targeted").forEach((el) => el.classList.remove("targeted"));
-  const id = decodeURIComponent(location.hash.slice(1));
-  const target = id && document.getElementById(id);
-  if (target && target.classList.contains("event")) target.classList.add("targeted");
+
+/* ---- Comparing two sessions of the cohort table ---- */
+
+const picker = document.querySelector("form[data-compare]");
+if (picker) {
+  const boxes = () => [...picker.querySelectorAll("input[name=pick]")];
+  const picked = () => boxes().filter((box) => box.checked);
+  const status = picker.querySelector("[data-compare-status]");
+  const button = picker.querySelector("[type=submit]");
+  const update = () => {
+    const count = picked().length;
+    button.disabled = count !== 2;
+    status.textContent = count === 2 ? "Two sessions picked." : "Pick two sessions to compare (" + count + " picked).";
+  };
+  picker.addEventListener("change", update);
+  picker.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const [a, b] = picked().map((box) => box.value);
+    if (a && b) window.location.assign("/compare?a=" + encodeURIComponent(a) + "&b=" + encodeURIComponent(b));
+  });
+  update();
 }
-window.addEventListener("hashchange", highlightTarget);
-highlightTarget();
+
+/* ---- The session view's timeline: more pages, deep links, the live tail, the keyboard ---- */
+
+const timeline = document.querySelector("ol[data-timeline]");
+const jumpStatus = document.querySelector("[data-jump-status]");
+const liveStatus = document.querySelector("[data-live-status]");
+const help = document.getElementById("keys-help");
+/** How often the live tail asks for new events: well within the 5 seconds UI.md allows. */
+const LIVE_EVERY_MS = 2500;
+const EVENT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The URL of a fragment of this timeline, its filter carried on unless `params` names another. */
+function fragmentUrl(params) {
+  const url = new URL("/sessions/" + encodeURIComponent(timeline.dataset.session) + "/timeline", location.origin);
+  if (timeline.dataset.only) url.searchParams.set("only", timeline.dataset.only);
+  for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
+  return url;
+}
+
+/** Fetches a fragment: its list items, and whether the session has ended. Throws with the status on failure. */
+async function fetchFragment(url) {
+  const response = await fetch(url, { credentials: "same-origin" });
+  if (!response.ok) {
+    const error = new Error("The server answered " + response.status + ".");
+    error.status = response.status;
+    throw error;
+  }
+  const page = document.createElement("template");
+  page.innerHTML = await response.text();
+  return { items: page.content, ended: response.headers.get("traceline-session-status") === "ended" };
+}
+
+const loadedEvents = () => [...timeline.querySelectorAll("li.event")];
+const eventId = (item) => item.id.slice("evt-".length);
+
+function say(region, text) {
+  if (!region) return;
+  region.textContent = text;
+  region.hidden = false;
+}
+
+/** Replaces a "load more" item with the page it stands for. */
+async function loadMore(link) {
+  if (link.getAttribute("aria-busy") === "true") return;
+  link.setAttribute("aria-busy", "true");
+  try {
+    const { items } = await fetchFragment(link.href);
+    link.closest("li").replaceWith(items);
+  } catch (error) {
+    link.removeAttribute("aria-busy");
+    link.textContent = "Could not load more events (" + (error.status || "offline") + "); try again";
+  }
+}
+
+/** The event being read: the focused one, else the one j/k last moved to. */
+let current = null;
+
+function focusEvent(item) {
+  if (current) current.classList.remove("current");
+  current = item;
+  item.classList.add("current");
+  item.tabIndex = -1;
+  item.focus({ preventScroll: true });
+  item.scrollIntoView({ block: "center" });
+}
+
+/** A link to #evt-… scrolls to and marks that event; one beyond what is loaded is fetched with its page. */
+async function showTarget() {
+  document.querySelectorAll(".event.targeted").forEach((item) => item.classList.remove("targeted"));
+  const id = decodeURIComponent(location.hash.slice(1));
+  if (!id.startsWith("evt-")) return;
+  let target = document.getElementById(id);
+  if (!target && timeline && EVENT_ID.test(id.slice(4))) target = await loadAround(id.slice(4));
+  if (target && target.classList.contains("event")) {
+    target.classList.add("targeted");
+    focusEvent(target);
+  }
+}
+
+/** Loads the page that starts at an event not on the page yet, after a gap that loads the events before it. */
+async function loadAround(id) {
+  let fragment;
+  try {
+    fragment = await fetchFragment(fragmentUrl({ at: id }));
+  } catch (error) {
+    say(jumpStatus, error.status === 400 ? "This session has no such event." : error.message);
+    return null;
+  }
+  const first = fragment.items.querySelector("li.event");
+  if (!first || eventId(first) !== id) {
+    // The filter hides it: say so, and where it can be seen.
+    jumpStatus.textContent = "That event is not among the events shown. ";
+    const whole = document.createElement("a");
+    whole.href = "/sessions/" + encodeURIComponent(timeline.dataset.session) + "#evt-" + id;
+    whole.textContent = "Show it in the whole timeline";
+    jumpStatus.append(whole);
+    jumpStatus.hidden = false;
+    return null;
+  }
+  const last = loadedEvents().pop();
+  timeline.querySelectorAll("li[data-more]").forEach((item) => item.remove());
+  if (last) {
+    const gap = document.createElement("li");
+    gap.className = "more";
+    gap.dataset.more = "";
+    const link = document.createElement("a");
+    link.className = "button";
+    link.dataset.moreLink = "";
+    link.href = fragmentUrl({ after: eventId(last), before: id }).href;
+    link.textContent = "Load the events before this one";
+    gap.append(link);
+    timeline.append(gap);
+  }
+  timeline.append(fragment.items);
+  document.querySelector("[data-no-events]")?.remove();
+  return document.getElementById("evt-" + id);
+}
+
+/** j / k: the next or previous event, loading the next page at the end. */
+async function step(direction) {
+  let events = loadedEvents();
+  if (!events.length) return;
+  const at = current ? events.indexOf(current) : -1;
+  let next = at === -1 ? (direction > 0 ? 0 : -1) : at + direction;
+  if (next >= events.length) {
+    const more = timeline.querySelector("li[data-more]:last-child a[data-more-link]");
+    if (!more) return;
+    await loadMore(more);
+    events = loadedEvents();
+  }
+  if (next >= 0 && next < events.length) focusEvent(events[next]);
+}
+
+/** f / d: the next failure or decision after the event being read, asking the server past what is loaded. */
+async function seek(set, selector, noun) {
+  const events = loadedEvents();
+  const at = current ? events.indexOf(current) : -1;
+  const near = events.slice(at + 1).find((item) => item.matches(selector));
+  if (near) return focusEvent(near);
+  const params = { only: set, limit: 1 };
+  if (current) params.after = eventId(current);
+  try {
+    const { items } = await fetchFragment(fragmentUrl(params));
+    const found = items.querySelector("li.event");
+    if (!found) return say(jumpStatus, "No " + noun + " after this point.");
+    const loaded = document.getElementById(found.id);
+    if (loaded) return focusEvent(loaded);
+    location.hash = "#" + found.id;
+  } catch (error) {
+    say(jumpStatus, error.message);
+  }
+}
+
+function toggleHelp() {
+  if (!help) return;
+  if (help.open) help.close();
+  else help.showModal();
+}
+
+document.addEventListener("keydown", (event) => {
+  if (!timeline || event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+  // Typing in a field is typing; in the open list of keys, only ? (and Esc, the dialog's own) mean anything.
+  if (event.target.closest("input, textarea, select, [contenteditable]")) return;
+  if (event.key !== "?" && event.target.closest("dialog")) return;
+  const keys = {
+    j: () => step(1),
+    k: () => step(-1),
+    f: () => seek("failures", ".event.failed", "failure"),
+    d: () => seek("decisions", "[data-kind=decision_event]", "decision"),
+    "?": toggleHelp,
+  };
+  const action = keys[event.key];
+  if (!action) return;
+  event.preventDefault();
+  action();
+});
+
+document.addEventListener("focusin", (event) => {
+  const item = event.target.closest && event.target.closest("li.event");
+  if (item && item !== current) {
+    if (current) current.classList.remove("current");
+    current = item;
+    item.classList.add("current");
+  }
+});
+
+/** While the session is in progress, new events are appended as they arrive; polling stops when it ends. */
+function startLiveTail() {
+  if (!timeline || !("live" in timeline.dataset)) return;
+  let busy = false;
+  const timer = setInterval(async () => {
+    // Not at the end yet: the next page will bring the new events.
+    if (busy || document.hidden || timeline.querySelector("li[data-more]")) return;
+    busy = true;
+    const last = loadedEvents().pop();
+    try {
+      const { items, ended } = await fetchFragment(fragmentUrl(last ? { after: eventId(last) } : {}));
+      const count = items.querySelectorAll("li.event").length;
+      if (count) {
+        timeline.append(items);
+        document.querySelector("[data-no-events]")?.remove();
+        say(liveStatus, count === 1 ? "1 new event." : count + " new events.");
+      }
+      if (ended) {
+        clearInterval(timer);
+        const badge = document.querySelector("[data-session-status]");
+        if (badge) {
+          badge.textContent = "ended";
+          badge.classList.replace("session-active", "session-ended");
+        }
+        say(liveStatus, "The session has ended.");
+      }
+    } catch (error) {
+      // Gone (deleted) or no longer ours: stop. Anything else may pass: try again next time.
+      if (error.status === 404 || error.status === 403) clearInterval(timer);
+    } finally {
+      busy = false;
+    }
+  }, LIVE_EVERY_MS);
+}
+
+window.addEventListener("hashchange", showTarget);
+showTarget();
+startLiveTail();

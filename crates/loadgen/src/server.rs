@@ -292,6 +292,16 @@ pub fn cpu_seconds(pid: u32) -> Result<f64> {
     Ok((ticks(11)? + ticks(12)?) / USER_HZ)
 }
 
+/// Runs `work` and returns the largest resident memory `pid` reached meanwhile, in kB: its `VmHWM`, reset to the
+/// current `VmRSS` first (`/proc/<pid>/clear_refs`, Linux ≥ 4.0), so the figure is exact, not sampled.
+pub fn peak_memory_during<T>(pid: u32, work: impl FnOnce() -> Result<T>) -> Result<(T, u64)> {
+    let path = format!("/proc/{pid}/clear_refs");
+    fs::write(&path, "5")
+        .with_context(|| format!("could not reset the peak memory through {path}"))?;
+    let value = work()?;
+    Ok((value, status_kb(pid, "VmHWM:")?))
+}
+
 /// A `kB` line of `/proc/<pid>/status`.
 fn status_kb(pid: u32, field: &str) -> Result<u64> {
     let path = format!("/proc/{pid}/status");

@@ -15,6 +15,7 @@ use diesel::prelude::*;
 use serde_json::Value;
 use traceline_domain::event::{Envelope, EventKind};
 use traceline_domain::json::JsonObject;
+use traceline_domain::metrics::EventFacts;
 use traceline_domain::signing::{EventSignature, PublicKey};
 use traceline_domain::{OrgId, SessionId};
 
@@ -51,6 +52,8 @@ pub struct IncomingEvent {
     actor: String,
     provenance: String,
     data: String,
+    /// The sets the event belongs to (`traceline_domain::metrics::EventSet`), stored for the timeline's filters.
+    marks: i64,
     signature: EventSignature,
     /// Whether `sig` verified against a key, checked ahead of the write.
     verdict: Option<(PublicKey, bool)>,
@@ -65,6 +68,7 @@ impl IncomingEvent {
             actor: object_to_text(&envelope.actor.to_json()),
             provenance: object_to_text(&envelope.provenance.to_json()),
             data: object_to_text(&envelope.data),
+            marks: EventFacts::of(&envelope).marks().bits(),
             envelope,
             raw,
             signature,
@@ -289,6 +293,7 @@ struct NewEventRow<'a> {
     provenance: &'a str,
     data: &'a str,
     created_at: NaiveDateTime,
+    marks: Option<i64>,
 }
 
 /// Inserts the events whose ids are not stored yet, in one statement; returns the sequence number of each
@@ -310,6 +315,7 @@ fn insert_events<'a>(
             provenance: &event.provenance,
             data: &event.data,
             created_at,
+            marks: Some(event.marks),
         })
         .collect();
     let stored: Vec<(String, i64)> = match rows.as_slice() {

@@ -8,6 +8,7 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use crate::connection::AnyConnection;
 use crate::database::Database;
 use crate::error::StorageError;
+use crate::marks;
 
 const POSTGRES: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 const SQLITE: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
@@ -20,7 +21,8 @@ const POSTGRES_MIGRATION_LOCK: &str =
 const POSTGRES_MIGRATION_UNLOCK: &str =
     "SELECT pg_advisory_unlock(1953653091, hashtext(coalesce(current_schema(), '')))";
 
-/// Applies every pending migration and returns the versions applied, oldest first.
+/// Applies every pending migration, then marks the events stored before events carried marks
+/// (`crate::marks`), and returns the versions applied, oldest first.
 pub fn run_pending(database: &Database) -> Result<Vec<String>, StorageError> {
     database.write_outside_transaction(apply_pending)
 }
@@ -36,15 +38,12 @@ pub(crate) fn sqlite_versions() -> Vec<String> {
 }
 
 fn apply_pending(connection: &mut AnyConnection) -> Result<Vec<String>, StorageError> {
-    match connection {
-        AnyConnection::Postgres(pg) => {
-            pg.batch_execute(POSTGRES_MIGRATION_LOCK)?;
-            let applied = applied_versions(pg.run_pending_migrations(POSTGRES));
-            let unlocked = pg.batch_execute(POSTGRES_MIGRATION_UNLOCK);
-            let applied = applied?;
-            unlocked?;
-            Ok(applied)
-        }
+    let postgres = matches!(connection, AnyConnection::Postgres(_));
+    if postgres {
+        connection.batch_execute(POSTGRES_MIGRATION_LOCK)?;
+    }
+    let applied = match &mut *connection {
+        AnyConnection::Postgres(pg) => applied_versions(pg.run_pending_migrations(POSTGRES)),
         AnyConnection::Sqlite(sqlite) => {
             // Table rebuilds in SQLite migrations need foreign keys off, and the pragma is ignored inside the
             // transaction diesel wraps each migration in, so it is set here and restored after.
@@ -53,7 +52,19 @@ fn apply_pending(connection: &mut AnyConnection) -> Result<Vec<String>, StorageE
             sqlite.batch_execute("PRAGMA foreign_keys = ON;")?;
             applied
         }
+    };
+    // Under the migration lock, so instances started together do not mark the same events at once.
+    let applied = applied.and_then(|applied| {
+        marks::backfill(connection)?;
+        Ok(applied)
+    });
+    if postgres {
+        let unlocked = connection.batch_execute(POSTGRES_MIGRATION_UNLOCK);
+        let applied = applied?;
+        unlocked?;
+        return Ok(applied);
     }
+    applied
 }
 
 fn applied_versions(

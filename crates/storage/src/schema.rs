@@ -116,6 +116,7 @@ diesel::table! {
         provenance -> Text,
         data -> Text,
         created_at -> Timestamp,
+        marks -> Nullable<BigInt>,
     }
 }
 

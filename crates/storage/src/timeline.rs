@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
+use traceline_domain::metrics::EventSet;
 use traceline_domain::{EventKind, TimelineEvent};
 
 use crate::connection::AnyConnection;
@@ -49,13 +50,17 @@ pub struct TimelinePage {
     pub events: Vec<TimelineEvent>,
     /// Whether more events follow the last one.
     pub has_more: bool,
+    /// The `ts` of the event the page follows (its `after` cursor), when it follows one.
+    pub previous: Option<DateTime<Utc>>,
 }
 
 /// Why a timeline page could not be read.
 #[derive(Debug)]
 pub enum PageError {
-    /// `after` names no event of this session.
+    /// The event the page starts after or at names no event of this session.
     UnknownCursor,
+    /// The event the page stops before names no event of this session.
+    UnknownBound,
     /// The database failed.
     Storage(StorageError),
 }
@@ -72,24 +77,99 @@ impl From<StorageError> for PageError {
     }
 }
 
-/// Up to `limit` events of a session after the event `after` (from the start when `None`).
+/// Where a page of the timeline starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start<'a> {
+    /// At the first event.
+    Beginning,
+    /// Just after the event with this id (the API's `after` cursor).
+    After(&'a str),
+    /// At the event with this id, which is on the page when it belongs to the filter's set.
+    At(&'a str),
+}
+
+/// Which of a session's events one page reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageQuery<'a> {
+    /// Where the page starts.
+    pub start: Start<'a>,
+    /// The event the page stops before, when it must not reach it (filling a gap the page already has).
+    pub before: Option<&'a str>,
+    /// Only the events of this set (`None`: every event).
+    pub only: Option<EventSet>,
+    /// Events at most.
+    pub limit: i64,
+}
+
+impl<'a> PageQuery<'a> {
+    /// Up to `limit` events after `after` (from the start when `None`), of every kind.
+    pub fn after(after: Option<&'a str>, limit: i64) -> PageQuery<'a> {
+        let start = after.map_or(Start::Beginning, Start::After);
+        PageQuery { start, before: None, only: None, limit }
+    }
+}
+
+/// Where an event stands in its session's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Position {
+    ts: NaiveDateTime,
+    seq: i64,
+}
+
+/// The position of the event `id` of the session, or `UnknownCursor`.
+fn position(
+    connection: &mut AnyConnection,
+    session_id: &str,
+    id: &str,
+) -> Result<Position, PageError> {
+    let (ts, seq) = timeline_events::table
+        .filter(timeline_events::session_id.eq(session_id))
+        .filter(timeline_events::id.eq(id))
+        .select((timeline_events::ts, timeline_events::seq))
+        .first::<(NaiveDateTime, i64)>(connection)
+        .optional()?
+        .ok_or(PageError::UnknownCursor)?;
+    Ok(Position { ts, seq })
+}
+
+/// The SQL that keeps only the events of `set`, spelled exactly as its partial index's predicate (see the
+/// migration `add_event_marks`), so both planners use that index; the bit is a constant, never client text.
+pub(crate) fn in_set(set: EventSet) -> String {
+    format!("(marks & {}) <> 0", set.bit())
+}
+
+/// One page of a session's events, as `query` says.
 ///
-/// Keyset paging on (`ts`, `seq`) over the index `(session_id, ts, seq)`: a page deep in a long session costs what
-/// the first page costs. The caller checks the session is visible to it.
+/// Keyset paging on (`ts`, `seq`) over the index `(session_id, ts, seq)`, or over the partial index of the
+/// filter's set: a page deep in a long session costs what the first page costs, and a filter to a rare set costs
+/// what its events cost, not the session's. The caller checks the session is visible to it.
 pub fn page(
     connection: &mut AnyConnection,
     session_id: &str,
-    after: Option<&str>,
-    limit: i64,
+    query: PageQuery<'_>,
 ) -> Result<TimelinePage, PageError> {
-    let mut rows = events_after(connection, session_id, after)?
-        .limit(limit + 1)
+    let (mut rows, previous) = events_from(connection, session_id, query.start)?;
+    if let Some(id) = query.before {
+        let before = match position(connection, session_id, id) {
+            Err(PageError::UnknownCursor) => return Err(PageError::UnknownBound),
+            other => other?,
+        };
+        rows = rows
+            .filter(timeline_events::ts.le(before.ts))
+            .filter(timeline_events::ts.lt(before.ts).or(timeline_events::seq.lt(before.seq)));
+    }
+    if let Some(set) = query.only {
+        rows = rows.filter(diesel::dsl::sql::<diesel::sql_types::Bool>(&in_set(set)));
+    }
+    let mut rows = rows
+        .order((timeline_events::ts.asc(), timeline_events::seq.asc()))
+        .limit(query.limit + 1)
         .select(EventRow::as_select())
         .load(connection)?;
-    let has_more = i64::try_from(rows.len()).unwrap_or(i64::MAX) > limit;
-    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let has_more = i64::try_from(rows.len()).unwrap_or(i64::MAX) > query.limit;
+    rows.truncate(usize::try_from(query.limit).unwrap_or(usize::MAX));
     let events = rows.into_iter().map(TimelineEvent::try_from).collect::<Result<_, _>>()?;
-    Ok(TimelinePage { events, has_more })
+    Ok(TimelinePage { events, has_more, previous })
 }
 
 /// The session's events after the event `after` (all when `None`), in timeline order, for the caller to select
@@ -99,22 +179,51 @@ pub(crate) fn events_after<'a>(
     session_id: &'a str,
     after: Option<&str>,
 ) -> Result<timeline_events::BoxedQuery<'a, AnyBackend>, PageError> {
-    let mut query =
-        timeline_events::table.filter(timeline_events::session_id.eq(session_id)).into_boxed();
-    if let Some(after) = after {
-        let (ts, seq) = timeline_events::table
-            .filter(timeline_events::session_id.eq(session_id))
-            .filter(timeline_events::id.eq(after))
-            .select((timeline_events::ts, timeline_events::seq))
-            .first::<(NaiveDateTime, i64)>(connection)
-            .optional()?
-            .ok_or(PageError::UnknownCursor)?;
-        // `ts >= cursor` bounds the index range; the OR then drops the cursor's own ties up to and including it.
-        query = query
-            .filter(timeline_events::ts.ge(ts))
-            .filter(timeline_events::ts.gt(ts).or(timeline_events::seq.gt(seq)));
-    }
+    let (query, _) =
+        events_from(connection, session_id, after.map_or(Start::Beginning, Start::After))?;
     Ok(query.order((timeline_events::ts.asc(), timeline_events::seq.asc())))
+}
+
+/// The session's events from `start` on, not yet ordered, and the `ts` of the event they follow when `start` is
+/// after one.
+fn events_from<'a>(
+    connection: &mut AnyConnection,
+    session_id: &'a str,
+    start: Start<'_>,
+) -> Result<(timeline_events::BoxedQuery<'a, AnyBackend>, Option<DateTime<Utc>>), PageError> {
+    let rows =
+        timeline_events::table.filter(timeline_events::session_id.eq(session_id)).into_boxed();
+    Ok(match start {
+        Start::Beginning => (rows, None),
+        Start::After(id) => {
+            let after = position(connection, session_id, id)?;
+            // `ts >= cursor` bounds the index range; the OR then drops the cursor's own ties up to and including it.
+            let rows = rows
+                .filter(timeline_events::ts.ge(after.ts))
+                .filter(timeline_events::ts.gt(after.ts).or(timeline_events::seq.gt(after.seq)));
+            (rows, Some(from_stored_time(after.ts)))
+        }
+        Start::At(id) => {
+            let at = position(connection, session_id, id)?;
+            let rows = rows
+                .filter(timeline_events::ts.ge(at.ts))
+                .filter(timeline_events::ts.gt(at.ts).or(timeline_events::seq.ge(at.seq)));
+            (rows, None)
+        }
+    })
+}
+
+/// How many events of the session belong to `set` (counted over the set's partial index).
+pub fn count_in(
+    connection: &mut AnyConnection,
+    session_id: &str,
+    set: EventSet,
+) -> Result<i64, StorageError> {
+    Ok(timeline_events::table
+        .filter(timeline_events::session_id.eq(session_id))
+        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(&in_set(set)))
+        .count()
+        .get_result(connection)?)
 }
 
 type AnyBackend = <AnyConnection as Connection>::Backend;

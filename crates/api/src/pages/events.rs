@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
+use traceline_domain::metrics::{EventFacts, EventSet};
 use traceline_domain::{EventKind, TimelineEvent};
 
 use super::ansi::{segments, Segment};
@@ -35,7 +36,7 @@ pub(crate) struct EventView {
     pub(crate) at: String,
     /// Time since the session started: `+04:05`.
     pub(crate) offset: String,
-    /// A command that exited non-zero, or a test run with failures.
+    /// A command that exited non-zero, or a test run with failures (the set `failures`).
     pub(crate) failed: bool,
     pub(crate) body: Body,
     /// Roughly how many bytes of escaped candidate text it draws, for the page's budget.
@@ -115,11 +116,8 @@ impl EventView {
     pub(crate) fn of(event: &TimelineEvent, started_at: DateTime<Utc>) -> EventView {
         let integer = |key: &str| event.data.get(key).and_then(Value::as_i64);
         let text = |key: &str| event.text(key).map(str::to_owned);
-        let failed = match event.kind.as_str() {
-            "command" => integer("exitCode").is_some_and(|code| code != 0),
-            "test_run" => integer("failed").is_some_and(|failed| failed > 0),
-            _ => false,
-        };
+        // The same classification as the `failures` filter and `f`'s search on the server.
+        let failed = EventFacts::of_stored(event).marks().contains(EventSet::Failures);
         let body = match event.kind.as_str() {
             kind if kind == EventKind::PROMPT.as_str() => Body::Prompt {
                 text: clip(

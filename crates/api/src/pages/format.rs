@@ -1,6 +1,8 @@
-//! How numbers and times read on a page: durations in words a reviewer scans quickly, timestamps in UTC.
+//! How numbers and times read on a page: durations in words a reviewer scans quickly, timestamps in UTC, a
+//! metric's value in its unit.
 
 use chrono::{DateTime, Utc};
+use traceline_domain::metrics::{Metric, MetricValue, Unit};
 
 /// A duration: `850 ms`, `12 s`, `4 min 05 s`, `2 h 03 min`, `3 d 04 h`.
 pub(crate) fn duration(ms: i64) -> String {
@@ -39,6 +41,27 @@ pub(crate) fn machine(at: DateTime<Utc>) -> String {
 /// The time of day, to the second: `10:15:03`.
 pub(crate) fn time_of_day(at: DateTime<Utc>) -> String {
     at.format("%H:%M:%S").to_string()
+}
+
+/// A value in its metric's unit.
+pub(crate) fn metric_value(metric: &Metric, value: MetricValue) -> String {
+    match (metric.unit, value) {
+        (Unit::Milliseconds, MetricValue::Integer(ms)) => duration(ms),
+        (Unit::Percent, value) => {
+            value.as_f64().map_or_else(String::new, |pct| format!("{pct:.1} %"))
+        }
+        (Unit::Ratio, value) => value.as_f64().map_or_else(String::new, trimmed),
+        (_, MetricValue::Flag(true)) => "passed".to_owned(),
+        (_, MetricValue::Flag(false)) => "failed".to_owned(),
+        (_, MetricValue::Integer(count)) => count.to_string(),
+        (_, MetricValue::Real(number)) => trimmed(number),
+    }
+}
+
+/// A number with at most three decimals and no trailing zeros: `0.333`, `2.5`, `1`.
+fn trimmed(number: f64) -> String {
+    let text = format!("{number:.3}");
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
 #[cfg(test)]

@@ -3,10 +3,12 @@
 //! itself.
 
 use traceline_domain::metrics::{
-    Better, Metric, MetricValue, NamedValues, SessionMetrics, Unit, METRICS,
+    Better, Metric, MetricValue, NamedValues, SessionMetrics, METRICS,
 };
 
+use super::cohort_chart::{chart, ChartView};
 use super::format;
+use crate::routes::Cohort;
 
 /// One metric of one session.
 pub(crate) struct MetricCell {
@@ -26,6 +28,18 @@ pub(crate) struct MetricCell {
     pub(crate) percentile: Option<String>,
     /// Whether the cohort ranks the metric at all.
     pub(crate) ranked: bool,
+    /// The events it counts, and the link that filters the session's timeline to them (session pages only).
+    pub(crate) counts: Option<CountedEvents>,
+    /// The cohort chart (session pages only, with a cohort).
+    pub(crate) chart: Option<ChartView>,
+}
+
+/// The events a metric counts, as a link to the timeline filtered to them.
+pub(crate) struct CountedEvents {
+    /// `/sessions/{id}?only=failed-commands`.
+    pub(crate) href: String,
+    /// `failed commands`.
+    pub(crate) label: &'static str,
 }
 
 /// Every metric of a session in table order, with its percentiles when a cohort ranks it.
@@ -41,7 +55,8 @@ pub(crate) fn cells(
                 name: metric.name,
                 label: metric.label,
                 definition: metric.definition,
-                value: value.map_or_else(|| "—".to_owned(), |value| display(metric, value)),
+                value: value
+                    .map_or_else(|| "—".to_owned(), |value| format::metric_value(metric, value)),
                 missing_because: value.is_none().then_some(metric.null_when).flatten(),
                 sort_key: value.and_then(sortable).map(|key| key.to_string()).unwrap_or_default(),
                 direction: metric.better.map(|better| match better {
@@ -50,35 +65,35 @@ pub(crate) fn cells(
                 }),
                 percentile: percentile.map(|rank| rank.to_string()),
                 ranked: metric.better.is_some(),
+                counts: None,
+                chart: None,
             }
         })
         .collect()
 }
 
+/// Every metric of one session as its own pages show it: with the link to the events it counts (the metric
+/// table's `counts`) and, when it has a cohort, the chart of the cohort with its percentile in words.
+pub(crate) fn session_cells(
+    session_id: &str,
+    metrics: &SessionMetrics,
+    cohort: Option<&Cohort>,
+) -> Vec<MetricCell> {
+    let stats = cohort.and_then(|cohort| cohort.stats.as_ref());
+    let mut cells = cells(metrics, stats.and_then(|stats| stats.percentiles.as_ref()));
+    for (index, (cell, metric)) in cells.iter_mut().zip(METRICS.iter()).enumerate() {
+        cell.counts = metric.counts.map(|set| CountedEvents {
+            href: format!("/sessions/{session_id}?only={}", set.name()),
+            label: set.label(),
+        });
+        cell.chart = cohort.and_then(|cohort| chart(index, metric, metrics, cohort));
+    }
+    cells
+}
+
 /// The table's column headings: label and definition of every metric.
 pub(crate) fn headings() -> impl Iterator<Item = &'static Metric> {
     METRICS.iter()
-}
-
-/// A value in its metric's unit.
-pub(crate) fn display(metric: &Metric, value: MetricValue) -> String {
-    match (metric.unit, value) {
-        (Unit::Milliseconds, MetricValue::Integer(ms)) => format::duration(ms),
-        (Unit::Percent, value) => {
-            value.as_f64().map_or_else(String::new, |pct| format!("{pct:.1} %"))
-        }
-        (Unit::Ratio, value) => value.as_f64().map_or_else(String::new, trimmed),
-        (_, MetricValue::Flag(true)) => "passed".to_owned(),
-        (_, MetricValue::Flag(false)) => "failed".to_owned(),
-        (_, MetricValue::Integer(count)) => count.to_string(),
-        (_, MetricValue::Real(number)) => trimmed(number),
-    }
-}
-
-/// A number with at most three decimals and no trailing zeros: `0.333`, `2.5`, `1`.
-fn trimmed(number: f64) -> String {
-    let text = format!("{number:.3}");
-    text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
 /// The value as a number to sort by; outcomes sort failed before passed.

@@ -6,9 +6,12 @@
 //! `state.read`, then a view struct for an askama template (`templates/`). Writes go through the JSON API,
 //! which the page's script calls with the sign-in cookie: one code path per rule.
 
+mod activity;
 mod ansi;
 mod assessments;
 mod assets;
+mod cohort_chart;
+mod compare;
 mod diff;
 mod events;
 mod format;
@@ -17,10 +20,14 @@ mod login;
 mod metrics;
 mod org_settings;
 mod render;
+mod report;
+mod scores;
 mod session;
+mod session_data;
 mod sessions;
 mod settings;
 mod text;
+mod timeline_view;
 
 use actix_web::http::Method;
 use actix_web::middleware::from_fn;
@@ -84,8 +91,12 @@ pub(crate) fn pages() -> Vec<Page> {
         Page::new(Method::GET, "/sessions/{id}", "Session", REVIEWERS, |route| {
             route.to(session::show)
         }),
+        Page::new(Method::GET, "/sessions/{id}/report", "Report", REVIEWERS, |route| {
+            route.to(report::show)
+        }),
+        Page::new(Method::GET, "/compare", "Compare", REVIEWERS, |route| route.to(compare::show)),
         Page::new(Method::GET, "/sessions/{id}/timeline", "Timeline", REVIEWERS, |route| {
-            route.to(session::timeline_fragment)
+            route.to(timeline_view::fragment)
         }),
         Page::new(Method::GET, "/login", "Sign in", Access::Public, |route| route.to(login::form)),
         Page::new(Method::POST, "/login", "Sign in", Access::Public, |route| {

@@ -68,7 +68,12 @@ impl ResponseError for PageError {
         // The API error logs internal causes once, as it would for a JSON answer, and carries Retry-After.
         let api = self.0.error_response();
         let status = api.status();
-        let mut page = error_page(status, &self.0.to_string());
+        // A page names what was wrong with the query, as the API's `details` do.
+        let message = match &self.0 {
+            ApiError::InvalidQuery(errors) | ApiError::InvalidBody(errors) => errors.to_string(),
+            other => other.to_string(),
+        };
+        let mut page = error_page(status, &message);
         for name in [header::RETRY_AFTER] {
             if let Some(value) = api.headers().get(&name) {
                 page.headers_mut().insert(name, value.clone());

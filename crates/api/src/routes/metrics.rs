@@ -89,6 +89,35 @@ async fn get_metrics(
     Ok(HttpResponse::Ok().json(MetricsEnvelope { metrics }))
 }
 
+/// An assessment's cohort: every member's metrics, and the statistics ranking one session among them.
+pub(crate) struct Cohort {
+    /// Each member's session id and metrics.
+    pub(crate) members: Vec<(String, SessionMetrics)>,
+    /// Where the ranked session is among `members`, when it is one of them.
+    pub(crate) ranked_member: Option<usize>,
+    /// `cohortStats`; `None` for an empty cohort.
+    pub(crate) stats: Option<CohortStats>,
+}
+
+/// The cohort of `assessment_id`, ranking `ranked` (a session id with its metrics) when given.
+pub(crate) fn read_cohort(
+    connection: &mut AnyConnection,
+    assessment_id: &str,
+    ranked: Option<(String, SessionMetrics)>,
+    now: DateTime<Utc>,
+) -> Result<Cohort, StorageError> {
+    let members = cohort_metrics(connection, assessment_id, now)?;
+    let metrics: Vec<SessionMetrics> = members.iter().map(|(_, metrics)| *metrics).collect();
+    let ranked_member =
+        ranked.as_ref().and_then(|(id, _)| members.iter().position(|(member, _)| member == id));
+    let stats = match (&ranked, ranked_member) {
+        (None, _) => cohort_stats(&metrics, None),
+        (Some(_), Some(index)) => cohort_stats(&metrics, Some(Ranked::Member(index))),
+        (Some((_, own)), None) => cohort_stats(&metrics, Some(Ranked::Outsider(own))),
+    };
+    Ok(Cohort { members, ranked_member, stats })
+}
+
 /// The cohort statistics of `assessment_id`, ranking `ranked` (a session id with its metrics) when given.
 pub(crate) fn cohort_of(
     connection: &mut AnyConnection,
@@ -96,16 +125,7 @@ pub(crate) fn cohort_of(
     ranked: Option<(String, SessionMetrics)>,
     now: DateTime<Utc>,
 ) -> Result<Option<CohortStats>, StorageError> {
-    let members = cohort_metrics(connection, assessment_id, now)?;
-    let metrics: Vec<SessionMetrics> = members.iter().map(|(_, metrics)| *metrics).collect();
-    let stats = match &ranked {
-        None => cohort_stats(&metrics, None),
-        Some((id, own)) => match members.iter().position(|(member, _)| member == id) {
-            Some(index) => cohort_stats(&metrics, Some(Ranked::Member(index))),
-            None => cohort_stats(&metrics, Some(Ranked::Outsider(own))),
-        },
-    };
-    Ok(stats)
+    Ok(read_cohort(connection, assessment_id, ranked, now)?.stats)
 }
 
 fn cohort_response(stats: Option<CohortStats>) -> HttpResponse {

@@ -9,6 +9,7 @@ mod assessments;
 mod audit;
 mod candidate;
 mod docs;
+mod export;
 mod health;
 mod ingest;
 mod keys;
@@ -34,9 +35,14 @@ pub(crate) use crate::access::Access;
 use crate::access::{enforce, refuse_with_json};
 use crate::error::ApiError;
 pub(crate) use assessments::assessment_not_found;
-pub(crate) use metrics::cohort_of;
+pub(crate) use metrics::{read_cohort, Cohort};
 pub(crate) use sessions::session_filter;
-pub(crate) use timeline::{read_timeline_page, read_visible_session};
+pub(crate) use timeline::{
+    only_param, read_timeline_page, read_visible_session, session_not_found, PageRequest,
+};
+
+/// Newline-delimited JSON: one JSON value per line.
+pub(crate) const NDJSON: &str = "application/x-ndjson";
 
 /// A query parameter an endpoint reads.
 pub(crate) struct QueryParam {
@@ -56,6 +62,9 @@ pub(crate) struct RequestBody {
 pub(crate) struct Reply {
     pub(crate) status: u16,
     pub(crate) description: &'static str,
+    /// Its `Content-Type`: `application/json`, or `application/x-ndjson` for a stream of JSON lines, each
+    /// described by `schema`.
+    pub(crate) media_type: &'static str,
     pub(crate) schema: fn(&mut SchemaGenerator) -> Schema,
 }
 
@@ -173,6 +182,22 @@ impl Endpoint {
         self.replies.push(Reply {
             status,
             description,
+            media_type: "application/json",
+            schema: SchemaGenerator::subschema_for::<T>,
+        });
+        self
+    }
+
+    /// Adds a success response streamed as newline-delimited JSON, one `T` per line.
+    pub(crate) fn reply_lines<T: JsonSchema>(
+        mut self,
+        status: u16,
+        description: &'static str,
+    ) -> Self {
+        self.replies.push(Reply {
+            status,
+            description,
+            media_type: NDJSON,
             schema: SchemaGenerator::subschema_for::<T>,
         });
         self
@@ -222,6 +247,9 @@ pub(crate) fn cursor_page<T>(page: Result<T, PageError>, what: &str) -> Result<T
         Err(PageError::UnknownCursor) => {
             Err(ApiError::InvalidQuery(ValidationErrors::one("after", format!("names no {what}"))))
         }
+        Err(PageError::UnknownBound) => {
+            Err(ApiError::InvalidQuery(ValidationErrors::one("before", format!("names no {what}"))))
+        }
         Err(PageError::Storage(error)) => Err(error.into()),
     }
 }
@@ -234,6 +262,7 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
         sessions::endpoints(),
         ingest::endpoints(),
         timeline::endpoints(),
+        export::endpoints(),
         signed_log::endpoints(),
         metrics::endpoints(),
         review::endpoints(),

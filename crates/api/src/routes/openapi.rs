@@ -10,7 +10,7 @@ use schemars::generate::SchemaSettings;
 use schemars::SchemaGenerator;
 use serde_json::{json, Map, Value};
 
-use super::{endpoints, Access, Endpoint};
+use super::{endpoints, Access, Endpoint, NDJSON};
 use crate::error::ErrorBody;
 
 /// The document, rendered once: it depends only on the code.
@@ -141,9 +141,17 @@ fn operation(
 
     let mut responses = Map::new();
     for reply in &endpoint.replies {
+        let schema = (reply.schema)(generator);
+        // A stream of JSON lines is one string to OpenAPI 3.1; each line's schema goes beside it, as 3.2's
+        // `itemSchema` does for sequential media types.
+        let content = if reply.media_type == NDJSON {
+            json!({"schema": {"type": "string"}, "x-item-schema": schema})
+        } else {
+            json!({"schema": schema})
+        };
         let mut response = json!({
             "description": reply.description,
-            "content": {"application/json": {"schema": (reply.schema)(generator)}},
+            "content": {reply.media_type: content},
         });
         if endpoint.carries_secret {
             response["headers"] = json!({

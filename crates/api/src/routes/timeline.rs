@@ -1,18 +1,24 @@
 //! Reading a session (spec §5): its timeline by cursor, its decisions, and its recent activity.
 
+use std::collections::HashMap;
+
 use actix_web::http::Method;
 use actix_web::{web, HttpRequest, HttpResponse};
 use schemars::JsonSchema;
 use serde::Serialize;
+use serde_json::json;
 use traceline_domain::activity::{recent_window, summarize, RecentActivityReport};
-use traceline_domain::{EventId, PageRule, Scope, Session, SessionId, TimelineEvent};
-use traceline_storage::timeline::{self, PageError};
+use traceline_domain::metrics::EventSet;
+use traceline_domain::{
+    EventId, PageRule, Scope, Session, SessionId, TimelineEvent, ValidationErrors,
+};
+use traceline_storage::timeline::{self, PageError, PageQuery, Start};
 use traceline_storage::{sessions, AnyConnection, StorageError};
 
 use crate::error::ApiError;
 use crate::principal::Principal;
 use crate::request::query_params;
-use crate::routes::{clamped_integer, cursor_page, Access, Endpoint};
+use crate::routes::{clamped_integer, Access, Endpoint};
 use crate::state::AppState;
 
 /// The routes.
@@ -29,6 +35,12 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
             |route| route.to(get_timeline),
         )
         .cursor_paged(rule, "event")
+        .query(
+            "only",
+            "Only the events of one set: those a metric counts (the metric table's `counts`), decisions, or \
+             failures. The cursor works the same.",
+            only_schema(),
+        )
         .reply::<TimelinePage>(200, "A page of events."),
         Endpoint::new(
             Method::GET,
@@ -54,6 +66,12 @@ pub(super) fn endpoints() -> Vec<Endpoint> {
         )
         .reply::<RecentActivityReport>(200, "The summary."),
     ]
+}
+
+/// The schema of `only`: the names of the event sets.
+fn only_schema() -> serde_json::Value {
+    let names: Vec<&str> = EventSet::ALL.iter().map(|set| set.name()).collect();
+    json!({"type": "string", "enum": names})
 }
 
 /// `{events, hasMore}`.
@@ -107,33 +125,82 @@ where
         .map_err(session_not_found)
 }
 
-/// The session named by the path (if the caller may see it) and the page of up to `limit` of its events after
-/// the event `after` (from the start without one). A cursor that names no event of the session is a 400 on
-/// `after`. The API's timeline and the session view's "load more" both page through here.
+/// A page of the timeline as a request names it: event ids as the client spelled them.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PageRequest {
+    /// `after`: the page starts just after this event.
+    pub(crate) after: Option<String>,
+    /// The page starts at this event instead (the session view's deep links); it wins over `after`.
+    pub(crate) at: Option<String>,
+    /// The page stops before this event.
+    pub(crate) before: Option<String>,
+    /// `only`: the events of this set alone.
+    pub(crate) only: Option<EventSet>,
+    /// Events at most.
+    pub(crate) limit: i64,
+}
+
+/// Reads `only`, the set of events a timeline is filtered to: absent, or one of [`EventSet`]'s names.
+pub(crate) fn only_param(params: &HashMap<String, String>) -> Result<Option<EventSet>, ApiError> {
+    let Some(name) = params.get("only") else { return Ok(None) };
+    EventSet::named(name).map(Some).ok_or_else(|| {
+        let names: Vec<&str> = EventSet::ALL.iter().map(|set| set.name()).collect();
+        ApiError::InvalidQuery(ValidationErrors::one(
+            "only",
+            format!("must be one of {}", names.join(", ")),
+        ))
+    })
+}
+
+/// The session named by the path (if the caller may see it) and the page of its events `request` names. An
+/// event id that names no event of the session is a 400 on the parameter that carried it. The API's timeline,
+/// the session view's pages and the export all page through here.
 pub(crate) async fn read_timeline_page(
     principal: &Principal,
     state: &AppState,
     path: &str,
-    after: Option<String>,
-    limit: i64,
+    request: PageRequest,
 ) -> Result<(Session, timeline::TimelinePage), ApiError> {
-    // Event ids are stored canonical; a cursor spelled another way (upper case, say) names the same event, and
-    // one that is no UUID names none, so it is answered without a query (after the visibility check, so a
-    // session outside the caller's reach is still a plain 404).
-    let after = after.map(|after| EventId::parse(&after).map(|id| id.as_str().to_owned()));
+    // Event ids are stored canonical; one spelled another way (upper case, say) names the same event, and one
+    // that is no UUID names none, so it is answered without a query (after the visibility check, so a session
+    // outside the caller's reach is still a plain 404).
+    let canonical = |id: &Option<String>| {
+        id.as_deref().map(|id| EventId::parse(id).map(|id| id.as_str().to_owned()).ok())
+    };
+    let (start_param, start) = match (&request.at, &request.after) {
+        (Some(_), _) => ("at", canonical(&request.at).map(|id| (true, id))),
+        (None, _) => ("after", canonical(&request.after).map(|id| (false, id))),
+    };
+    let before = canonical(&request.before);
+    let (only, limit) = (request.only, request.limit);
     let (session, page) =
         read_visible_session(principal, state, path, move |connection, session| {
-            let page = match after {
-                Some(Err(_)) => Err(PageError::UnknownCursor),
-                Some(Ok(after)) => {
-                    timeline::page(connection, session.id.as_str(), Some(&after), limit)
+            let page = match (&start, &before) {
+                (Some((_, None)), _) => Err(PageError::UnknownCursor),
+                (_, Some(None)) => Err(PageError::UnknownBound),
+                _ => {
+                    let start = match &start {
+                        Some((true, Some(id))) => Start::At(id),
+                        Some((false, Some(id))) => Start::After(id),
+                        _ => Start::Beginning,
+                    };
+                    let before = before.as_ref().and_then(Option::as_deref);
+                    let query = PageQuery { start, before, only, limit };
+                    timeline::page(connection, session.id.as_str(), query)
                 }
-                None => timeline::page(connection, session.id.as_str(), None, limit),
             };
             Ok((session.clone(), page))
         })
         .await?;
-    Ok((session, cursor_page(page, "event of this session")?))
+    let unknown = |param: &str| {
+        ApiError::InvalidQuery(ValidationErrors::one(param, "names no event of this session"))
+    };
+    match page {
+        Ok(page) => Ok((session, page)),
+        Err(PageError::UnknownCursor) => Err(unknown(start_param)),
+        Err(PageError::UnknownBound) => Err(unknown("before")),
+        Err(PageError::Storage(error)) => Err(error.into()),
+    }
 }
 
 async fn get_timeline(
@@ -146,8 +213,13 @@ async fn get_timeline(
     let limit = PageRule::TIMELINE
         .clamp_param("limit", params.get("limit").map(String::as_str))
         .map_err(ApiError::InvalidQuery)?;
-    let (_, page) =
-        read_timeline_page(&principal, &state, &path, params.get("after").cloned(), limit).await?;
+    let request = PageRequest {
+        after: params.get("after").cloned(),
+        only: only_param(&params)?,
+        limit,
+        ..Default::default()
+    };
+    let (_, page) = read_timeline_page(&principal, &state, &path, request).await?;
     Ok(HttpResponse::Ok().json(TimelinePage { events: page.events, has_more: page.has_more }))
 }
 

@@ -155,22 +155,45 @@ pub fn member_percentiles(cohort: &[SessionMetrics]) -> Vec<NamedValues<f64>> {
     ranks.into_iter().map(NamedValues).collect()
 }
 
+/// Where one value stands among the others of its cohort (spec §7), the counts the percentile is made of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Standing {
+    /// Others that are worse than the value.
+    pub worse: u64,
+    /// Others equal to it; each counts half.
+    pub equal: u64,
+    /// Others that have the metric: |O|.
+    pub others: u64,
+}
+
+impl Standing {
+    /// How `x` stands among `others`, `better` saying which way is better.
+    pub fn among(others: impl Iterator<Item = f64>, x: f64, better: Better) -> Standing {
+        let mut standing = Standing::default();
+        for other in others {
+            standing.others += 1;
+            match (other.partial_cmp(&x), better) {
+                (Some(Ordering::Equal), _) => standing.equal += 1,
+                (Some(Ordering::Greater), Better::Smaller)
+                | (Some(Ordering::Less), Better::Larger) => standing.worse += 1,
+                _ => {}
+            }
+        }
+        standing
+    }
+
+    /// (|worse| + ½ |equal|) ÷ |others|, rounded to 3 decimals; `None` when there are no others.
+    pub fn percentile(&self) -> Option<f64> {
+        let (worse, equal, others) =
+            (u128::from(self.worse), u128::from(self.equal), u128::from(self.others));
+        // Counted in halves so the ½ stays an integer: (2·worse + equal) ÷ (2·others), to the nearest thousandth.
+        (others > 0).then(|| rounded_div(1000 * (2 * worse + equal), 2 * others) as f64 / 1000.0)
+    }
+}
+
 /// (|worse than `x`| + ½ |equal to `x`|) ÷ |others having the metric|, rounded to 3 decimals.
 fn percentile(others: impl Iterator<Item = f64>, x: f64, better: Better) -> Option<f64> {
-    let (mut worse_count, mut equal_count, mut total) = (0_u128, 0_u128, 0_u128);
-    for other in others {
-        total += 1;
-        match (other.partial_cmp(&x), better) {
-            (Some(Ordering::Equal), _) => equal_count += 1,
-            (Some(Ordering::Greater), Better::Smaller) | (Some(Ordering::Less), Better::Larger) => {
-                worse_count += 1;
-            }
-            _ => {}
-        }
-    }
-    // Counted in halves so the ½ stays an integer: (2·worse + equal) ÷ (2·total), to the nearest thousandth.
-    (total > 0)
-        .then(|| rounded_div(1000 * (2 * worse_count + equal_count), 2 * total) as f64 / 1000.0)
+    Standing::among(others, x, better).percentile()
 }
 
 /// The mean of the values rounded to an integer (halves up), or `None` when there is none.

@@ -23,6 +23,7 @@
 mod argv;
 mod cohort;
 mod command;
+mod event_set;
 #[cfg(feature = "schema")]
 mod schema;
 mod session_metrics;
@@ -42,8 +43,9 @@ mod test_support;
 #[cfg(test)]
 mod totals_tests;
 
-pub use cohort::{cohort_stats, member_percentiles, CohortStats, NamedValues, Ranked};
+pub use cohort::{cohort_stats, member_percentiles, CohortStats, NamedValues, Ranked, Standing};
 pub use command::{classify_command, CommandClass};
+pub use event_set::{EventFacts, EventMarks, EventSet};
 pub use session_metrics::SessionMetrics;
 pub use table::{
     ai_attribution_pct, Better, CohortSummary, Metric, SessionSpan, Unit, METRICS, METRIC_COUNT,

@@ -6,10 +6,10 @@ use serde_json::{json, Value};
 
 use super::test_support::{at, attributed, fold, int, real};
 use super::{
-    classify_command, cohort_stats, Metric, MetricValue, NamedValues, Ranked, SessionMetrics,
-    SessionSpan, SessionTotals,
+    classify_command, cohort_stats, EventFacts, EventSet, Metric, MetricValue, NamedValues, Ranked,
+    SessionMetrics, SessionSpan, SessionTotals,
 };
-use crate::event::Envelope;
+use crate::event::{Envelope, TimelineEvent};
 
 const COMMAND_LINES: &[&str] = &[
     "cargo test",
@@ -235,5 +235,40 @@ proptest! {
         let plain = classify_command(line);
         prop_assert_eq!(classify_command(&format!("{name}={value} {line}")), plain);
         prop_assert_eq!(classify_command(&format!("cd 'some dir' && {line}")), plain);
+    }
+
+    #[test]
+    fn a_stored_event_belongs_to_the_sets_its_envelope_did(events in events_with_any_ts()) {
+        for event in &events {
+            let stored = TimelineEvent {
+                id: event.id.as_str().to_owned(),
+                session_id: event.session_id.as_str().to_owned(),
+                kind: event.kind.clone(),
+                ts: event.ts,
+                source: event.source.to_json(),
+                actor: event.actor.to_json(),
+                provenance: event.provenance.to_json(),
+                data: event.data.clone(),
+                created_at: event.ts,
+            };
+            prop_assert_eq!(EventFacts::of_stored(&stored).marks(), EventFacts::of(event).marks());
+        }
+    }
+
+    #[test]
+    fn the_aggregates_count_the_events_of_their_sets(events in events_with_any_ts()) {
+        let totals = fold(&events);
+        let members = |set: EventSet| {
+            events.iter().filter(|event| EventFacts::of(event).marks().contains(set)).count() as i64
+        };
+        prop_assert_eq!(totals.prompt_count, members(EventSet::Prompts));
+        prop_assert_eq!(totals.command_count, members(EventSet::Commands));
+        prop_assert_eq!(totals.command_fail_count, members(EventSet::FailedCommands));
+        prop_assert_eq!(totals.verify_count, members(EventSet::Verifications));
+        prop_assert_eq!(totals.file_change_count, members(EventSet::FileChanges));
+        prop_assert_eq!(totals.manual_edit_count, members(EventSet::ManualEdits));
+        prop_assert_eq!(totals.decision_flag_count, members(EventSet::Decisions));
+        prop_assert_eq!(totals.last_test.is_some(), members(EventSet::TestEvidence) > 0);
+        prop_assert_eq!(totals.ai_attributed_size > 0, members(EventSet::AttributedChanges) > 0);
     }
 }

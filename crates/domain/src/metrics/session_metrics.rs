@@ -29,7 +29,7 @@ impl SessionMetrics {
     }
 
     /// The value at a table position, for code that walks the table itself.
-    pub(crate) fn at(&self, index: usize) -> Option<MetricValue> {
+    pub fn at(&self, index: usize) -> Option<MetricValue> {
         self.values.get(index).copied().flatten()
     }
 

@@ -9,6 +9,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::event_set::EventSet;
 use super::totals::SessionTotals;
 use super::value::{MetricValue, Rounding};
 
@@ -107,6 +108,8 @@ pub struct Metric {
     pub better: Option<Better>,
     /// How `cohortStats.metrics` summarises it, if it does.
     pub cohort: Option<CohortSummary>,
+    /// The events it counts, to which a reader can filter the timeline; `None` for a metric of time alone.
+    pub counts: Option<EventSet>,
     /// The value, from the aggregates and the session's timestamps, before rounding.
     pub compute: fn(&SessionTotals, &SessionSpan) -> Option<MetricValue>,
 }
@@ -125,6 +128,7 @@ pub const METRICS: [Metric; 10] = [
         rounding: Rounding::Exact,
         better: Some(Better::Smaller),
         cohort: Some(CohortSummary::IntegerMean("avgDurationMs")),
+        counts: None,
         compute: |_, span| {
             Some(MetricValue::Integer(
                 span.since_start(span.ended_at.unwrap_or(span.last_activity_at)),
@@ -140,6 +144,7 @@ pub const METRICS: [Metric; 10] = [
         rounding: Rounding::Exact,
         better: Some(Better::Smaller),
         cohort: Some(CohortSummary::Mean("avgPromptCount")),
+        counts: Some(EventSet::Prompts),
         compute: |totals, _| Some(MetricValue::Integer(totals.prompt_count)),
     },
     Metric {
@@ -151,6 +156,7 @@ pub const METRICS: [Metric; 10] = [
         rounding: Rounding::Exact,
         better: None,
         cohort: None,
+        counts: Some(EventSet::Commands),
         compute: |totals, _| Some(MetricValue::Integer(totals.command_count)),
     },
     Metric {
@@ -162,6 +168,7 @@ pub const METRICS: [Metric; 10] = [
         rounding: Rounding::Exact,
         better: Some(Better::Smaller),
         cohort: Some(CohortSummary::Mean("avgCommandFailRate")),
+        counts: Some(EventSet::FailedCommands),
         compute: |totals, _| ratio(totals.command_fail_count, totals.command_exit_count),
     },
     Metric {
@@ -173,6 +180,7 @@ pub const METRICS: [Metric; 10] = [
         rounding: Rounding::Exact,
         better: Some(Better::Larger),
         cohort: Some(CohortSummary::Mean("avgVerifyIntensity")),
+        counts: Some(EventSet::Verifications),
         compute: |totals, _| ratio(totals.verify_count, totals.file_change_count),
     },
     Metric {
@@ -184,6 +192,7 @@ pub const METRICS: [Metric; 10] = [
         rounding: Rounding::Exact,
         better: Some(Better::Larger),
         cohort: Some(CohortSummary::Mean("avgManualEditRatio")),
+        counts: Some(EventSet::ManualEdits),
         compute: |totals, _| ratio(totals.manual_edit_count, totals.file_change_count),
     },
     Metric {
@@ -195,6 +204,7 @@ pub const METRICS: [Metric; 10] = [
         rounding: Rounding::Exact,
         better: Some(Better::Smaller),
         cohort: Some(CohortSummary::IntegerMean("avgFirstChangeLatencyMs")),
+        counts: Some(EventSet::FileChanges),
         compute: |totals, span| {
             totals.first_change_at.map(|at| MetricValue::Integer(span.since_start(at)))
         },
@@ -208,6 +218,7 @@ pub const METRICS: [Metric; 10] = [
         rounding: Rounding::Exact,
         better: None,
         cohort: Some(CohortSummary::PercentTrue("testPassRate")),
+        counts: Some(EventSet::TestEvidence),
         compute: |totals, _| totals.last_test.map(|test| MetricValue::Flag(test.passed)),
     },
     Metric {
@@ -220,6 +231,7 @@ pub const METRICS: [Metric; 10] = [
         rounding: ATTRIBUTION_ROUNDING,
         better: None,
         cohort: None,
+        counts: Some(EventSet::AttributedChanges),
         compute: |totals, _| {
             attribution_share(totals.ai_weight_halves, totals.ai_attributed_size)
                 .map(MetricValue::Real)
@@ -234,6 +246,7 @@ pub const METRICS: [Metric; 10] = [
         rounding: Rounding::Exact,
         better: None,
         cohort: None,
+        counts: Some(EventSet::FileChanges),
         compute: |totals, _| Some(MetricValue::Integer(totals.file_change_count)),
     },
 ];

@@ -6,11 +6,9 @@
 //! saturated sum is still independent of the order.
 
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 
-use super::command::classify_command;
-use crate::event::{ActorType, Attribution, Envelope, EventKind};
-use crate::json::as_integer;
+use super::event_set::{EventFacts, EventSet};
+use crate::event::Envelope;
 
 /// One piece of test evidence: a `test_run`, or a `command` that runs tests and carries an `exitCode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,102 +60,40 @@ pub struct SessionTotals {
 impl SessionTotals {
     /// Folds one newly stored event in; `seq` is its insertion sequence (ties on ts are broken by seq).
     ///
-    /// Kinds the metrics do not read only count towards `event_count` and the first and last `ts`.
+    /// The event's sets ([`EventFacts::marks`]) decide what it counts towards, the same marks the timeline is
+    /// filtered by. Kinds the metrics do not read only count towards `event_count` and the first and last `ts`.
     pub fn record(&mut self, event: &Envelope, seq: i64) {
+        let facts = EventFacts::of(event);
+        let marks = facts.marks();
+        let count = |set: EventSet| i64::from(marks.contains(set));
         self.event_count += 1;
         self.first_event_at = Some(self.first_event_at.map_or(event.ts, |at| at.min(event.ts)));
         self.last_event_at = Some(self.last_event_at.map_or(event.ts, |at| at.max(event.ts)));
-        let kind = &event.kind;
-        if *kind == EventKind::PROMPT {
-            self.prompt_count += 1;
-        } else if *kind == EventKind::DECISION_EVENT {
-            self.decision_flag_count += 1;
-        } else if *kind == EventKind::COMMAND {
-            self.record_command(event, seq);
-        } else if *kind == EventKind::TEST_RUN || *kind == EventKind::BUILD_RUN {
-            // A run that names its command is the same action as that `command` event, already counted.
-            if !names_a_command(event) {
-                self.verify_count += 1;
-            }
-            if *kind == EventKind::TEST_RUN {
-                // A run that reports no `failed` count reported no failure.
-                let failed = event.data.get("failed").and_then(as_integer).unwrap_or(0);
-                self.record_test(event, seq, failed == 0);
-            }
-        } else if kind.is_file_change() {
-            self.record_file_change(event);
+        self.prompt_count += count(EventSet::Prompts);
+        self.decision_flag_count += count(EventSet::Decisions);
+        self.command_count += count(EventSet::Commands);
+        self.command_exit_count += i64::from(facts.exit_code().is_some());
+        self.command_fail_count += count(EventSet::FailedCommands);
+        self.verify_count += count(EventSet::Verifications);
+        self.file_change_count += count(EventSet::FileChanges);
+        self.manual_edit_count += count(EventSet::ManualEdits);
+        if marks.contains(EventSet::FileChanges) {
+            self.first_change_at =
+                Some(self.first_change_at.map_or(event.ts, |at| at.min(event.ts)));
         }
-    }
-
-    fn record_command(&mut self, event: &Envelope, seq: i64) {
-        self.command_count += 1;
-        let exit_code = event.data.get("exitCode").and_then(as_integer);
-        if let Some(exit_code) = exit_code {
-            self.command_exit_count += 1;
-            if exit_code != 0 {
-                self.command_fail_count += 1;
-            }
-        }
-        let line = event.data.get("command").and_then(Value::as_str).unwrap_or_default();
-        let class = classify_command(line);
-        if class.is_verification {
-            self.verify_count += 1;
-        }
-        if let (true, Some(exit_code)) = (class.runs_tests, exit_code) {
-            self.record_test(event, seq, exit_code == 0);
-        }
-    }
-
-    fn record_test(&mut self, event: &Envelope, seq: i64, passed: bool) {
-        let later = self.last_test.is_none_or(|last| (event.ts, seq) > (last.at, last.seq));
-        if later {
-            self.last_test = Some(TestEvidence { at: event.ts, seq, passed });
-        }
-    }
-
-    fn record_file_change(&mut self, event: &Envelope) {
-        self.file_change_count += 1;
-        self.first_change_at = Some(self.first_change_at.map_or(event.ts, |at| at.min(event.ts)));
-        let attribution = event.provenance.attribution;
-        let by_a_person = match attribution {
-            Attribution::LikelyHuman | Attribution::AiRevisedByHuman => true,
-            Attribution::Unknown => event.actor.kind == ActorType::Human,
-            Attribution::LikelyAi | Attribution::Mixed | Attribution::SystemGenerated => false,
-        };
-        if by_a_person {
-            self.manual_edit_count += 1;
-        }
-        if let Some(weight_halves) = weight_halves(attribution, event.actor.kind) {
-            let size = change_size(event);
+        if let (true, Some(weight_halves)) =
+            (marks.contains(EventSet::AttributedChanges), facts.ai_weight_halves())
+        {
+            let size = facts.change_size();
             self.ai_weight_halves =
                 self.ai_weight_halves.saturating_add(weight_halves.saturating_mul(size));
             self.ai_attributed_size = self.ai_attributed_size.saturating_add(size);
         }
+        if let Some(passed) = facts.test_outcome() {
+            let later = self.last_test.is_none_or(|last| (event.ts, seq) > (last.at, last.seq));
+            if later {
+                self.last_test = Some(TestEvidence { at: event.ts, seq, passed });
+            }
+        }
     }
-}
-
-/// Twice a file change's AI weight, or `None` when its author is not known (or it was generated by a tool).
-fn weight_halves(attribution: Attribution, actor: ActorType) -> Option<i64> {
-    match attribution {
-        Attribution::LikelyAi => Some(2),
-        Attribution::AiRevisedByHuman | Attribution::Mixed => Some(1),
-        Attribution::LikelyHuman => Some(0),
-        Attribution::SystemGenerated => None,
-        Attribution::Unknown => match actor {
-            ActorType::Ai => Some(2),
-            ActorType::Human => Some(0),
-            ActorType::System | ActorType::Unknown => None,
-        },
-    }
-}
-
-/// `linesAdded + linesRemoved`, or 1 when that is 0, so that a change of unknown size still weighs something.
-fn change_size(event: &Envelope) -> i64 {
-    let lines = |key: &str| event.data.get(key).and_then(as_integer).unwrap_or(0).max(0);
-    lines("linesAdded").saturating_add(lines("linesRemoved")).max(1)
-}
-
-/// Whether a `test_run` / `build_run` says which command it came from (a non-blank `data.command`).
-fn names_a_command(event: &Envelope) -> bool {
-    event.data.get("command").and_then(Value::as_str).is_some_and(|line| !line.trim().is_empty())
 }

@@ -259,3 +259,35 @@ fn a_whole_session_gives_every_metric() {
     );
     assert_eq!(totals.event_count, 9);
 }
+
+#[test]
+fn every_event_set_has_its_own_bit_and_name() {
+    use super::EventSet;
+    let mut bits = 0_i64;
+    for set in EventSet::ALL {
+        assert_eq!(bits & set.bit(), 0, "{set:?} shares a bit");
+        bits |= set.bit();
+        assert_eq!(EventSet::named(set.name()), Some(set));
+    }
+    let counted: Vec<EventSet> = super::METRICS.iter().filter_map(|metric| metric.counts).collect();
+    assert!(
+        counted.contains(&EventSet::FailedCommands) && counted.contains(&EventSet::ManualEdits)
+    );
+}
+
+#[test]
+fn failures_are_failed_commands_and_test_runs_with_failures() {
+    use super::{EventFacts, EventSet};
+    let marks = |envelope: &crate::event::Envelope| EventFacts::of(envelope).marks();
+    let failing = event("test_run", 1, json!({"failed": 2, "command": "cargo test"}));
+    let passing = event("test_run", 2, json!({"failed": 0}));
+    let failed = event("command", 3, json!({"command": "cargo test", "exitCode": 101}));
+    assert!(marks(&failing).contains(EventSet::Failures));
+    assert!(!marks(&failing).contains(EventSet::Verifications), "it names its command");
+    assert!(marks(&failing).contains(EventSet::TestEvidence));
+    assert!(!marks(&passing).contains(EventSet::Failures));
+    assert!(marks(&passing).contains(EventSet::Verifications));
+    for set in [EventSet::Failures, EventSet::FailedCommands, EventSet::TestEvidence] {
+        assert!(marks(&failed).contains(set), "{set:?}");
+    }
+}

@@ -5,8 +5,10 @@
 //! (their guards stop the server before dropping the database).
 
 mod cohort;
+mod figures;
 mod hook;
 mod report;
+mod review;
 mod scenarios;
 mod sections;
 mod session_view;
@@ -26,6 +28,7 @@ use traceline_loadgen::load::{self, Load};
 use traceline_loadgen::say;
 use traceline_loadgen::server::{self, RssSampler, Server, ServerOptions};
 
+use self::figures::thousands;
 pub(crate) use self::hook::{bench_hook, HookBenchArgs};
 use self::report::{BackendResult, Header};
 pub(crate) use self::signed::{bench_signed, SignedBenchArgs};
@@ -36,6 +39,9 @@ const TIMELINE_REPETITIONS: usize = 200;
 
 /// Timed requests of the session view.
 const SESSION_VIEW_REPETITIONS: usize = 100;
+
+/// Timed requests of the compare page.
+const COMPARE_REPETITIONS: usize = 100;
 
 /// Timed requests per cohort-stats route.
 const COHORT_REPETITIONS: usize = 100;
@@ -196,11 +202,16 @@ fn bench_backend(
             load::percentile_ms(sorted, 99.0)
         ));
     }
-    let session_view = session_view::measure(
+    let cookie = session_view::sign_in(
         binary,
         database.url(),
         server.address,
         &api_key,
+        scenarios::TIMELINE_SESSION,
+    )?;
+    let session_view = session_view::measure(
+        server.address,
+        &cookie,
         scenarios::TIMELINE_SESSION,
         scenarios::TIMELINE_EVENTS,
         SESSION_VIEW_REPETITIONS,
@@ -212,6 +223,32 @@ fn bench_backend(
         session_view.bytes,
         session_view.events_shown,
         session_view.events
+    ));
+    let compare_keys = &keys[..2];
+    let compare = review::compare(server.address, &cookie, compare_keys, COMPARE_REPETITIONS)?;
+    say(&format!(
+        "  compare of two {}-event sessions: p50 {:.2} ms, p99 {:.2} ms, {} bytes",
+        compare.events_per_session,
+        compare.percentile_ms(50.0),
+        compare.percentile_ms(99.0),
+        compare.bytes
+    ));
+    let export = review::export(
+        server.address,
+        server.pid(),
+        &api_key,
+        (review::COMPARED.0, review::COMPARE_EVENTS),
+        (scenarios::TIMELINE_SESSION, scenarios::TIMELINE_EVENTS),
+    )?;
+    say(&format!(
+        "  export: {} events/s, {:.1} MB in {:.2} s (best of {}); peak memory {:.1} MB ({:.1} MB for {} events)",
+        thousands(export.events_per_second()),
+        export.bytes as f64 / 1e6,
+        export.best_seconds(),
+        export.seconds.len(),
+        figures::mb(export.large_peak_kb),
+        figures::mb(export.small_peak_kb),
+        export.small_events,
     ));
     let cohort = cohort::cohort(
         server.address,
@@ -243,6 +280,8 @@ fn bench_backend(
         batch,
         timeline,
         session_view,
+        export,
+        compare,
         cohort,
         ingest_peak_kb,
         peak_kb,
@@ -262,8 +301,8 @@ fn summarize(name: &str, report: &load::LoadReport) {
         },
         report.percentile_ms(50.0),
         report.percentile_ms(99.0),
-        report::cores(report.server_cores),
-        report::cores(report.client_cores),
+        figures::cores(report.server_cores),
+        figures::cores(report.client_cores),
         report.errors,
         report.first_error.as_ref().map_or(String::new(), |error| format!(" (first: {error})"))
     ));

@@ -3,6 +3,8 @@
 use std::fmt::Write as _;
 
 use super::cohort::{CohortReport, COHORT_SESSIONS};
+use super::figures::{cores, mb, thousands};
+use super::review::{self, CompareReport, ExportReport};
 use super::scenarios::{TimelineReport, BATCH_SIZE, TIMELINE_EVENTS};
 use super::session_view::{self, SessionViewReport};
 use traceline_loadgen::database::Backend;
@@ -42,6 +44,10 @@ pub(crate) struct BackendResult {
     pub(crate) timeline: TimelineReport,
     /// The web UI's session view of the timeline's session.
     pub(crate) session_view: SessionViewReport,
+    /// The export of the timeline's session.
+    pub(crate) export: ExportReport,
+    /// The compare page of two sessions.
+    pub(crate) compare: CompareReport,
     /// Cohort statistics.
     pub(crate) cohort: CohortReport,
     /// The server's `VmHWM` right after the ingest scenarios (health, single, batch), in kB: the figure the
@@ -121,7 +127,8 @@ with rate limits off and drives it from a std-only HTTP/1.1 load generator (an o
 machine, so the client's CPU use is part of every figure. The targets: single-event ingest on SQLite ≥ 15,000
 events/s with p99 ≤ 25 ms, on PostgreSQL ≥ 5,000 events/s; batch ingest on SQLite ≥ 100,000 events/s; a 500-event
 timeline page anywhere in a 100,000-event session ≤ 10 ms p50, the last page within 2× of the first; the web UI's
-session view of that session ≤ 50 ms p50 and ≤ 500 KB of HTML; cohort
+session view of that session ≤ 50 ms p50 and ≤ 500 KB of HTML; its export as NDJSON ≥ 50,000 events/s with flat
+server memory; the compare page of two 10,000-event sessions ≤ 100 ms p50; cohort
 statistics of a cohort of 10,000 sessions ≤ 50 ms p50 on each backend; peak server memory during the ingest
 benchmark ≤ 150 MB.
 
@@ -211,6 +218,11 @@ fn targets(out: &mut String, results: &[BackendResult]) {
                 )
             }),
         );
+        for (target, measured) in
+            review::targets(label, result.map(|r| &r.export), result.map(|r| &r.compare))
+        {
+            row(target, measured);
+        }
         row(
             format!("{label} last timeline page within 2× of the first (p50)"),
             result.map(|r| (format!("{:.2}×", r.last_over_first()), r.last_over_first() <= 2.0)),
@@ -313,6 +325,8 @@ fn backend_section(out: &mut String, r: &BackendResult) {
         view.events_shown
     );
 
+    review::section(out, &r.export, &r.compare);
+
     let c = &r.cohort;
     _ = writeln!(
         out,
@@ -347,32 +361,6 @@ fn backend_section(out: &mut String, r: &BackendResult) {
         mb(r.peak_kb),
         mb(r.sampled_rss_kb)
     );
-}
-
-/// kB (1024 bytes, as `/proc` counts) in MB (10^6 bytes).
-fn mb(kb: u64) -> f64 {
-    kb as f64 * 1024.0 / 1e6
-}
-
-/// CPU use as cores busy, e.g. `1.62`, or `?` when `/proc` could not tell.
-pub(crate) fn cores(value: Option<f64>) -> String {
-    value.map_or_else(|| "?".to_owned(), |cores| format!("{cores:.2}"))
-}
-
-/// A rounded number with thousands separators, `15234.6` → `15,235`; one decimal below 100, `3.27` → `3.3`.
-fn thousands(value: f64) -> String {
-    if value < 100.0 {
-        return format!("{:.1}", value.max(0.0));
-    }
-    let digits = format!("{:.0}", value.max(0.0));
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
 }
 
 #[cfg(test)]

@@ -200,21 +200,32 @@ pub(crate) fn timeline(
 
 /// Ingests the timeline session in order (one millisecond apart), returning the event ids in timeline order.
 fn build_timeline_session(address: SocketAddr, candidate_key: &str) -> Result<Vec<String>> {
+    build_session(address, candidate_key, TIMELINE_SESSION, TIMELINE_EVENTS)
+}
+
+/// Ingests `events` events (a multiple of [`BATCH_SIZE`]) into `session` in order, one millisecond apart, as
+/// `candidate_key`; returns the event ids in timeline order.
+pub(crate) fn build_session(
+    address: SocketAddr,
+    candidate_key: &str,
+    session: &str,
+    events: usize,
+) -> Result<Vec<String>> {
     let header = format!("X-API-Key: {candidate_key}");
     let mut client = Client::new(address);
     let mut rng = Rng::new(seed(usize::MAX, 3));
     let mut body = String::with_capacity(BATCH_SIZE * 400);
-    let mut ids = Vec::with_capacity(TIMELINE_EVENTS);
-    for chunk in 0..TIMELINE_EVENTS / BATCH_SIZE {
+    let mut ids = Vec::with_capacity(events);
+    for chunk in 0..events / BATCH_SIZE {
         let batch: Vec<String> = (0..BATCH_SIZE).map(|_| rng.uuid()).collect();
         let first_ms = START_MS + u32::try_from(chunk * BATCH_SIZE)?;
-        batch_body(&mut body, &mut rng, &batch, TIMELINE_SESSION, first_ms);
+        batch_body(&mut body, &mut rng, &batch, session, first_ms);
         let response =
             client.send("POST", "/v1/hooks/ingest/batch", &[&header], body.as_bytes())?;
         let created = created_in(&response.text());
         if !response.is_success() || created != BATCH_SIZE {
             bail!(
-                "building the timeline session: {created} of {BATCH_SIZE} created; {}",
+                "building session {session}: {created} of {BATCH_SIZE} created; {}",
                 describe(&response)
             );
         }

@@ -1,0 +1,12 @@
+DROP INDEX timeline_events_marked_prompts;
+DROP INDEX timeline_events_marked_commands;
+DROP INDEX timeline_events_marked_failed_commands;
+DROP INDEX timeline_events_marked_verifications;
+DROP INDEX timeline_events_marked_file_changes;
+DROP INDEX timeline_events_marked_manual_edits;
+DROP INDEX timeline_events_marked_test_evidence;
+DROP INDEX timeline_events_marked_attributed_changes;
+DROP INDEX timeline_events_marked_decisions;
+DROP INDEX timeline_events_marked_failures;
+DROP INDEX timeline_events_unmarked;
+ALTER TABLE timeline_events DROP COLUMN marks;
