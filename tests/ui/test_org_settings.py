@@ -10,6 +10,7 @@ import threading
 from playwright.sync_api import expect
 
 from conftest import Server, free_port, screenshot, sign_in, wait_until
+from test_review_views import assert_accessible
 
 
 class Receiver(http.server.BaseHTTPRequestHandler):
@@ -74,6 +75,8 @@ def test_an_admin_manages_webhooks_retention_and_erasure(context, world, backend
         expect(page.get_by_role("status")).to_have_text("Erased 0 session(s) and 0 key(s).")
         assert dialogs == ["Erase this candidate and every session of theirs? It cannot be undone."], dialogs
         screenshot(page, "settings-org", backend)
+        # With a webhook and its log on the page too, in light and dark.
+        assert_accessible(page, "settings with a webhook")
     finally:
         server.stop()
         receiver.shutdown()
