@@ -11,7 +11,7 @@ use actix_web::middleware::Next;
 use actix_web::{web, ResponseError as _};
 use serde_json::Value;
 use traceline_domain::json::{nul_path, NUL_MESSAGE};
-use traceline_domain::ValidationErrors;
+use traceline_domain::{Page, PageRule, ValidationErrors};
 
 use crate::error::ApiError;
 
@@ -43,6 +43,15 @@ pub(crate) fn query_params(query_string: &str) -> Result<HashMap<String, String>
     web::Query::<Vec<(String, String)>>::from_query(query_string)
         .map(|pairs| pairs.into_inner().into_iter().collect())
         .map_err(|_| ApiError::InvalidQuery(ValidationErrors::one("", "malformed query string")))
+}
+
+/// The `limit` and `offset` of an offset-paged listing, read by `rule` (clamped; a non-integer is a 400).
+pub(crate) fn offset_page(
+    params: &HashMap<String, String>,
+    rule: PageRule,
+) -> Result<Page, ApiError> {
+    rule.page(params.get("limit").map(String::as_str), params.get("offset").map(String::as_str))
+        .map_err(ApiError::InvalidQuery)
 }
 
 /// Refuses a request whose path or query string encodes U+0000 (`%00`) with a 400 `invalid_query`, before any

@@ -22,7 +22,7 @@ use crate::dto::{KeyList, KeyListBody, OkIdBody};
 use crate::error::ApiError;
 use crate::principal::Principal;
 use crate::random::os_random;
-use crate::request::{json_body, query_params};
+use crate::request::{json_body, offset_page, query_params};
 use crate::routes::assessments::assessment_not_found;
 use crate::routes::{Access, Endpoint};
 use crate::state::AppState;
@@ -339,9 +339,7 @@ async fn list_candidates(
 ) -> Result<HttpResponse, ApiError> {
     let org_id = principal.org_id().clone();
     let params = query_params(request.query_string())?;
-    let page = PageRule::CANDIDATES
-        .page(params.get("limit").map(String::as_str), params.get("offset").map(String::as_str))
-        .map_err(ApiError::InvalidQuery)?;
+    let page = offset_page(&params, PageRule::CANDIDATES)?;
     let (keys, total) = state
         .read(move |connection| candidate_keys::list_for_org(connection, &org_id, page))
         .await?;

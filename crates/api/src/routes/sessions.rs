@@ -23,7 +23,7 @@ use crate::closed_record;
 use crate::dto::{OkIdBody, SessionEnvelope, SessionListBody};
 use crate::error::ApiError;
 use crate::principal::Principal;
-use crate::request::{json_body, query_params};
+use crate::request::{json_body, offset_page, query_params};
 use crate::routes::{Access, Endpoint};
 use crate::state::AppState;
 
@@ -235,9 +235,7 @@ async fn list_sessions(
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let params = query_params(request.query_string())?;
-    let page = PageRule::SESSIONS
-        .page(params.get("limit").map(String::as_str), params.get("offset").map(String::as_str))
-        .map_err(ApiError::InvalidQuery)?;
+    let page = offset_page(&params, PageRule::SESSIONS)?;
     let filter = session_filter(&params, "assessmentId")?;
     let scope = principal.session_scope();
     let found =

@@ -21,7 +21,7 @@ use crate::audit_trail::Audit;
 use crate::error::ApiError;
 use crate::principal::Principal;
 use crate::random::os_random;
-use crate::request::{json_body, query_params};
+use crate::request::{json_body, offset_page, query_params};
 use crate::routes::{Access, Endpoint};
 use crate::state::AppState;
 use crate::webhooks::destination;
@@ -241,9 +241,7 @@ async fn list_deliveries(
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let params = query_params(request.query_string())?;
-    let page = DELIVERY_PAGES
-        .page(params.get("limit").map(String::as_str), params.get("offset").map(String::as_str))
-        .map_err(ApiError::InvalidQuery)?;
+    let page = offset_page(&params, DELIVERY_PAGES)?;
     let org_id = principal.org_id().clone();
     let id = path.into_inner();
     let (found, total) = state
