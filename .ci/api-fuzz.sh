@@ -15,17 +15,19 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-SCHEMATHESIS_VERSION=4.32.5
+# Every Python package of the venv is pinned (schemathesis and all it pulls in): a dependency resolved afresh on
+# each machine made runs differ between machines. The venv is named after the file's hash, so a change rebuilds it.
+REQUIREMENTS=.ci/api-fuzz-requirements.txt
 MAX_EXAMPLES="${API_FUZZ_MAX_EXAMPLES:-25}"
 SEED="${API_FUZZ_SEED:-20260401}"
 CHECKS=not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance
 
 target_dir="$(realpath -m "${CARGO_TARGET_DIR:-target}")"
-venv="$target_dir/api-fuzz/venv-$SCHEMATHESIS_VERSION"
+venv="$target_dir/api-fuzz/venv-$(sha256sum "$REQUIREMENTS" | cut -c1-12)"
 if [[ ! -x "$venv/bin/schemathesis" ]]; then
-    echo "creating $venv (schemathesis $SCHEMATHESIS_VERSION)"
+    echo "creating $venv from $REQUIREMENTS"
     python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps -r "$REQUIREMENTS"
 fi
 
 cargo build --quiet --locked -p traceline_cli --bin traceline
@@ -120,7 +122,9 @@ cat >"$work/authenticated.toml" <<'TOML'
 fail-on = ["missing_auth"]
 TOML
 
-# Run from the temporary directory, so schemathesis's example cache goes with it.
+# Run from the temporary directory, so schemathesis's example cache goes with it. One worker: with two threads,
+# Hypothesis's lambda-source cache, which is not thread-safe, failed a run with a KeyError inside the tool
+# (reported as a flaky test case), whatever the server answered.
 # The stateful phase follows the document's links (a created assessment, key or session into its routes); the
 # public routes have none, so their run leaves it out.
 fuzz() {
@@ -131,7 +135,7 @@ fuzz() {
         --max-examples "$MAX_EXAMPLES" \
         --seed "$SEED" \
         --phases "$phases" \
-        --workers 2 \
+        --workers 1 \
         --request-timeout 10 \
         --suppress-health-check too_slow,filter_too_much \
         --report junit,har --report-dir "$target_dir/api-fuzz/report-$backend-$name" \
