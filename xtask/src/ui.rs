@@ -1,8 +1,8 @@
 //! The browser suite (`tests/ui`): Playwright driving Debian's Chromium against the real `traceline` binary on
-//! SQLite and PostgreSQL. This module makes what it needs: a Python venv under `target/` with Playwright,
-//! pytest and axe-core's Playwright binding pinned (never `playwright install`: the browser is the system's),
-//! and the debug binary. A missing Chromium fails the run with a message that says how to install it: the suite
-//! is never skipped.
+//! SQLite and PostgreSQL. This module makes what it needs: a Python venv under `target/` with every package
+//! pinned in `tests/ui/requirements.txt` — Playwright (never `playwright install`: the browser is the system's),
+//! pytest, axe-core's Playwright binding and what they pull in — and the debug binary. A missing Chromium fails
+//! the run with a message that says how to install it: the suite is never skipped.
 
 use std::env;
 use std::ffi::OsString;
@@ -13,13 +13,9 @@ use anyhow::{bail, Context as _, Result};
 
 use crate::{cargo, run, say};
 
-/// Playwright for Python, pinned; its driver must speak to the Chromium Debian ships.
-const PLAYWRIGHT: &str = "playwright==1.65.2";
-/// The runner, pinned.
-const PYTEST: &str = "pytest==8.4.2";
-/// axe-core for Playwright (it bundles axe-core 4.12.1, injected into the page under test): the accessibility
-/// checks of every page, pinned.
-const AXE: &str = "axe-playwright-python==0.1.8";
+/// The suite's Python packages, every one pinned (Playwright's driver must speak to the Chromium Debian ships;
+/// axe-playwright-python bundles axe-core 4.12.1), so every machine runs the same suite.
+const REQUIREMENTS: &str = "tests/ui/requirements.txt";
 /// Where Debian's `chromium` package puts the browser (`TRACELINE_CHROMIUM` overrides it).
 const CHROMIUM: &str = "/usr/bin/chromium";
 
@@ -35,7 +31,7 @@ pub(crate) fn test(root: &Path, pytest_args: &[OsString]) -> Result<()> {
         );
     }
     let target = target_dir(root);
-    let venv = venv(&target)?;
+    let venv = venv(root, &target)?;
 
     let mut build = cargo(root);
     build.args(["build", "--locked", "-p", "traceline_cli", "--bin", "traceline"]);
@@ -58,22 +54,25 @@ fn target_dir(root: &Path) -> PathBuf {
     env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from)
 }
 
-/// The venv for the pinned versions, made on first use.
-fn venv(target: &Path) -> Result<PathBuf> {
-    let name = format!(
-        "ui-venv-{}",
-        [PLAYWRIGHT, PYTEST, AXE].map(|pin| pin.replace("==", "-")).join("-")
-    );
-    let venv = target.join(name);
+/// The venv for the pinned packages, made on first use; named after the list's content, so a change to it
+/// makes a new one.
+fn venv(root: &Path, target: &Path) -> Result<PathBuf> {
+    let requirements = root.join(REQUIREMENTS);
+    let pins = std::fs::read_to_string(&requirements)
+        .with_context(|| format!("could not read {}", requirements.display()))?;
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    std::hash::Hash::hash(&pins, &mut hasher);
+    let venv = target.join(format!("ui-venv-{:016x}", std::hash::Hasher::finish(&hasher)));
     if venv.join("bin").join("pytest").is_file() {
         return Ok(venv);
     }
-    say(&format!("creating {} ({PLAYWRIGHT}, {PYTEST}, {AXE})", venv.display()));
+    say(&format!("creating {} from {REQUIREMENTS}", venv.display()));
     let mut create = Command::new("python3");
     create.args(["-m", "venv"]).arg(&venv);
     run_tool(create, "python3 -m venv (is python3-venv installed?)")?;
     let mut install = Command::new(venv.join("bin").join("pip"));
-    install.args(["install", "--quiet", "--disable-pip-version-check", PLAYWRIGHT, PYTEST, AXE]);
+    install.args(["install", "--quiet", "--disable-pip-version-check", "--no-deps", "-r"]);
+    install.arg(&requirements);
     run_tool(install, "pip install of the browser suite's packages")?;
     Ok(venv)
 }
