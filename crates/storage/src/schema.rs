@@ -101,6 +101,7 @@ diesel::table! {
         verified_event_count -> BigInt,
         chained_event_count -> BigInt,
         chain_tip_sig -> Nullable<Text>,
+        activity_counts -> Text,
     }
 }
 
