@@ -64,6 +64,8 @@ const SPEC_OPERATIONS: &[(&str, &str)] = &[
     ("GET", "/v1/org"),
     ("PATCH", "/v1/org"),
     ("DELETE", "/v1/candidates"),
+    // §13.
+    ("GET", "/metrics"),
 ];
 
 const METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
@@ -111,9 +113,19 @@ fn is_unrouted(status: u16, body: &Value) -> bool {
 async fn every_documented_operation_is_served(backend: TestBackend) {
     let app = TestApp::new(backend);
     let document = served_document(&app).await;
-    for (method, path, _) in operations(&document) {
+    for (method, path, operation) in operations(&document) {
         let uri = with_placeholders(&path);
         let method = Method::from_bytes(method.as_bytes()).unwrap();
+        if operation["responses"]["200"]["content"]["text/plain"].is_object() {
+            // `GET /metrics` answers in Prometheus' text format, not JSON.
+            let request = actix_web::test::TestRequest::default().method(method.clone()).uri(&uri);
+            let status = app.raw(request).await.status.as_u16();
+            assert!(
+                !matches!(status, 404 | 405),
+                "{method} {path} is documented but not served: {status}"
+            );
+            continue;
+        }
         let response = app.send(method.clone(), &uri, None, None).await;
         assert!(
             !is_unrouted(response.status.as_u16(), &response.body),
@@ -179,6 +191,12 @@ async fn every_operation_is_fully_described(backend: TestBackend) {
         assert!(responses.keys().any(|status| status.starts_with('2')), "{name}: no success");
         for (status, response) in responses {
             let content = response["content"].as_object().expect("content");
+            if let Some(text) = content.get("text/plain") {
+                // `GET /metrics`: Prometheus' text format, a string to OpenAPI.
+                assert!(status.starts_with('2'), "{name} {status}: errors are JSON");
+                assert_eq!(text["schema"]["type"], "string", "{name} {status}");
+                continue;
+            }
             if let Some(lines) = content.get("application/x-ndjson") {
                 // A stream of JSON lines: a string to OpenAPI 3.1, each line described beside it.
                 assert!(status.starts_with('2'), "{name} {status}: errors are JSON");

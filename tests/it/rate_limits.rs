@@ -190,7 +190,41 @@ async fn the_101st_ingested_event_of_a_minute_is_429(backend: TestBackend) {
     );
 }
 
+async fn creating_sessions_spends_the_candidates_ingest_budget(backend: TestBackend) {
+    let app = TestApp::with_settings(backend, |settings| {
+        settings.ip_rate_per_min = 0;
+        settings.ingest_rate_per_min = 3;
+    });
+    let (org, key) = crate::ingest::candidate(&app).await;
+    let event = crate::ingest::envelope("s0", "checkpoint", "2026-04-01T10:00:00Z", json!({}));
+    let first = app.post("/v1/hooks/ingest", &key, &event).await;
+    assert_eq!(number(&first.headers, "x-ratelimit-remaining"), Some(2));
+    first.expect(201);
+    let (s1, s2) = (uuid::Uuid::new_v4().to_string(), uuid::Uuid::new_v4().to_string());
+    let second = app.post("/v1/sessions", &key, &json!({"id": s1})).await;
+    assert_eq!(number(&second.headers, "x-ratelimit-limit"), Some(3));
+    assert_eq!(number(&second.headers, "x-ratelimit-remaining"), Some(1));
+    second.expect(201);
+    let bad = app.post("/v1/sessions", &key, &json!({"id": 7})).await;
+    assert_eq!(number(&bad.headers, "x-ratelimit-remaining"), Some(0), "a refused body costs too");
+    bad.expect(400);
+    let refused = app.post("/v1/sessions", &key, &json!({"id": s2})).await;
+    assert_eq!(refused.code(), "rate_limited");
+    assert!(number(&refused.headers, "retry-after").is_some());
+    refused.expect(429);
+    let late = crate::ingest::envelope("s0", "checkpoint", "2026-04-01T10:01:00Z", json!({}));
+    app.post("/v1/hooks/ingest", &key, &late).await.expect(429);
+    app.get(&format!("/v1/sessions/{s2}"), &org.key).await.expect(404);
+    // A reviewer's key has no ingest budget: creating sessions spends nothing and is never refused by it.
+    for _ in 0..5 {
+        let created = app.post("/v1/sessions", &org.key, &json!({})).await;
+        assert!(!created.headers.contains_key("x-ratelimit-limit"));
+        created.expect(201);
+    }
+}
+
 on_both_backends!(
+    creating_sessions_spends_the_candidates_ingest_budget,
     the_101st_ingested_event_of_a_minute_is_429,
     the_request_after_the_limit_is_429_with_retry_after,
     errors_carry_the_headers_and_count_too,

@@ -173,7 +173,82 @@ async fn completing_derives_the_artifacts(backend: TestBackend) {
     assert_eq!(tests["total"], Value::Null, "a command gives an outcome, not counts");
 }
 
+/// Events of several kinds and tools, in session `session`.
+fn varied_events(session: &str) -> Vec<Value> {
+    let tools = ["Read", "Edit", "Bash"];
+    (0..12)
+        .map(|index| {
+            let ts = format!("2026-04-01T10:{index:02}:00Z");
+            match index % 4 {
+                0 => envelope(session, "tool_result", &ts, json!({"tool": tools[index % 3]})),
+                1 => envelope(session, "tool_result", &ts, json!({"toolName": "Grep", "tool": 3})),
+                2 => envelope(session, "command", &ts, json!({"command": "ls", "exitCode": 0})),
+                _ => envelope(session, "checkpoint", &ts, json!({"label": "x"})),
+            }
+        })
+        .collect()
+}
+
+const VARIED_TOOLS: &str = r#"{"Read": 1, "Edit": 1, "Bash": 1, "Grep": 3}"#;
+const VARIED_KINDS: &str = r#"{"tool_result": 6, "command": 3, "checkpoint": 3}"#;
+
+async fn ending_a_session_derives_from_its_aggregates_not_its_timeline(backend: TestBackend) {
+    let app = TestApp::with_settings(backend, |settings| settings.ingest_rate_per_min = 0);
+    let (org, key) = candidate(&app).await;
+    let batch = json!({"events": varied_events("long")});
+    app.post("/v1/hooks/ingest/batch", &key, &batch).await.expect(207);
+    // Rewriting the stored events behind the server's back changes nothing the end derives: it reads the
+    // counts kept at ingest, never the timeline (which is what makes its cost independent of the length).
+    app.execute_sql(
+        r#"UPDATE timeline_events SET kind = 'checkpoint', data = '{"tool": "Rewritten"}'"#,
+    );
+    app.patch("/v1/sessions/long", &org.key, &json!({"endedAt": "2026-04-01T11:00:00Z"}))
+        .await
+        .expect(200);
+    let derived = app.get("/v1/sessions/long/artifacts", &org.key).await.expect(200);
+    let analytics = &artifact(&derived, "analytics_v1")["data"];
+    assert_eq!(analytics["toolUsage"], serde_json::from_str::<Value>(VARIED_TOOLS).unwrap());
+    assert_eq!(analytics["eventCounts"], serde_json::from_str::<Value>(VARIED_KINDS).unwrap());
+}
+
+async fn the_migration_counts_the_sessions_stored_before_it(backend: TestBackend) {
+    let app = TestApp::with_settings(backend, |settings| settings.ingest_rate_per_min = 0);
+    let (org, key) = candidate(&app).await;
+    let batch = json!({"events": varied_events("old")});
+    app.post("/v1/hooks/ingest/batch", &key, &batch).await.expect(207);
+    let empty = app.post("/v1/sessions", &org.key, &json!({})).await.expect(201);
+    let empty = empty["session"]["id"].as_str().unwrap().to_owned();
+    let (down, up) = match backend {
+        TestBackend::Sqlite => (
+            include_str!("../../migrations/sqlite/2026-12-01-040000_count_activity/down.sql"),
+            include_str!("../../migrations/sqlite/2026-12-01-040000_count_activity/up.sql"),
+        ),
+        TestBackend::Postgres => (
+            include_str!("../../migrations/postgres/2026-12-01-040000_count_activity/down.sql"),
+            include_str!("../../migrations/postgres/2026-12-01-040000_count_activity/up.sql"),
+        ),
+    };
+    app.execute_sql(down);
+    app.execute_sql(up);
+    let late = envelope("old", "tool_result", "2026-04-01T10:30:00Z", json!({"tool_name": "Read"}));
+    app.post("/v1/hooks/ingest", &key, &late).await.expect(201);
+    app.patch("/v1/sessions/old", &org.key, &json!({"endedAt": "2026-04-01T11:00:00Z"}))
+        .await
+        .expect(200);
+    let derived = app.get("/v1/sessions/old/artifacts", &org.key).await.expect(200);
+    let analytics = &artifact(&derived, "analytics_v1")["data"];
+    assert_eq!(analytics["toolUsage"], json!({"Read": 2, "Edit": 1, "Bash": 1, "Grep": 3}));
+    assert_eq!(analytics["eventCounts"], json!({"tool_result": 7, "command": 3, "checkpoint": 3}));
+    let path = format!("/v1/sessions/{empty}");
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    app.patch(&path, &org.key, &json!({"endedAt": now})).await.expect(200);
+    let artifacts = app.get(&format!("{path}/artifacts"), &org.key).await.expect(200);
+    assert_eq!(artifact(&artifacts, "analytics_v1")["data"]["eventCounts"], json!({}));
+}
+
 on_both_backends!(
+    ending_a_session_derives_from_its_aggregates_not_its_timeline,
+    the_migration_counts_the_sessions_stored_before_it,
     scores_are_upserted_per_dimension_by_writing_reviewers,
     artifacts_are_derived_when_a_session_ends_and_rebuilt_when_it_ends_again,
     completing_derives_the_artifacts,

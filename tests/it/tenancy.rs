@@ -337,6 +337,11 @@ async fn every_operation_answers_every_caller_as_the_spec_says(backend: TestBack
     let document = served_document(&app).await;
     let mut checked = 0;
     for (n, (method, path, operation)) in operations(&document).into_iter().enumerate() {
+        if operation["responses"]["200"]["content"]["text/plain"].is_object() {
+            // `GET /metrics` reads no credential and names no tenant's data, only route patterns; it is not JSON,
+            // and `blackbox/metrics.rs` checks what it shows.
+            continue;
+        }
         // A fresh world per operation: the owners' calls may change or delete what the next one needs.
         let world = world(&app, n).await;
         let access =

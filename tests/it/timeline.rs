@@ -146,7 +146,111 @@ async fn recent_activity_covers_the_last_minutes_before_the_last_event(backend: 
     app.get("/v1/sessions/r/recent-activity?minutes=soon", &key).await.expect(400);
 }
 
+/// The raw JSON body of a GET as `key`.
+async fn body_of(app: &TestApp, path: &str, key: &str) -> String {
+    let request = actix_web::test::TestRequest::get()
+        .uri(path)
+        .insert_header(("Authorization", format!("Bearer {key}")));
+    let response = app.raw(request).await;
+    assert_eq!(response.status.as_u16(), 200, "{}", &response.text[..response.text.len().min(300)]);
+    response.text
+}
+
+const MIB: usize = 1 << 20;
+
+async fn pages_of_large_events_stop_at_4_mib_and_continue_where_they_stopped(backend: TestBackend) {
+    let app = TestApp::with_settings(backend, |settings| settings.ingest_rate_per_min = 0);
+    let (org, key) = candidate(&app).await;
+    // Twelve events of 700 KB (five fit in 4 MiB), then one of 5 MB, alone over the budget, then one small.
+    let big = "x".repeat(700_000);
+    let mut events: Vec<Value> = (0..12)
+        .map(|n| {
+            let ts = format!("2026-04-01T10:{n:02}:00Z");
+            envelope("big", "decision_event", &ts, json!({"title": n.to_string(), "context": big}))
+        })
+        .collect();
+    events.push(envelope(
+        "big",
+        "checkpoint",
+        "2026-04-01T11:00:00Z",
+        json!({"summary": "y".repeat(5 * MIB)}),
+    ));
+    events.push(envelope("big", "checkpoint", "2026-04-01T11:01:00Z", json!({})));
+    for chunk in events.chunks(5) {
+        let response =
+            app.post("/v1/hooks/ingest/batch", &key, &json!({"events": chunk})).await.expect(207);
+        assert!(response["results"].as_array().unwrap().iter().all(|r| r["status"] == 201));
+    }
+    let mut seen = Vec::new();
+    let mut sizes = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let path = match &after {
+            Some(cursor) => format!("/v1/sessions/big/timeline?limit=2000&after={cursor}"),
+            None => "/v1/sessions/big/timeline?limit=2000".to_owned(),
+        };
+        let text = body_of(&app, &path, &org.key).await;
+        let page: Value = serde_json::from_str(&text).unwrap();
+        let ids: Vec<String> = page["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["id"].as_str().unwrap().to_owned())
+            .collect();
+        sizes.push((ids.len(), text.len()));
+        after = ids.last().cloned();
+        seen.extend(ids);
+        if page["hasMore"] == false {
+            break;
+        }
+        assert!(sizes.len() < 10, "the pages never end: {sizes:?}");
+    }
+    let expected: Vec<&str> = events.iter().map(|e| e["id"].as_str().unwrap()).collect();
+    assert_eq!(seen, expected, "every event once, in order, across the pages");
+    let counts: Vec<usize> = sizes.iter().map(|(count, _)| *count).collect();
+    assert_eq!(counts, [5, 5, 2, 1, 1], "{sizes:?}");
+    for (count, bytes) in &sizes {
+        assert!(*count == 1 || *bytes <= 4 * MIB, "a page of {count} events is {bytes} bytes");
+    }
+
+    let text = body_of(&app, "/v1/sessions/big/decisions", &org.key).await;
+    assert!(text.len() <= 4 * MIB, "{} bytes of decisions", text.len());
+    let decisions: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(decisions["decisions"].as_array().unwrap().len(), 5);
+    assert_eq!(decisions["hasMore"], true);
+    let rest = body_of(
+        &app,
+        &format!("/v1/sessions/big/timeline?only=decisions&after={}", expected[4]),
+        &org.key,
+    )
+    .await;
+    let rest: Value = serde_json::from_str(&rest).unwrap();
+    assert_eq!(rest["events"][0]["id"], expected[5], "the filtered timeline carries on after them");
+}
+
+async fn recent_activity_repeats_long_commands_cut_short(backend: TestBackend) {
+    let app = TestApp::with_settings(backend, |settings| settings.ingest_rate_per_min = 0);
+    let (org, key) = candidate(&app).await;
+    let long = "echo ".to_owned() + &"z".repeat(300_000);
+    let events: Vec<Value> = (0..20)
+        .map(|n| {
+            let ts = format!("2026-04-01T10:00:{n:02}Z");
+            envelope("loud", "command", &ts, json!({"command": long}))
+        })
+        .collect();
+    ingest_all(&app, &key, &events).await;
+    let text = body_of(&app, "/v1/sessions/loud/recent-activity", &org.key).await;
+    assert!(text.len() < 64 * 1024, "{} bytes", text.len());
+    let report: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(report["eventCount"], 20);
+    let commands = report["recentActivity"]["commands"].as_array().unwrap();
+    assert_eq!(commands.len(), 20);
+    assert!(commands[0].as_str().unwrap().ends_with('…'));
+}
+
 on_both_backends!(
+    pages_of_large_events_stop_at_4_mib_and_continue_where_they_stopped,
+    recent_activity_repeats_long_commands_cut_short,
     timeline_pages_by_cursor_in_timestamp_order,
     recent_activity_covers_the_last_minutes_before_the_last_event
 );

@@ -18,6 +18,7 @@ use crate::request;
 use crate::routes;
 use crate::security_headers;
 use crate::state::AppState;
+use crate::telemetry;
 
 /// The whole application: routes, shared state, limits, error bodies and request logging.
 pub fn create_app(
@@ -34,8 +35,10 @@ pub fn create_app(
     let body_limit = state.settings.body_limit_bytes;
     let batch_body_limit = state.settings.batch_body_limit_bytes;
     let trusted_proxies = web::Data::new(state.settings.trusted_proxies.clone());
+    let telemetry = web::Data::from(state.telemetry.clone());
     App::new()
         .app_data(trusted_proxies)
+        .app_data(telemetry)
         .app_data(web::Data::new(state))
         .app_data(web::PayloadConfig::new(body_limit))
         .configure(|config| routes::configure(config, batch_body_limit))
@@ -47,6 +50,8 @@ pub fn create_app(
         .wrap(from_fn(ip_limit::limit_by_ip))
         // Outside the IP limit, so its 429s carry them too: every response does (`nosniff`, spec §10.3).
         .wrap(from_fn(security_headers::add))
+        // Outside everything that can answer, so every response is counted with the status the client got.
+        .wrap(from_fn(telemetry::observe))
         // Outermost, so the log line shows the response the client really got.
         .wrap(Logger::new("%{client}xi \"%r\" %s %b %Dms").custom_request_replace(
             "client",

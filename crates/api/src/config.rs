@@ -49,6 +49,8 @@ pub struct Settings {
     pub webhooks: WebhookSettings,
     /// How often the retention sweep runs (spec §12: at least hourly).
     pub retention_sweep_interval: Duration,
+    /// Whether `GET /metrics` is served (`TRACELINE_METRICS`, on by default; spec §13).
+    pub metrics: bool,
 }
 
 /// Default time between two retention sweeps: an hour, the longest the spec allows.
@@ -94,6 +96,7 @@ impl Settings {
             trusted_proxies: TrustedProxies::default(),
             webhooks: WebhookSettings::default(),
             retention_sweep_interval: DEFAULT_RETENTION_SWEEP_INTERVAL,
+            metrics: true,
         }
     }
 }

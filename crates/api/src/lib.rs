@@ -16,6 +16,7 @@ pub mod config;
 pub mod credentials;
 mod dto;
 pub mod error;
+pub mod health;
 mod ip_limit;
 mod origin;
 mod pages;
@@ -29,6 +30,7 @@ mod routes;
 mod security_headers;
 mod sign_in;
 pub mod state;
+pub mod telemetry;
 pub mod webhooks;
 
 pub use app::{create_app, run};

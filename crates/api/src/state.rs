@@ -8,7 +8,9 @@ use traceline_storage::{AnyConnection, Database, StorageError};
 use crate::config::Settings;
 use crate::credentials::CredentialCache;
 use crate::error::ApiError;
+use crate::health::HealthProbe;
 use crate::rate_limit::RateLimits;
+use crate::telemetry::Telemetry;
 use crate::webhooks::Webhooks;
 
 /// What every handler can reach: the database, the settings and the rate limiters.
@@ -24,6 +26,10 @@ pub struct AppState {
     pub credentials: Arc<CredentialCache>,
     /// Webhook delivery, shared by the background sender and the test route.
     pub webhooks: Arc<Webhooks>,
+    /// Request and ingest counters for `GET /metrics`.
+    pub telemetry: Arc<Telemetry>,
+    /// The last write probe of `GET /v1/health`, reused for a moment.
+    pub health: Arc<HealthProbe>,
 }
 
 impl AppState {
@@ -41,6 +47,8 @@ impl AppState {
             settings: Arc::new(settings),
             rate_limits,
             credentials: Arc::new(CredentialCache::default()),
+            telemetry: Arc::new(Telemetry::default()),
+            health: Arc::new(HealthProbe::default()),
         }
     }
 

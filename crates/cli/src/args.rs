@@ -194,6 +194,10 @@ pub(crate) struct ServeArgs {
     #[arg(long, env = "TRACELINE_WEBHOOK_ALLOW_PRIVATE", default_value = "false",
           value_parser = clap::builder::BoolishValueParser::new())]
     webhook_allow_private: bool,
+    /// Serve `GET /metrics` (Prometheus text format, no authentication); `off` answers it 404.
+    #[arg(long, env = "TRACELINE_METRICS", default_value = "on",
+          value_parser = clap::builder::BoolishValueParser::new())]
+    metrics: bool,
     /// Milliseconds before the first retry of a failed webhook delivery; each later one waits twice as long (at
     /// most an hour), for 24 hours.
     #[arg(long, env = "TRACELINE_WEBHOOK_RETRY_BASE_MS", default_value_t = 30_000,
@@ -221,6 +225,7 @@ impl ServeArgs {
         settings.trusted_proxies = self.trusted_proxies.clone();
         settings.public_url = self.public_url.clone();
         settings.webhooks.allow_private = self.webhook_allow_private;
+        settings.metrics = self.metrics;
         settings.webhooks.retry.base = chrono::Duration::milliseconds(
             i64::try_from(self.webhook_retry_base_ms).unwrap_or(30_000),
         );

@@ -10,6 +10,11 @@ use crate::event::{EventKind, TimelineEvent};
 /// Longest list of paths or commands a summary carries.
 pub const MAX_RECENT_ITEMS: usize = 100;
 
+/// The longest path or command line the summary repeats, in bytes; longer ones are cut at a character boundary
+/// and end in `…`, so the response stays small (at most about 2 × [`MAX_RECENT_ITEMS`] × this) whatever the
+/// candidate sent.
+pub const MAX_RECENT_TEXT_BYTES: usize = 1024;
+
 /// The window summarised: the `minutes` before the session's last activity, both ends included.
 pub fn recent_window(
     last_activity_at: DateTime<Utc>,
@@ -46,6 +51,18 @@ pub struct RecentActivity {
     pub prompt_count: usize,
 }
 
+/// `text`, or its first [`MAX_RECENT_TEXT_BYTES`] (to a character boundary) followed by `…`.
+fn clip(text: &str) -> String {
+    if text.len() <= MAX_RECENT_TEXT_BYTES {
+        return text.to_owned();
+    }
+    let mut end = MAX_RECENT_TEXT_BYTES;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
 /// Summarises the events of a window of `minutes` (given in timeline order).
 pub fn summarize(events: &[TimelineEvent], minutes: i64) -> RecentActivityReport {
     let mut files = BTreeSet::new();
@@ -53,9 +70,9 @@ pub fn summarize(events: &[TimelineEvent], minutes: i64) -> RecentActivityReport
     let mut prompt_count = 0;
     for event in events {
         if event.kind.is_file_change() {
-            files.extend(event.text("path").map(str::to_owned));
+            files.extend(event.text("path").map(clip));
         } else if event.kind == EventKind::COMMAND {
-            commands.extend(event.text("command").map(str::to_owned));
+            commands.extend(event.text("command").map(clip));
         } else if event.kind == EventKind::PROMPT {
             prompt_count += 1;
         }
@@ -132,5 +149,19 @@ mod tests {
         assert_eq!(commands.len(), MAX_RECENT_ITEMS);
         assert_eq!(commands.first().map(String::as_str), Some("run 50"));
         assert_eq!(commands.last().map(String::as_str), Some("run 149"));
+    }
+
+    #[test]
+    fn long_paths_and_commands_are_cut_at_a_character_boundary() {
+        let long = format!("a{}", "é".repeat(MAX_RECENT_TEXT_BYTES));
+        let events = [
+            event(EventKind::COMMAND, json!({"command": long})),
+            event(EventKind::FILE_DIFF, json!({"path": long})),
+        ];
+        let report = summarize(&events, 5);
+        let command = &report.recent_activity.commands[0];
+        assert!(command.ends_with('…') && long.starts_with(command.trim_end_matches('…')));
+        assert_eq!(command.len(), MAX_RECENT_TEXT_BYTES - 1 + '…'.len_utf8());
+        assert_eq!(&report.recent_activity.files_changed[0], command);
     }
 }

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::event::EventKind;
@@ -58,8 +58,22 @@ pub struct Artifact {
     pub created_at: DateTime<Utc>,
 }
 
-/// Events counted by kind and by the tool they name, folded one event at a time.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+/// How many distinct kinds, and distinct tools, are counted by name; events of further names count under
+/// [`OTHER_NAMES`]. Ingest rewrites these counts with every event of the session, so a session that invents a new
+/// kind or tool per event must not make that work (or the artifact) grow without end.
+pub const MAX_COUNTED_NAMES: usize = 100;
+
+/// The longest tool name counted by name, in bytes (kinds are at most 64 characters already).
+pub const MAX_COUNTED_NAME_BYTES: usize = 128;
+
+/// The entry that counts the events of names beyond [`MAX_COUNTED_NAMES`] or longer than
+/// [`MAX_COUNTED_NAME_BYTES`]. Never a valid kind, so it cannot be mistaken for one.
+pub const OTHER_NAMES: &str = "(other)";
+
+/// Events counted by kind and by the tool they name, folded one event at a time as each is ingested and kept
+/// with the session's aggregates, so deriving the artifacts at its end reads no timeline.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ActivityCounts {
     /// Events per kind.
     pub by_kind: BTreeMap<String, i64>,
@@ -70,14 +84,28 @@ pub struct ActivityCounts {
 impl ActivityCounts {
     /// Counts one event.
     pub fn record(&mut self, kind: &EventKind, data: &JsonObject) {
-        *self.by_kind.entry(kind.as_str().to_owned()).or_default() += 1;
+        count(&mut self.by_kind, kind.as_str());
         let tool = ["tool", "toolName", "tool_name"]
             .iter()
             .find_map(|key| data.get(*key).and_then(Value::as_str));
         if let Some(tool) = tool {
-            *self.by_tool.entry(tool.to_owned()).or_default() += 1;
+            count(&mut self.by_tool, tool);
         }
     }
+}
+
+fn count(counts: &mut BTreeMap<String, i64>, name: &str) {
+    if let Some(count) = counts.get_mut(name) {
+        *count += 1;
+        return;
+    }
+    let named = counts.len() - usize::from(counts.contains_key(OTHER_NAMES));
+    let name = if named < MAX_COUNTED_NAMES && name.len() <= MAX_COUNTED_NAME_BYTES {
+        name
+    } else {
+        OTHER_NAMES
+    };
+    *counts.entry(name.to_owned()).or_default() += 1;
 }
 
 /// `analytics_v1`.
@@ -197,6 +225,26 @@ mod tests {
         assert_eq!(analytics["durationMs"], json!(90));
         assert_eq!(analytics["metrics"]["durationMs"], json!(90));
         assert_eq!(analytics["metrics"]["testsPassed"], Value::Null);
+    }
+
+    #[test]
+    fn counts_by_name_stop_growing_at_their_bound() {
+        let mut counts = ActivityCounts::default();
+        for index in 0..MAX_COUNTED_NAMES + 5 {
+            let kind = EventKind::from_stored(format!("kind_{index}"));
+            counts.record(&kind, &object(json!({"tool": format!("tool {index}")})));
+        }
+        counts.record(
+            &EventKind::from_stored("kind_0".to_owned()),
+            &object(json!({"tool": "x".repeat(129)})),
+        );
+        assert_eq!(counts.by_kind.len(), MAX_COUNTED_NAMES + 1);
+        assert_eq!(counts.by_kind[OTHER_NAMES], 5);
+        assert_eq!(counts.by_kind["kind_0"], 2);
+        assert_eq!(counts.by_tool[OTHER_NAMES], 6);
+        let stored = serde_json::to_string(&counts).unwrap();
+        assert!(stored.starts_with(r#"{"byKind":{"#), "{stored}");
+        assert_eq!(serde_json::from_str::<ActivityCounts>(&stored).unwrap(), counts);
     }
 
     #[test]

@@ -2,6 +2,11 @@
 
 use crate::validation::ValidationErrors;
 
+/// The most JSON one response of a session's events carries (a timeline page, the decisions), in bytes: a page
+/// stops before the event that would take it past this, whatever `limit` says, and says `hasMore`. A page always
+/// holds at least one event, so one event larger than this (bounded by the request body limits) is a page alone.
+pub const MAX_PAGE_BYTES: usize = 4 << 20;
+
 /// A route's pagination rule: the default page size and the clamp range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PageRule {

@@ -5,7 +5,7 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde_json::Value;
-use traceline_domain::artifact::{self, ActivityCounts, Artifact, LastTest, DERIVATION_VERSION};
+use traceline_domain::artifact::{self, Artifact, LastTest, DERIVATION_VERSION};
 use traceline_domain::EventKind;
 
 use crate::connection::AnyConnection;
@@ -50,24 +50,16 @@ pub fn list(
         .collect()
 }
 
-/// (Re)derives both artifacts of a session that has just ended. Run it in the transaction that ended it.
+/// (Re)derives both artifacts of a session that has just ended. Run it in the transaction that ended it: it
+/// reads the session's aggregates and at most one event (its last test evidence), never the timeline, so ending
+/// a session costs the same whatever its length, inside SQLite's single writer too.
 pub fn derive(
     connection: &mut AnyConnection,
     session_id: &str,
     now: DateTime<Utc>,
 ) -> Result<(), StorageError> {
     let state = session_state::get(connection, session_id)?;
-    let mut counts = ActivityCounts::default();
-    let rows: Vec<(String, String)> = timeline_events::table
-        .filter(timeline_events::session_id.eq(session_id))
-        .select((timeline_events::kind, timeline_events::data))
-        .load(connection)?;
-    for (kind, data) in rows {
-        counts.record(
-            &EventKind::from_stored(kind),
-            &object_from_text("timeline_events.data", &data)?,
-        );
-    }
+    let counts = state.activity()?;
     let last_test = match state.aggregates.last_test_seq() {
         Some(seq) => {
             let (kind, data): (String, String) = timeline_events::table

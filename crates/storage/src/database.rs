@@ -11,6 +11,7 @@ use diesel::{Connection, ConnectionError};
 use crate::connection::{AnyConnection, Backend, DatabaseUrl};
 use crate::error::StorageError;
 use crate::group_commit::{GroupCommitter, QueuedWrite};
+use crate::writer_stats::WriterSnapshot;
 
 /// Per-connection SQLite settings, each in its own statement and in this order (diesel's SQLite docs):
 /// wait on locks instead of failing, write-ahead log so readers never block the writer, fsync the log on every
@@ -178,8 +179,43 @@ impl Database {
         }
     }
 
+    /// How the pools and SQLite's writer are used right now, for `GET /metrics`.
+    pub fn stats(&self) -> DatabaseStats {
+        let pool_use = |pool: &Pool| {
+            let state = pool.state();
+            PoolUse { open: state.connections, idle: state.idle_connections, max: pool.max_size() }
+        };
+        DatabaseStats {
+            readers: pool_use(&self.readers),
+            writer: self.group_commit.as_ref().map(|_| pool_use(&self.writer)),
+            writer_queue: self.group_commit.as_ref().map(|writer| writer.stats().snapshot()),
+        }
+    }
+
     /// Checks that the database answers a trivial query.
     pub fn ping(&self) -> Result<(), StorageError> {
         self.read(|connection| connection.batch_execute("SELECT 1").map_err(StorageError::from))
     }
+}
+
+/// The connections of one pool at one instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUse {
+    /// Connections open, busy or idle.
+    pub open: u32,
+    /// Open connections waiting for work.
+    pub idle: u32,
+    /// The most the pool opens.
+    pub max: u32,
+}
+
+/// What [`Database::stats`] reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DatabaseStats {
+    /// The read pool (on PostgreSQL, the one pool for everything).
+    pub readers: PoolUse,
+    /// SQLite only: the single writer connection.
+    pub writer: Option<PoolUse>,
+    /// SQLite only: the group-commit writer's queue and batches.
+    pub writer_queue: Option<WriterSnapshot>,
 }

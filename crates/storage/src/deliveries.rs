@@ -78,6 +78,15 @@ pub fn next_due(
     Ok(due.map(from_stored_time))
 }
 
+/// How many deliveries are still pending (not yet delivered, not given up), in flight or not: the webhook
+/// backlog `GET /metrics` reports.
+pub fn backlog(connection: &mut AnyConnection) -> Result<i64, StorageError> {
+    Ok(webhook_deliveries::table
+        .filter(webhook_deliveries::status.eq(DeliveryStatus::Pending.as_str()))
+        .count()
+        .get_result(connection)?)
+}
+
 /// Claims up to `limit` deliveries due at `now` whose lease is free, for `owner` until `lease_until`.
 pub fn claim(
     connection: &mut AnyConnection,

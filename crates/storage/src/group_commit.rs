@@ -20,6 +20,7 @@ use diesel::Connection;
 
 use crate::connection::AnyConnection;
 use crate::error::StorageError;
+use crate::writer_stats::WriterStats;
 
 /// What a request does inside the batch transaction; it returns how to answer once the commit outcome is known.
 type Job = Box<dyn FnOnce(&mut AnyConnection) -> Completion + Send>;
@@ -35,6 +36,7 @@ const MAX_BATCH: usize = 512;
 #[derive(Clone)]
 pub(crate) struct GroupCommitter {
     jobs: SyncSender<Job>,
+    stats: Arc<WriterStats>,
 }
 
 impl GroupCommitter {
@@ -45,14 +47,21 @@ impl GroupCommitter {
         M: r2d2::ManageConnection<Connection = AnyConnection>,
     {
         let (jobs, queue) = mpsc::sync_channel(QUEUE_DEPTH);
+        let stats = Arc::new(WriterStats::default());
+        let writer_stats = Arc::clone(&stats);
         let spawned = thread::Builder::new()
             .name("traceline-writer".to_owned())
-            .spawn(move || write_loop(&pool, &queue));
+            .spawn(move || write_loop(&pool, &queue, &writer_stats));
         if let Err(error) = spawned {
             // Without a writer thread every write fails as unavailable (the queue's receiver is gone); say why.
             log::error!("could not start the SQLite writer thread: {error}");
         }
-        Self { jobs }
+        Self { jobs, stats }
+    }
+
+    /// The writer's queue and batch counters.
+    pub(crate) fn stats(&self) -> &WriterStats {
+        &self.stats
     }
 
     /// Runs `work` in the next batch, in a savepoint of its own, and returns its result once the batch has
@@ -66,6 +75,7 @@ impl GroupCommitter {
         // The submitter may have given up (its thread was cancelled); nothing to do then.
         let job = job(work, move |result| drop(answer.send(result)));
         self.jobs.send(job).map_err(|_| writer_gone())?;
+        self.stats.entered();
         answered.recv().map_err(|_| writer_gone())?
     }
 
@@ -80,9 +90,12 @@ impl GroupCommitter {
         let completer = Completer { slot: Arc::clone(&slot), completed: false };
         let job = job(work, move |result| completer.complete(result));
         let overflow = match self.jobs.try_send(job) {
-            Ok(()) => None,
+            Ok(()) => {
+                self.stats.entered();
+                None
+            }
             Err(TrySendError::Full(job) | TrySendError::Disconnected(job)) => {
-                Some(Overflow { job, jobs: self.jobs.clone() })
+                Some(Overflow { job, jobs: self.jobs.clone(), stats: Arc::clone(&self.stats) })
             }
         };
         QueuedWrite { pending: PendingWrite { slot }, overflow }
@@ -120,12 +133,15 @@ pub struct QueuedWrite<T> {
 pub struct Overflow {
     job: Job,
     jobs: SyncSender<Job>,
+    stats: Arc<WriterStats>,
 }
 
 impl Overflow {
     /// Waits for room in the queue. Blocking: call it off the async executor.
     pub fn send_blocking(self) -> Result<(), StorageError> {
-        self.jobs.send(self.job).map_err(|_| writer_gone())
+        self.jobs.send(self.job).map_err(|_| writer_gone())?;
+        self.stats.entered();
+        Ok(())
     }
 }
 
@@ -198,7 +214,7 @@ impl<T> Future for PendingWrite<T> {
     }
 }
 
-fn write_loop<M>(pool: &r2d2::Pool<M>, queue: &Receiver<Job>)
+fn write_loop<M>(pool: &r2d2::Pool<M>, queue: &Receiver<Job>, stats: &WriterStats)
 where
     M: r2d2::ManageConnection<Connection = AnyConnection>,
 {
@@ -210,6 +226,7 @@ where
                 Err(_) => break,
             }
         }
+        stats.took_batch(batch.len());
         let mut connection = match pool.get() {
             Ok(connection) => connection,
             Err(error) => {

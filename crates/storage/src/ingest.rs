@@ -383,7 +383,8 @@ fn record_chain(
 }
 
 /// Folds the appended events into the session's aggregates and writes them back, with its chain columns, in one
-/// statement; applies `session_start` metadata and `session_end`, which also (re)derives the artifacts.
+/// statement; applies `session_start` metadata and `session_end`, which also (re)derives the artifacts from
+/// those aggregates.
 fn update_session(
     connection: &mut AnyConnection,
     session: SessionState,
@@ -392,6 +393,7 @@ fn update_session(
     now: DateTime<Utc>,
 ) -> Result<(), StorageError> {
     let mut totals = session.totals();
+    let mut activity = session.activity()?;
     let was_open = session.ended_at.is_none();
     let mut ended_at = session.ended_at;
     let mut ends = false;
@@ -399,6 +401,7 @@ fn update_session(
     for (event, seq) in appended {
         let envelope = &event.envelope;
         totals.record(envelope, *seq);
+        activity.record(&envelope.kind, &envelope.data);
         if envelope.kind == EventKind::SESSION_END {
             ends = true;
             ended_at = ended_at.or(Some(to_stored_time(envelope.ts)));
@@ -415,6 +418,7 @@ fn update_session(
             sessions::last_activity_at.eq(last_activity_at),
             sessions::ended_at.eq(ended_at),
             sessions::updated_at.eq(to_stored_time(now)),
+            sessions::activity_counts.eq(crate::rows::activity_to_text(&activity)),
         ))
         .execute(connection)?;
     // Apart, and only when it moves: started_at is indexed, and rewriting an unchanged index entry on every

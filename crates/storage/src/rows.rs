@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::Value;
+use traceline_domain::artifact::ActivityCounts;
 use traceline_domain::json::JsonObject;
 
 use crate::error::StorageError;
@@ -28,4 +29,10 @@ pub(crate) fn object_from_text(column: &str, text: &str) -> Result<JsonObject, S
         Ok(_) => Err(StorageError::Corrupt(format!("{column} is not a JSON object"))),
         Err(error) => Err(StorageError::Corrupt(format!("{column} is not valid JSON: {error}"))),
     }
+}
+
+/// Serialises a session's activity counts for `sessions.activity_counts`.
+pub(crate) fn activity_to_text(counts: &ActivityCounts) -> String {
+    // Maps from strings to integers always serialise; `unwrap_or_default` only satisfies the signature.
+    serde_json::to_string(counts).unwrap_or_default()
 }

@@ -101,6 +101,7 @@ diesel::table! {
         verified_event_count -> BigInt,
         chained_event_count -> BigInt,
         chain_tip_sig -> Nullable<Text>,
+        activity_counts -> Text,
     }
 }
 
@@ -251,6 +252,13 @@ diesel::joinable!(event_chain -> timeline_events (event_seq));
 diesel::joinable!(audit_log -> orgs (org_id));
 diesel::joinable!(users -> orgs (org_id));
 diesel::joinable!(sign_ins -> users (user_id));
+diesel::table! {
+    heartbeat (id) {
+        id -> BigInt,
+        beat_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(webhooks -> orgs (org_id));
 diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 
@@ -271,4 +279,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     sign_ins,
     webhooks,
     webhook_deliveries,
+    heartbeat,
 );

@@ -6,6 +6,7 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
+use traceline_domain::artifact::ActivityCounts;
 use traceline_domain::candidate_key::cohort_rule;
 use traceline_domain::metrics::{SessionMetrics, SessionSpan, SessionTotals};
 use traceline_domain::signing::PublicKey;
@@ -35,6 +36,7 @@ pub(crate) struct SessionState {
     pub(crate) aggregates: Aggregates,
     #[diesel(embed)]
     pub(crate) chain: ChainColumns,
+    activity_counts: String,
 }
 
 impl SessionState {
@@ -50,6 +52,12 @@ impl SessionState {
             ended_at: self.ended_at.map(from_stored_time),
             last_activity_at: from_stored_time(self.last_activity_at),
         }
+    }
+
+    /// Its events counted by kind and tool, as ingest keeps them.
+    pub(crate) fn activity(&self) -> Result<ActivityCounts, StorageError> {
+        serde_json::from_str(&self.activity_counts)
+            .map_err(|error| StorageError::Corrupt(format!("sessions.activity_counts {error}")))
     }
 
     /// The session's signing key, if it has one.

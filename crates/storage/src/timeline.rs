@@ -2,7 +2,9 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::BigInt;
 use traceline_domain::metrics::EventSet;
+use traceline_domain::paging::MAX_PAGE_BYTES;
 use traceline_domain::{EventKind, TimelineEvent};
 
 use crate::connection::AnyConnection;
@@ -138,16 +140,37 @@ pub(crate) fn in_set(set: EventSet) -> String {
     format!("(marks & {}) <> 0", set.bit())
 }
 
-/// One page of a session's events, as `query` says.
+/// One page of a session's events, as `query` says, and no more than [`MAX_PAGE_BYTES`] of them.
 ///
 /// Keyset paging on (`ts`, `seq`) over the index `(session_id, ts, seq)`, or over the partial index of the
 /// filter's set: a page deep in a long session costs what the first page costs, and a filter to a rare set costs
-/// what its events cost, not the session's. The caller checks the session is visible to it.
+/// what its events cost, not the session's. The page is chosen first by the events' stored sizes (no event text is
+/// read), then only its events are loaded, so a session of huge events costs no more memory than the page it
+/// answers. The caller checks the session is visible to it.
 pub fn page(
     connection: &mut AnyConnection,
     session_id: &str,
     query: PageQuery<'_>,
 ) -> Result<TimelinePage, PageError> {
+    let (rows, previous) = selection(connection, session_id, query)?;
+    let sizes: Vec<(i64, i64)> = rows
+        .limit(query.limit + 1)
+        .select((timeline_events::seq, diesel::dsl::sql::<BigInt>(EVENT_BYTES)))
+        .load(connection)?;
+    let wanted = usize::try_from(query.limit).unwrap_or(usize::MAX).min(sizes.len());
+    let fit = fitting(&sizes[..wanted]);
+    let has_more = sizes.len() > fit;
+    let events = load_events(connection, &sizes[..fit])?;
+    Ok(TimelinePage { events, has_more, previous })
+}
+
+/// The session's events `query` selects, in timeline order, before any limit; and the `ts` of the event the
+/// selection follows, when it follows one.
+fn selection<'a>(
+    connection: &mut AnyConnection,
+    session_id: &'a str,
+    query: PageQuery<'_>,
+) -> Result<(timeline_events::BoxedQuery<'a, AnyBackend>, Option<DateTime<Utc>>), PageError> {
     let (mut rows, previous) = events_from(connection, session_id, query.start)?;
     if let Some(id) = query.before {
         let before = match position(connection, session_id, id) {
@@ -161,15 +184,53 @@ pub fn page(
     if let Some(set) = query.only {
         rows = rows.filter(diesel::dsl::sql::<diesel::sql_types::Bool>(&in_set(set)));
     }
-    let mut rows = rows
+    Ok((rows.order((timeline_events::ts.asc(), timeline_events::seq.asc())), previous))
+}
+
+/// An upper bound of an event's size as API JSON: its stored JSON texts and short columns, byte for byte as
+/// they are printed again, and [`EVENT_OVERHEAD_BYTES`] (the 256) for the keys, timestamps and punctuation
+/// around them. Each term is cast, since PostgreSQL's `octet_length` is a 32-bit integer.
+/// `octet_length` reads the stored length without the text (both engines), so sizing a page reads no event.
+const EVENT_BYTES: &str =
+    "CAST(octet_length(data) AS BIGINT) + CAST(octet_length(source) AS BIGINT) \
+     + CAST(octet_length(actor) AS BIGINT) + CAST(octet_length(provenance) AS BIGINT) \
+     + CAST(octet_length(id) AS BIGINT) + CAST(octet_length(session_id) AS BIGINT) \
+     + CAST(octet_length(kind) AS BIGINT) + 256";
+
+/// What an event's JSON adds beyond its columns: at most 110 bytes of keys and punctuation and two timestamps
+/// of 24 characters, with room to spare.
+const EVENT_OVERHEAD_BYTES: usize = 256;
+
+/// How many of `sizes` (`(seq, bytes)`, in page order) fit in [`MAX_PAGE_BYTES`]: at least one, so a page of
+/// one event larger than the budget still moves the cursor on.
+fn fitting(sizes: &[(i64, i64)]) -> usize {
+    let mut total = 0_usize;
+    for (index, (_, bytes)) in sizes.iter().enumerate() {
+        total = total.saturating_add(usize::try_from(*bytes).unwrap_or(usize::MAX));
+        if total > MAX_PAGE_BYTES {
+            return index.max(1);
+        }
+    }
+    sizes.len()
+}
+
+/// The events of `sizes`' sequence numbers, in timeline order.
+fn load_events(
+    connection: &mut AnyConnection,
+    sizes: &[(i64, i64)],
+) -> Result<Vec<TimelineEvent>, StorageError> {
+    if sizes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let seqs: Vec<i64> = sizes.iter().map(|(seq, _)| *seq).collect();
+    timeline_events::table
+        .filter(timeline_events::seq.eq_any(seqs))
         .order((timeline_events::ts.asc(), timeline_events::seq.asc()))
-        .limit(query.limit + 1)
         .select(EventRow::as_select())
-        .load(connection)?;
-    let has_more = i64::try_from(rows.len()).unwrap_or(i64::MAX) > query.limit;
-    rows.truncate(usize::try_from(query.limit).unwrap_or(usize::MAX));
-    let events = rows.into_iter().map(TimelineEvent::try_from).collect::<Result<_, _>>()?;
-    Ok(TimelinePage { events, has_more, previous })
+        .load(connection)?
+        .into_iter()
+        .map(TimelineEvent::try_from)
+        .collect()
 }
 
 /// The session's events after the event `after` (all when `None`), in timeline order, for the caller to select
@@ -228,20 +289,25 @@ pub fn count_in(
 
 type AnyBackend = <AnyConnection as Connection>::Backend;
 
-/// The session's `decision_event`s, in timeline order.
+/// The session's `decision_event`s, in timeline order, as many as [`MAX_PAGE_BYTES`] holds (at least one);
+/// `true` when more follow (the timeline filtered to `decisions` pages through them all).
 pub fn decisions(
     connection: &mut AnyConnection,
     session_id: &str,
-) -> Result<Vec<TimelineEvent>, StorageError> {
-    first_decisions(connection, session_id, i64::MAX)
+) -> Result<(Vec<TimelineEvent>, bool), StorageError> {
+    // Every event costs at least its overhead, so no more than this many can fit.
+    let most = i64::try_from(MAX_PAGE_BYTES / EVENT_OVERHEAD_BYTES).unwrap_or(i64::MAX);
+    let sizes: Vec<(i64, i64)> = decision_events(session_id)
+        .limit(most + 1)
+        .select((timeline_events::seq, diesel::dsl::sql::<BigInt>(EVENT_BYTES)))
+        .load(connection)?;
+    let wanted = usize::try_from(most).unwrap_or(usize::MAX).min(sizes.len());
+    let fit = fitting(&sizes[..wanted]);
+    Ok((load_events(connection, &sizes[..fit])?, sizes.len() > fit))
 }
 
-/// The session's first `limit` `decision_event`s, in timeline order.
-pub fn first_decisions(
-    connection: &mut AnyConnection,
-    session_id: &str,
-    limit: i64,
-) -> Result<Vec<TimelineEvent>, StorageError> {
+/// The session's `decision_event`s in timeline order, over their partial index.
+fn decision_events(session_id: &str) -> timeline_events::BoxedQuery<'_, AnyBackend> {
     // The kind is written into the SQL, not bound: only a literal lets the planners prove the partial index
     // `timeline_events_decisions` (WHERE kind = 'decision_event') applies. Kinds are `[a-z0-9_]`, so the literal
     // needs no quoting.
@@ -250,6 +316,16 @@ pub fn first_decisions(
         .filter(timeline_events::session_id.eq(session_id))
         .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(&is_decision))
         .order((timeline_events::ts.asc(), timeline_events::seq.asc()))
+        .into_boxed()
+}
+
+/// The session's first `limit` `decision_event`s, in timeline order.
+pub fn first_decisions(
+    connection: &mut AnyConnection,
+    session_id: &str,
+    limit: i64,
+) -> Result<Vec<TimelineEvent>, StorageError> {
+    decision_events(session_id)
         .limit(limit)
         .select(EventRow::as_select())
         .load(connection)?

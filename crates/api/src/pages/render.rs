@@ -143,9 +143,10 @@ fn login_url(request: &HttpRequest) -> String {
     format!("/login?next={}", super::text::percent_encode(&here))
 }
 
-/// Whether a path belongs to the web UI rather than the API: everything outside `/v1` and the OpenAPI document.
+/// Whether a path belongs to the web UI rather than the API: everything outside `/v1`, the OpenAPI document and
+/// `/metrics`.
 pub(crate) fn is_page_path(path: &str) -> bool {
-    !(path == "/v1" || path.starts_with("/v1/") || path == "/openapi.json")
+    !(path == "/v1" || path.starts_with("/v1/") || path == "/openapi.json" || path == "/metrics")
 }
 
 /// The page for an error actix produced itself (a wrong method, a body over the limit) on a page path.

@@ -222,10 +222,13 @@ async fn store(
 ) -> Result<Vec<IngestOutcome>, ApiError> {
     let events = verify_ahead(state, events).await?;
     let key_id = Some(credential.candidate_key_id.clone());
-    closed_record::write(state, key_id, move |connection| {
+    let outcomes = closed_record::write(state, key_id, move |connection| {
         ingest::ingest(connection, &credential, &events, now)
     })
-    .await
+    .await?;
+    let created = outcomes.iter().filter(|outcome| **outcome == IngestOutcome::Created).count();
+    state.telemetry.ingested(u64::try_from(created).unwrap_or(u64::MAX));
+    Ok(outcomes)
 }
 
 /// Verifies the signed events against their sessions' keys on the blocking pool: a batch of 500 signatures is

@@ -19,6 +19,7 @@ mod org;
 mod review;
 mod sessions;
 mod signed_log;
+mod telemetry;
 mod timeline;
 mod users;
 mod webhooks;
@@ -203,6 +204,17 @@ impl Endpoint {
         self
     }
 
+    /// Adds a success response in plain text (`GET /metrics`' exposition format).
+    pub(crate) fn reply_text(mut self, status: u16, description: &'static str) -> Self {
+        self.replies.push(Reply {
+            status,
+            description,
+            media_type: "text/plain",
+            schema: SchemaGenerator::subschema_for::<String>,
+        });
+        self
+    }
+
     /// Declares that a `status` response creates a resource addressed by `{parameter}` under this path, its value
     /// at `expression` (e.g. `$response.body#/session/id`).
     pub(crate) fn creates(
@@ -274,6 +286,7 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
         audit::endpoints(),
         webhooks::endpoints(),
         org::endpoints(),
+        telemetry::endpoints(),
     ]
     .into_iter()
     .flatten()

@@ -5,6 +5,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
 use serde_json::{json, Value};
 use std::collections::HashMap;
+use std::time::SystemTime;
 use traceline_domain::audit::AuditAction;
 use traceline_domain::session::MAX_SOURCE_SERVICE_CHARS;
 use traceline_domain::time::{format_timestamp, to_storage_precision};
@@ -23,6 +24,7 @@ use crate::closed_record;
 use crate::dto::{OkIdBody, SessionEnvelope, SessionListBody};
 use crate::error::ApiError;
 use crate::principal::Principal;
+use crate::rate_limit;
 use crate::request::{json_body, offset_page, query_params};
 use crate::routes::{Access, Endpoint};
 use crate::state::AppState;
@@ -187,6 +189,25 @@ fn session_not_found(error: ApiError) -> ApiError {
 }
 
 async fn create_session(
+    principal: Principal,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    // A candidate's new session costs one unit of its key's ingest budget (spec §9), charged before any work,
+    // so creating sessions in a loop is throttled like posting events in one.
+    let decision = match principal.candidate_key() {
+        Some(key) => state.rate_limits.check_ingest(&key.id, 1, SystemTime::now())?,
+        None => None,
+    };
+    let mut response = match insert_session(principal, state, body).await {
+        Ok(response) => response,
+        Err(error) => HttpResponse::from_error(error),
+    };
+    rate_limit::attach(&mut response, decision);
+    Ok(response)
+}
+
+async fn insert_session(
     principal: Principal,
     state: web::Data<AppState>,
     body: web::Bytes,

@@ -83,10 +83,14 @@ struct TimelinePage {
     has_more: bool,
 }
 
-/// `{decisions}`.
+/// `{decisions, hasMore}`.
 #[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
 struct DecisionsBody {
     decisions: Vec<TimelineEvent>,
+    /// Whether more decisions follow than 4 MiB of JSON holds; the timeline with `only=decisions` pages
+    /// through them all.
+    has_more: bool,
 }
 
 /// Parses the path's session id; anything that cannot be one is a session that does not exist.
@@ -228,11 +232,12 @@ async fn get_decisions(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let decisions = read_visible_session(&principal, &state, &path, |connection, session| {
-        timeline::decisions(connection, session.id.as_str())
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(DecisionsBody { decisions }))
+    let (decisions, has_more) =
+        read_visible_session(&principal, &state, &path, |connection, session| {
+            timeline::decisions(connection, session.id.as_str())
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(DecisionsBody { decisions, has_more }))
 }
 
 async fn get_recent_activity(

@@ -60,6 +60,19 @@ impl Server {
         Self::spawn(database_url, Self::options(env, log))
     }
 
+    /// Serves `database_url` through `launcher`, an executable that ends by exec-ing [`BINARY`] with the
+    /// arguments it was given (to start the server under limits the launcher sets).
+    pub(crate) fn start_through(launcher: &Path, database_url: &str, env: &[(&str, &str)]) -> Self {
+        let process = traceline_loadgen::server::Server::start(
+            launcher,
+            database_url,
+            &Self::options(env, None),
+        )
+        .unwrap_or_else(|error| panic!("start traceline serve: {error:#}"));
+        let base_url = process.base_url();
+        Server { process: Some(process), base_url }
+    }
+
     fn options(env: &[(&str, &str)], log: Option<&Path>) -> ServerOptions {
         let mut options = ServerOptions::default();
         for (name, value) in env {
