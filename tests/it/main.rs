@@ -33,6 +33,7 @@ mod review_views;
 mod sessions_api;
 mod signed_events;
 mod storage_ingest;
+mod storage_retries;
 mod storage_sessions;
 mod tenancy;
 mod timeline;

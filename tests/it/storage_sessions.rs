@@ -69,13 +69,13 @@ async fn candidate_scope_sees_only_its_key(backend: TestBackend) {
     let db = &app.db.database;
     let writer_org = org.clone();
     db.write(move |c| {
-        let org = writer_org;
-        seed_assessment_with_key(c, &org)?;
-        let mut mine = record(&org, "mine", at(0));
+        let org = &writer_org;
+        seed_assessment_with_key(c, org)?;
+        let mut mine = record(org, "mine", at(0));
         mine.candidate_key_id = Some("key-1".into());
         mine.assessment_id = Some("as-1".into());
         sessions::insert(c, &mine)?;
-        sessions::insert(c, &record(&org, "theirs", at(1)))
+        sessions::insert(c, &record(org, "theirs", at(1)))
     })
     .unwrap();
     let scope = SessionScope { org_id: org.clone(), candidate_key_id: Some("key-1".into()) };

@@ -19,12 +19,13 @@ pub(crate) async fn write<T, F>(
 ) -> Result<T, ApiError>
 where
     T: Send + 'static,
-    F: FnOnce(&mut AnyConnection) -> Result<T, StorageError> + Send + 'static,
+    F: FnMut(&mut AnyConnection) -> Result<T, StorageError> + Send + 'static,
 {
+    let mut work = work;
     let done = state
         .write(move |connection| {
-            if let Some(key_id) = candidate_key_id {
-                if candidate_keys::lock_status(connection, &key_id)?.is_finished() {
+            if let Some(key_id) = &candidate_key_id {
+                if candidate_keys::lock_status(connection, key_id)?.is_finished() {
                     return Ok(None);
                 }
             }

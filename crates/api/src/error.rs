@@ -219,7 +219,10 @@ impl From<StorageError> for ApiError {
             StorageError::Conflict { .. } => {
                 ApiError::Conflict("resource already exists".to_owned())
             }
-            StorageError::Unavailable(_) => ApiError::Unavailable(error),
+            // A deadlock or serialisation failure that outlasted the retries: the same request later will do.
+            StorageError::Unavailable(_) | StorageError::Contended(_) => {
+                ApiError::Unavailable(error)
+            }
             StorageError::Refused(errors) => ApiError::InvalidBody(errors),
             other => ApiError::Internal(anyhow::Error::new(other)),
         }

@@ -65,11 +65,11 @@ impl AppState {
 
     /// Runs storage work in one write transaction and returns once it has committed. On SQLite the work goes
     /// straight to the group-commit writer and is awaited without holding a thread; on PostgreSQL it runs on the
-    /// blocking thread pool.
+    /// blocking thread pool, and again if the database aborts it for a deadlock (see [`Database::write`]).
     pub async fn write<T, F>(&self, work: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut AnyConnection) -> Result<T, StorageError> + Send + 'static,
+        F: FnMut(&mut AnyConnection) -> Result<T, StorageError> + Send + 'static,
     {
         let database = self.database.clone();
         match self.database.write_queued(work) {

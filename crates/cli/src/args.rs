@@ -10,7 +10,7 @@ use traceline_api::config::{
     DEFAULT_INGEST_RATE_PER_MIN, DEFAULT_IP_RATE_PER_MIN,
 };
 use traceline_api::Settings;
-use traceline_storage::{DatabaseUrl, DEFAULT_CONNECTION_TIMEOUT};
+use traceline_storage::{DatabaseUrl, DEFAULT_CONNECTION_TIMEOUT, DEFAULT_WRITE_WAIT};
 
 /// `traceline`: the server, its operator commands, and the candidate's capture client.
 #[derive(Parser)]
@@ -172,6 +172,12 @@ pub(crate) struct ServeArgs {
           default_value_t = u64::try_from(DEFAULT_CONNECTION_TIMEOUT.as_millis()).unwrap_or(2000),
           value_parser = clap::value_parser!(u64).range(1..=600_000))]
     db_connect_timeout_ms: u64,
+    /// PostgreSQL: milliseconds a write waits for its turn at a connection, in arrival order, before it is
+    /// answered 503.
+    #[arg(long, env = "TRACELINE_DB_WRITE_WAIT_MS",
+          default_value_t = u64::try_from(DEFAULT_WRITE_WAIT.as_millis()).unwrap_or(15_000),
+          value_parser = clap::value_parser!(u64).range(1..=600_000))]
+    db_write_wait_ms: u64,
     /// Requests per minute from one client IP over all routes; 0 turns the limit off.
     #[arg(long, env = "TRACELINE_IP_RATE_PER_MIN", default_value_t = DEFAULT_IP_RATE_PER_MIN)]
     ip_rate_per_min: u32,
@@ -219,6 +225,7 @@ impl ServeArgs {
         settings.batch_body_limit_bytes = self.batch_body_limit_bytes;
         settings.pool.max_connections = self.db_pool_size;
         settings.pool.connection_timeout = Duration::from_millis(self.db_connect_timeout_ms);
+        settings.pool.write_wait = Duration::from_millis(self.db_write_wait_ms);
         settings.ip_rate_per_min = self.ip_rate_per_min;
         settings.ingest_rate_per_min = self.ingest_rate_per_min;
         settings.auth_failures_per_window = self.auth_failures_per_10min;

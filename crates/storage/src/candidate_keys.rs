@@ -224,16 +224,22 @@ pub fn set_status(
 }
 
 /// The stored status of key `key_id`, read for a write made with it (spec §10.1). On PostgreSQL the row is
-/// share-locked until the transaction ends: a concurrent complete or hire, which update the row, then waits for
-/// this write to commit, or this write sees its result; never a write committed after the record closed. SQLite
-/// has one writer, so its transaction is the lock.
+/// locked until the transaction ends: a concurrent complete or hire, which update the row, then waits for this
+/// write to commit, or this write sees its result; never a write committed after the record closed. SQLite has
+/// one writer, so its transaction is the lock.
+///
+/// The lock is `FOR NO KEY UPDATE`, not a shared one, so writes made with one key take turns (they mostly write
+/// the same sessions, whose rows they would take turns on anyway): a write that creates the key's first session
+/// links it here, an update of this row, and upgrading a lock that concurrent writes share would deadlock with
+/// any of them waiting for that session. Foreign-key checks (`FOR KEY SHARE`) still pass. Every write locks the
+/// key before its sessions, so the order is the same everywhere.
 pub fn lock_status(
     connection: &mut AnyConnection,
     key_id: &str,
 ) -> Result<KeyStatus, StorageError> {
     let query = candidate_keys::table.find(key_id).select(candidate_keys::status);
     let status: String = match connection {
-        AnyConnection::Postgres(pg) => query.for_share().first(pg)?,
+        AnyConnection::Postgres(pg) => query.for_no_key_update().first(pg)?,
         AnyConnection::Sqlite(sqlite) => query.first(sqlite)?,
     };
     KeyStatus::parse_stored(&status)

@@ -1,5 +1,7 @@
 //! The connection pools and the two ways to use them: a read, or a write inside one transaction.
 
+use std::hash::{BuildHasher, RandomState};
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -11,6 +13,7 @@ use diesel::{Connection, ConnectionError};
 use crate::connection::{AnyConnection, Backend, DatabaseUrl};
 use crate::error::StorageError;
 use crate::group_commit::{GroupCommitter, QueuedWrite};
+use crate::write_gate::WriteGate;
 use crate::writer_stats::WriterSnapshot;
 
 /// Per-connection SQLite settings, each in its own statement and in this order (diesel's SQLite docs):
@@ -28,15 +31,30 @@ pub struct PoolSettings {
     pub max_connections: u32,
     /// How long a request waits for a free connection before the database counts as unavailable.
     pub connection_timeout: Duration,
+    /// PostgreSQL: how long a write waits for its turn at a writer connection, behind the writes that arrived
+    /// before it, before it is answered as unavailable. Longer than `connection_timeout`: writes of one
+    /// candidate's sessions take turns on their row locks, and a burst of them is a queue that moves.
+    pub write_wait: Duration,
 }
 
 /// How long a request waits for a connection by default. Short, because a request that cannot get one is
 /// answered 503 with `Retry-After`; waiting r2d2's own default of 30 s would only hold the client and a thread.
 pub const DEFAULT_CONNECTION_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// How long a PostgreSQL write waits for its turn by default.
+pub const DEFAULT_WRITE_WAIT: Duration = Duration::from_secs(15);
+
+/// How many times a PostgreSQL transaction aborted for a deadlock or a serialisation failure is run again before
+/// the request is answered as unavailable.
+const CONTENTION_RETRIES: u32 = 5;
+
 impl Default for PoolSettings {
     fn default() -> Self {
-        Self { max_connections: 8, connection_timeout: DEFAULT_CONNECTION_TIMEOUT }
+        Self {
+            max_connections: 8,
+            connection_timeout: DEFAULT_CONNECTION_TIMEOUT,
+            write_wait: DEFAULT_WRITE_WAIT,
+        }
     }
 }
 
@@ -94,6 +112,9 @@ pub struct Database {
     writer: Pool,
     /// SQLite only: the thread that commits concurrent writes together.
     group_commit: Option<GroupCommitter>,
+    /// PostgreSQL only: the line writers wait in for a writer connection.
+    write_gate: Option<Arc<WriteGate>>,
+    write_wait: Duration,
 }
 
 impl Database {
@@ -113,17 +134,29 @@ impl Database {
         };
         let readers = build(settings.max_connections.max(1));
         // SQLite takes one writer at a time. A single writer connection makes writers queue here, in order,
-        // rather than race for the file lock and sleep in busy handlers.
+        // rather than race for the file lock and sleep in busy handlers. PostgreSQL writers get a pool of their
+        // own: a write may wait on a row lock while holding its connection, and a burst of such writes must not
+        // take the connections that authentication and reads need.
         let writer = match url.backend() {
             Backend::Sqlite => build(1),
-            Backend::Postgres => readers.clone(),
+            Backend::Postgres => build(settings.max_connections.max(1)),
         };
         // PostgreSQL takes concurrent writers and batches their WAL flushes itself; SQLite needs it done here.
-        let group_commit = match url.backend() {
-            Backend::Sqlite => Some(GroupCommitter::start(writer.clone())),
-            Backend::Postgres => None,
+        let (group_commit, write_gate) = match url.backend() {
+            Backend::Sqlite => (Some(GroupCommitter::start(writer.clone())), None),
+            Backend::Postgres => {
+                let capacity = usize::try_from(settings.max_connections).unwrap_or(1);
+                (None, Some(Arc::new(WriteGate::new(capacity))))
+            }
         };
-        Self { backend: url.backend(), readers, writer, group_commit }
+        Self {
+            backend: url.backend(),
+            readers,
+            writer,
+            group_commit,
+            write_gate,
+            write_wait: settings.write_wait,
+        }
     }
 
     /// The engine behind this handle.
@@ -141,19 +174,27 @@ impl Database {
     }
 
     /// Runs `work` as one transaction: all of it commits, or none of it does, and it returns only once the
-    /// commit is durable. On SQLite it shares a commit with concurrent writes (in a savepoint of its own).
-    /// Blocking: call it off the async executor.
+    /// commit is durable. On SQLite it shares a commit with concurrent writes (in a savepoint of its own). On
+    /// PostgreSQL writes take their turn at a connection in arrival order, and a transaction aborted to break a
+    /// deadlock or for a serialisation failure runs again (so `work` may run more than once; only the last run
+    /// commits). Blocking: call it off the async executor.
     pub fn write<T, F>(&self, work: F) -> Result<T, StorageError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut AnyConnection) -> Result<T, StorageError> + Send + 'static,
+        F: FnMut(&mut AnyConnection) -> Result<T, StorageError> + Send + 'static,
     {
         if let Some(group_commit) = &self.group_commit {
             return group_commit.run(work);
         }
+        let _turn = match &self.write_gate {
+            Some(gate) => {
+                Some(gate.enter(self.write_wait).ok_or_else(|| no_turn(self.write_wait))?)
+            }
+            None => None,
+        };
         let mut pooled = self.writer.get()?;
         let connection: &mut AnyConnection = &mut pooled;
-        connection.transaction(work)
+        run_retrying(connection, work)
     }
 
     /// Runs `work` on the writer connection without opening a transaction, for work that manages its own
@@ -187,7 +228,7 @@ impl Database {
         };
         DatabaseStats {
             readers: pool_use(&self.readers),
-            writer: self.group_commit.as_ref().map(|_| pool_use(&self.writer)),
+            writer: pool_use(&self.writer),
             writer_queue: self.group_commit.as_ref().map(|writer| writer.stats().snapshot()),
         }
     }
@@ -212,10 +253,61 @@ pub struct PoolUse {
 /// What [`Database::stats`] reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DatabaseStats {
-    /// The read pool (on PostgreSQL, the one pool for everything).
+    /// The read pool.
     pub readers: PoolUse,
-    /// SQLite only: the single writer connection.
-    pub writer: Option<PoolUse>,
+    /// The writers' pool: SQLite's single writer connection, PostgreSQL's write pool.
+    pub writer: PoolUse,
     /// SQLite only: the group-commit writer's queue and batches.
     pub writer_queue: Option<WriterSnapshot>,
+}
+
+/// Runs `work` in a transaction, again after a short, jittered pause when PostgreSQL aborted it for a deadlock
+/// or a serialisation failure: the transaction that caused the abort has usually committed by then. After
+/// [`CONTENTION_RETRIES`] retries the error is returned, which callers answer as unavailable.
+fn run_retrying<T>(
+    connection: &mut AnyConnection,
+    mut work: impl FnMut(&mut AnyConnection) -> Result<T, StorageError>,
+) -> Result<T, StorageError> {
+    let mut retries = 0;
+    loop {
+        match connection.transaction(&mut work) {
+            Err(error) if error.is_contended() && retries < CONTENTION_RETRIES => {
+                retries += 1;
+                log::debug!("transaction retried ({retries}) after {error}");
+                std::thread::sleep(backoff(retries));
+            }
+            outcome => return outcome,
+        }
+    }
+}
+
+/// The pause before retry `retry` (1-based): 10 ms doubling, plus up to as much again at random so that the
+/// transactions that collided do not collide again in step.
+fn backoff(retry: u32) -> Duration {
+    let base = 10_u64 << retry.saturating_sub(1).min(6);
+    let jitter = RandomState::new().hash_one(std::time::SystemTime::now()) % base;
+    Duration::from_millis(base + jitter)
+}
+
+fn no_turn(waited: Duration) -> StorageError {
+    StorageError::Unavailable(Box::new(std::io::Error::other(format!(
+        "no writer connection became free within {} ms",
+        waited.as_millis()
+    ))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_doubling_with_jitter_and_stay_short() {
+        for retry in 1..=CONTENTION_RETRIES {
+            let base = Duration::from_millis(10 << (retry - 1));
+            let pause = backoff(retry);
+            assert!(pause >= base && pause < base * 2, "retry {retry}: {pause:?}");
+        }
+        let total: Duration = (1..=CONTENTION_RETRIES).map(backoff).sum();
+        assert!(total < Duration::from_secs(1), "every retry together stays under a second");
+    }
 }

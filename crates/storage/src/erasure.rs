@@ -32,6 +32,7 @@ pub fn erase_candidate(
     if key_ids.is_empty() {
         return Ok(Erased::default());
     }
+    lock_keys(connection, &key_ids)?;
     let session_ids: Vec<String> = sessions::table
         .filter(sessions::org_id.eq(org_id.as_str()))
         .filter(sessions::candidate_key_id.eq_any(&key_ids))
@@ -75,4 +76,19 @@ fn keys_of(
         })
         .map(|(id, _)| id)
         .collect())
+}
+
+/// Locks the keys' rows on PostgreSQL, in the order of their ids, before any of their sessions: the order ingest
+/// takes them in (the key, then its sessions), so an erasure and a candidate's upload wait for each other rather
+/// than deadlock.
+fn lock_keys(connection: &mut AnyConnection, key_ids: &[String]) -> Result<(), StorageError> {
+    if let AnyConnection::Postgres(pg) = connection {
+        candidate_keys::table
+            .filter(candidate_keys::id.eq_any(key_ids))
+            .order(candidate_keys::id.asc())
+            .select(candidate_keys::id)
+            .for_no_key_update()
+            .load::<String>(pg)?;
+    }
+    Ok(())
 }

@@ -18,6 +18,10 @@ pub enum StorageError {
     /// The database cannot be reached right now (connection refused or lost, pool exhausted).
     #[error("database unavailable")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// PostgreSQL aborted the transaction to break a deadlock or keep it serialisable; the same transaction
+    /// run again may well succeed, and nothing of it was written.
+    #[error("the transaction collided with a concurrent one")]
+    Contended(#[source] DieselError),
     /// Any other failure of a query.
     #[error("database query failed")]
     Query(#[source] DieselError),
@@ -39,6 +43,15 @@ impl From<DieselError> for StorageError {
             DieselError::NotFound => StorageError::NotFound,
             DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
                 StorageError::Conflict { constraint: info.constraint_name().map(str::to_owned) }
+            }
+            DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
+                StorageError::Contended(error)
+            }
+            // diesel reports SQLSTATE 40P01 as an unclassified error; its message is the one stable trait.
+            DieselError::DatabaseError(_, ref info)
+                if info.message().contains("deadlock detected") =>
+            {
+                StorageError::Contended(error)
             }
             DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
             | DieselError::BrokenTransactionManager => StorageError::Unavailable(Box::new(error)),
@@ -76,6 +89,39 @@ fn is_connection_loss(message: &str) -> bool {
 impl StorageError {
     /// Whether the error means "try again later" rather than a fault in the request or the code.
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, StorageError::Unavailable(_))
+        matches!(self, StorageError::Unavailable(_) | StorageError::Contended(_))
+    }
+
+    /// Whether the transaction that failed with this error may simply be run again (a deadlock victim, a
+    /// serialisation failure).
+    pub fn is_contended(&self) -> bool {
+        matches!(self, StorageError::Contended(_))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn database_error(kind: DatabaseErrorKind, message: &str) -> StorageError {
+        StorageError::from(DieselError::DatabaseError(kind, Box::new(message.to_owned())))
+    }
+
+    #[test]
+    fn deadlocks_and_serialisation_failures_are_contention_and_unavailable() {
+        let deadlock = database_error(
+            DatabaseErrorKind::Unknown,
+            "deadlock detected\nDETAIL: Process 1 waits for ShareLock on transaction 2",
+        );
+        let serialisation = database_error(
+            DatabaseErrorKind::SerializationFailure,
+            "could not serialize access due to concurrent update",
+        );
+        for error in [deadlock, serialisation] {
+            assert!(error.is_contended() && error.is_unavailable(), "{error:?}");
+        }
+        let other = database_error(DatabaseErrorKind::Unknown, "division by zero");
+        assert!(matches!(other, StorageError::Query(_)));
+        assert!(!other.is_contended() && !other.is_unavailable());
     }
 }

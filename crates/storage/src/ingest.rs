@@ -1,11 +1,14 @@
 //! The ingest write path (spec §4): events appended to their sessions, atomically with every effect.
 //!
-//! A request's events are stored set-at-a-time, in the caller's write transaction: ids already stored are
-//! found with one query; the rest are grouped by session; each session is found or created (its row locked on
-//! PostgreSQL, so concurrent writers of one session serialise) and checked against the credential; its events go
-//! in with one multi-row `INSERT … ON CONFLICT (id) DO NOTHING RETURNING`, so concurrent retries yield exactly one
-//! row whatever the interleaving; the raw envelopes follow; and the session's counters and metric aggregates are
-//! folded once and written with one update. A whole batch costs a handful of statements, not a handful per event.
+//! A request's events are stored set-at-a-time, in the caller's write transaction: they are grouped by session;
+//! the sessions are locked on PostgreSQL with one statement, in the order of their ids (so concurrent writers of
+//! one session serialise, and writers of overlapping sets of sessions cannot deadlock), and checked against the
+//! credential; missing ones are created, in the same order (for their events only, ids already stored are
+//! looked up first, so a session is never created for events that are all duplicates); the events of every
+//! session go in with one multi-row `INSERT … ON CONFLICT (id) DO NOTHING RETURNING`, so concurrent retries yield
+//! exactly one row whatever the interleaving; the raw envelopes follow in one more; and each session's counters
+//! and metric aggregates are folded once and written with one update. A whole batch costs a handful of
+//! statements and one per session, not a handful per event.
 //! Every outcome is decided per event: created, duplicate, or forbidden.
 
 use std::collections::HashMap;
@@ -27,7 +30,7 @@ use crate::error::StorageError;
 use crate::rows::{object_from_text, object_to_text, to_stored_time};
 use crate::schema::{raw_events, sessions, timeline_events};
 use crate::scope::SessionScope;
-use crate::session_state::{lock_session, SessionState};
+use crate::session_state::{lock_session, lock_sessions, SessionState};
 use crate::sessions::NewSessionRecord;
 use crate::{candidate_keys, sessions as session_repo};
 
@@ -135,9 +138,6 @@ pub fn ingest(
     events: &[IncomingEvent],
     received_at: DateTime<Utc>,
 ) -> Result<Vec<IngestOutcome>, StorageError> {
-    let ids: Vec<&str> = events.iter().map(|event| event.envelope.id.as_str()).collect();
-    let stored = stored_ids(connection, &ids)?;
-    let mut outcomes = vec![IngestOutcome::Duplicate; events.len()];
     let mut sessions: Vec<(&str, Vec<usize>)> = Vec::new();
     let mut session_index: HashMap<&str, usize> = HashMap::new();
     for (index, event) in events.iter().enumerate() {
@@ -148,10 +148,42 @@ pub fn ingest(
         });
         sessions[slot].1.push(index);
     }
-    // Ids first seen in this very request, with their session.
-    let mut first_sightings: HashMap<&str, &str> = HashMap::new();
+    // Sessions are written, and those missing created, in the order of their ids, as they are locked: two
+    // requests creating overlapping sets of sessions then wait for each other rather than deadlock.
+    sessions.sort_unstable_by_key(|(id, _)| *id);
+    let session_ids: Vec<&str> = sessions.iter().map(|(id, _)| *id).collect();
+    let mut locked: HashMap<String, SessionState> = lock_sessions(connection, &session_ids)?
+        .into_iter()
+        .map(|session| (session.id.clone(), session))
+        .collect();
+    // On PostgreSQL, ids already stored matter ahead of the insert only for events of sessions yet to be created
+    // (a session must not be created for events that are all duplicates or conflicts); in existing sessions the
+    // insert's `ON CONFLICT … RETURNING` tells them apart, which spares the common request a statement. diesel
+    // runs SQLite's multi-row insert row by row, where a row skipped on conflict fails as not found, so there
+    // every id is looked up first; with one writer, that finds every conflict the insert could meet.
+    let lookup: Vec<&str> = sessions
+        .iter()
+        .filter(|(id, _)| {
+            matches!(connection, AnyConnection::Sqlite(_)) || !locked.contains_key(*id)
+        })
+        .flat_map(|(_, indices)| indices.iter().map(|&index| events[index].envelope.id.as_str()))
+        .collect();
+    let stored = if lookup.is_empty() { HashMap::new() } else { stored_ids(connection, &lookup)? };
+    let mut outcomes = vec![IngestOutcome::Duplicate; events.len()];
+    // Where each id is first seen in this very request, in the request's order (not the sessions' order of
+    // writing), leaving out sessions the credential may not write: that event is the one stored.
+    let mut first_sightings: HashMap<&str, (&str, usize)> = HashMap::new();
+    for (index, event) in events.iter().enumerate() {
+        let session_id = event.envelope.session_id.as_str();
+        if locked.get(session_id).is_some_and(|session| !is_owned_by(session, credential)) {
+            continue;
+        }
+        first_sightings.entry(event.envelope.id.as_str()).or_insert((session_id, index));
+    }
+    // The sessions that take events, each with the indices of its events to insert, in storage order.
+    let mut writable: Vec<(SessionState, Vec<usize>)> = Vec::with_capacity(sessions.len());
     for (session_id, indices) in sessions {
-        let existing = lock_session(connection, session_id)?;
+        let existing = locked.remove(session_id);
         if existing.as_ref().is_some_and(|session| !is_owned_by(session, credential)) {
             for index in indices {
                 outcomes[index] = IngestOutcome::Forbidden;
@@ -161,16 +193,17 @@ pub fn ingest(
         let mut fresh = Vec::with_capacity(indices.len());
         for index in indices {
             let id = events[index].envelope.id.as_str();
-            let owner =
-                stored.get(id).map(String::as_str).or_else(|| first_sightings.get(id).copied());
+            let owner = match stored.get(id) {
+                Some(owner) => (owner.as_str(), None),
+                None => first_sightings
+                    .get(id)
+                    .map_or((session_id, Some(index)), |&(owner, first)| (owner, Some(first))),
+            };
             match owner {
-                Some(owner) if owner != session_id => outcomes[index] = IngestOutcome::IdTaken,
-                // Seen before, or earlier in this very request: skipped.
-                Some(_) => {}
-                None => {
-                    first_sightings.insert(id, session_id);
-                    fresh.push(index);
-                }
+                (owner, _) if owner != session_id => outcomes[index] = IngestOutcome::IdTaken,
+                (_, Some(first)) if first == index => fresh.push(index),
+                // Stored before, or earlier in this very request: skipped.
+                _ => {}
             }
         }
         if fresh.is_empty() {
@@ -189,38 +222,57 @@ pub fn ingest(
             }
             continue;
         }
-        let inserted =
-            insert_events(connection, fresh.iter().map(|&index| &events[index]), received_at)?;
-        let mut appended = Vec::with_capacity(inserted.len());
-        let mut lost = Vec::new();
-        for index in fresh {
-            match inserted.get(events[index].envelope.id.as_str()) {
-                Some(&seq) => {
-                    outcomes[index] = IngestOutcome::Created;
-                    appended.push((&events[index], seq));
-                }
-                // Missing from RETURNING: a concurrent request stored the same id first, and it won.
-                None => lost.push(index),
+        writable.push((session, fresh));
+    }
+    // Every session's events in one insert, and their envelopes in another: a batch over many sessions costs
+    // two statements here, not two per session.
+    let fresh: Vec<usize> = writable.iter().flat_map(|(_, fresh)| fresh.iter().copied()).collect();
+    if fresh.is_empty() {
+        return Ok(outcomes);
+    }
+    let inserted =
+        insert_events(connection, fresh.iter().map(|&index| &events[index]), received_at)?;
+    let lost: Vec<usize> = fresh
+        .iter()
+        .copied()
+        .filter(|&index| !inserted.contains_key(events[index].envelope.id.as_str()))
+        .collect();
+    if !lost.is_empty() {
+        // Missing from RETURNING: a concurrent request stored the same id first (or, on PostgreSQL, an earlier
+        // one did). Only retries and collisions get here, so the stored event's session is looked up only here:
+        // a retry of this very event is a duplicate, an id taken by another session a conflict.
+        let ids: Vec<&str> = lost.iter().map(|&index| events[index].envelope.id.as_str()).collect();
+        let winners = stored_ids(connection, &ids)?;
+        for index in lost {
+            let envelope = &events[index].envelope;
+            let winner = winners.get(envelope.id.as_str());
+            if winner.is_some_and(|winner| winner != envelope.session_id.as_str()) {
+                outcomes[index] = IngestOutcome::IdTaken;
             }
         }
-        if !lost.is_empty() {
-            // Rare (only PostgreSQL has concurrent writers), so the winner's session is looked up only here:
-            // a retry of this very event is a duplicate, an id taken by another session a conflict.
-            let ids: Vec<&str> =
-                lost.iter().map(|&index| events[index].envelope.id.as_str()).collect();
-            let winners = stored_ids(connection, &ids)?;
-            for index in lost {
-                let winner = winners.get(events[index].envelope.id.as_str());
-                if winner.is_some_and(|winner| winner != session_id) {
-                    outcomes[index] = IngestOutcome::IdTaken;
-                }
-            }
-        }
+    }
+    let mut appended_by_session = Vec::with_capacity(writable.len());
+    for (session, fresh) in writable {
+        let appended: Vec<(&IncomingEvent, i64)> = fresh
+            .into_iter()
+            .filter_map(|index| {
+                let seq = *inserted.get(events[index].envelope.id.as_str())?;
+                outcomes[index] = IngestOutcome::Created;
+                Some((&events[index], seq))
+            })
+            .collect();
         if !appended.is_empty() {
-            insert_raw(connection, &appended, received_at)?;
-            let chain = record_chain(connection, &session, &appended)?;
-            update_session(connection, session, &appended, chain, received_at)?;
+            appended_by_session.push((session, appended));
         }
+    }
+    let all: Vec<(&IncomingEvent, i64)> =
+        appended_by_session.iter().flat_map(|(_, appended)| appended.iter().copied()).collect();
+    if !all.is_empty() {
+        insert_raw(connection, &all, received_at)?;
+    }
+    for (session, appended) in appended_by_session {
+        let chain = record_chain(connection, &session, &appended)?;
+        update_session(connection, session, &appended, chain, received_at)?;
     }
     Ok(outcomes)
 }

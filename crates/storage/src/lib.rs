@@ -36,10 +36,13 @@ pub mod signed_log;
 pub mod timeline;
 pub mod users;
 pub mod webhooks;
+mod write_gate;
 pub mod writer_stats;
 
 pub use connection::{AnyConnection, Backend, DatabaseUrl};
-pub use database::{Database, DatabaseStats, PoolSettings, PoolUse, DEFAULT_CONNECTION_TIMEOUT};
+pub use database::{
+    Database, DatabaseStats, PoolSettings, PoolUse, DEFAULT_CONNECTION_TIMEOUT, DEFAULT_WRITE_WAIT,
+};
 pub use error::StorageError;
 pub use group_commit::{Overflow, PendingWrite, QueuedWrite};
 pub use scope::SessionScope;

@@ -57,6 +57,16 @@ pub fn delete_if_expired(
     cutoff: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<bool, StorageError> {
+    // The session's key first, then the session: the order every write takes them in (deleting the session
+    // unlinks it from its key).
+    let key_id: Option<Option<String>> = sessions::table
+        .find(id.as_str())
+        .select(sessions::candidate_key_id)
+        .first(connection)
+        .optional()?;
+    if let Some(Some(key_id)) = key_id {
+        crate::candidate_keys::lock_status(connection, &key_id)?;
+    }
     if lock_session(connection, id.as_str())?.is_none() {
         return Ok(false);
     }

@@ -86,7 +86,7 @@ pub(crate) fn lock_session(
         AnyConnection::Postgres(pg) => sessions::table
             .filter(sessions::id.eq(id))
             .select(SessionState::as_select())
-            .for_update()
+            .for_no_key_update()
             .first(pg)
             .optional()?,
         // SQLite has one writer at a time: the transaction itself is the lock.
@@ -97,6 +97,31 @@ pub(crate) fn lock_session(
             .optional()?,
     };
     Ok(state)
+}
+
+/// Reads the ingest state of those of `ids` that exist, locking their rows on PostgreSQL until the transaction
+/// ends. The rows are locked in one statement, in the order of their ids, whatever the order of `ids`: two
+/// requests writing overlapping sets of sessions then wait for each other instead of each holding a row the
+/// other wants (a deadlock). `FOR NO KEY UPDATE`, the lock an update of non-key columns takes anyway, leaves
+/// foreign-key checks of other tables' rows (which take `FOR KEY SHARE`) free to proceed.
+pub(crate) fn lock_sessions(
+    connection: &mut AnyConnection,
+    ids: &[&str],
+) -> Result<Vec<SessionState>, StorageError> {
+    let states = match connection {
+        AnyConnection::Postgres(pg) => sessions::table
+            .filter(sessions::id.eq_any(ids))
+            .order(sessions::id.asc())
+            .select(SessionState::as_select())
+            .for_no_key_update()
+            .load(pg)?,
+        // SQLite has one writer at a time: the transaction itself is the lock.
+        AnyConnection::Sqlite(sqlite) => sessions::table
+            .filter(sessions::id.eq_any(ids))
+            .select(SessionState::as_select())
+            .load(sqlite)?,
+    };
+    Ok(states)
 }
 
 /// The state of a session, whoever owns it; for work that has already checked access.

@@ -57,8 +57,11 @@ impl TestDb {
                 (DatabaseUrl::Postgres { url }, Cleanup::Postgres { admin_url, schema })
             }
         };
-        let settings =
-            PoolSettings { max_connections: 4, connection_timeout: Duration::from_secs(10) };
+        let settings = PoolSettings {
+            max_connections: 4,
+            connection_timeout: Duration::from_secs(10),
+            ..PoolSettings::default()
+        };
         let database = Database::open(&url, &settings);
         migrations::run_pending(&database).expect("migrate the test database");
         TestDb { url, database, cleanup }

@@ -183,9 +183,10 @@ async fn create_keys(
             if live + requested > MAX_LIVE_KEYS_PER_ASSESSMENT {
                 return Ok(Issued::OverLimit { live });
             }
-            let mut spares = spares.into_iter();
+            // Cloned: the transaction runs again if PostgreSQL aborts it for a deadlock.
+            let mut spares = spares.clone().into_iter();
             let mut issued = Vec::with_capacity(holders.len());
-            for holder in holders {
+            for holder in holders.clone() {
                 loop {
                     let Some(key) = spares.next() else {
                         return Err(StorageError::Corrupt(

@@ -188,7 +188,7 @@ async fn create(
     state
         .write(move |connection| {
             webhooks::insert(connection, &org_id, &stored, &key)?;
-            audit.record(connection, AuditAction::WebhookCreated, &stored.id, details)
+            audit.record(connection, AuditAction::WebhookCreated, &stored.id, details.clone())
         })
         .await?;
     Ok(HttpResponse::Created().json(CreatedWebhookBody { webhook, secret }))

@@ -92,10 +92,7 @@ fn requests(page: &mut Exposition, telemetry: &Telemetry) {
 }
 
 fn pools(page: &mut Exposition, database: &DatabaseStats) {
-    let mut pools = vec![("read", database.readers)];
-    if let Some(writer) = database.writer {
-        pools.push(("write", writer));
-    }
+    let pools = [("read", database.readers), ("write", database.writer)];
     page.family(
         "traceline_pool_connections",
         "Database connections open, by pool and state (busy or idle).",

@@ -4,6 +4,7 @@
 
 use std::time::{Duration, Instant};
 
+use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
 use serde_json::{json, Value};
 
 use crate::support::database::{Backend, TestDatabase};
@@ -11,6 +12,8 @@ use crate::support::fixture::{self, UNLIMITED};
 use crate::support::{Client, Server};
 
 const INSTANCES: usize = 3;
+/// Times the same event is posted to two instances at once.
+const ROUNDS_AT_ONCE: usize = 20;
 
 #[test]
 fn several_instances_share_one_postgres_database() {
@@ -43,14 +46,43 @@ fn several_instances_share_one_postgres_database() {
         );
         assert_eq!(retry.unwrap().status, 200);
     }
+    assert_eq!(
+        migration_versions(&database.url),
+        migration_directories(),
+        "every migration applied once"
+    );
+    // The same event posted to two instances at the same instant, as a client retrying on a timeout through a
+    // load balancer would: stored once, one answer 201, the other the duplicate's 200.
+    for round in 0..ROUNDS_AT_ONCE {
+        let event = prompt(&session, 30 + round as u64);
+        let barrier = std::sync::Barrier::new(2);
+        let statuses: Vec<u16> = std::thread::scope(|scope| {
+            let posting: Vec<_> = clients[..2]
+                .iter()
+                .map(|client| {
+                    let (event, barrier, credential) = (&event, &barrier, &credential);
+                    scope.spawn(move || {
+                        barrier.wait();
+                        client.try_post("/v1/hooks/ingest", credential, event).unwrap()
+                    })
+                })
+                .collect();
+            let mut statuses: Vec<u16> =
+                posting.into_iter().map(|posted| posted.join().unwrap().status).collect();
+            statuses.sort_unstable();
+            statuses
+        });
+        assert_eq!(statuses, [200, 201], "round {round}");
+    }
+    let stored = 30 + ROUNDS_AT_ONCE as u64;
     for client in &clients {
         let (status, read) = client.get(&format!("/v1/sessions/{session}"), Some(&reviewer_key));
-        assert_eq!((status, read["session"]["eventCount"].as_u64()), (200, Some(30)), "{read}");
+        assert_eq!((status, read["session"]["eventCount"].as_u64()), (200, Some(stored)), "{read}");
         let (status, metrics) =
             client.get(&format!("/v1/sessions/{session}/metrics"), Some(&reviewer_key));
         assert_eq!(
             (status, metrics["metrics"]["promptCount"].as_u64()),
-            (200, Some(30)),
+            (200, Some(stored)),
             "{metrics}"
         );
     }
@@ -64,7 +96,7 @@ fn several_instances_share_one_postgres_database() {
     assert_eq!(clients[0].delete(&revoke, &reviewer_key).0, 200);
     let revoked_at = Instant::now();
     let status = |client: &Client| {
-        let event = prompt(&session, 100);
+        let event = prompt(&session, 200);
         client.try_post("/v1/hooks/ingest", &credential, &event).unwrap().status
     };
     assert_eq!(status(&clients[0]), 401, "the revoking instance refuses at once");
@@ -113,4 +145,34 @@ fn prompt(session: &str, second: u64) -> Value {
         "ts": format!("2026-04-01T10:{:02}:{:02}Z", second / 60, second % 60), "kind": "prompt",
         "source": {"integration": "claude-code"}, "v": 1, "data": {"text": "next step"},
     })
+}
+
+#[derive(QueryableByName)]
+struct Version {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    version: String,
+}
+
+/// The versions the migration table records, in order (diesel's own table; one row per applied migration).
+fn migration_versions(url: &str) -> Vec<String> {
+    let mut connection = PgConnection::establish(url).expect("connect to the test schema");
+    let rows: Vec<Version> =
+        diesel::sql_query("SELECT version FROM __diesel_schema_migrations ORDER BY version")
+            .load(&mut connection)
+            .expect("read the migration table");
+    rows.into_iter().map(|row| row.version).collect()
+}
+
+/// The version of every PostgreSQL migration in the repository, in order.
+fn migration_directories() -> Vec<String> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../migrations/postgres");
+    let mut versions: Vec<String> = std::fs::read_dir(root)
+        .expect("list the migrations")
+        .map(|entry| {
+            let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+            name.split('_').next().unwrap().replace('-', "")
+        })
+        .collect();
+    versions.sort();
+    versions
 }

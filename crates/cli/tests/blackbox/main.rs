@@ -11,6 +11,7 @@
 mod backup;
 mod candidate;
 mod capture;
+mod contention;
 mod delivery;
 mod doctor;
 mod health;
