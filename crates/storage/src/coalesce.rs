@@ -7,37 +7,37 @@
 use diesel::Connection;
 
 use crate::connection::AnyConnection;
-use crate::group_commit::{settle, Completion, IngestJob};
-use crate::ingest_together::{ingest_request, ingest_together, IngestRequest};
+use crate::error::StorageError;
+use crate::ingest_together::{ingest_request, ingest_together, IngestReply, IngestRequest};
 
 /// Most events stored together: ten bound values an event row keeps the largest statement under SQLite's
 /// 32,766, and a long set would hold the replies of everyone in it.
 pub(crate) const MAX_TOGETHER_EVENTS: usize = 2000;
 
-/// Stores the requests of `jobs`, in order, in the current transaction; returns how to answer each once the
+/// Stores `requests`, in order, in the current transaction; returns each one's reply, to be sent once the
 /// commit outcome is known.
-pub(crate) fn run(connection: &mut AnyConnection, jobs: Vec<IngestJob>) -> Vec<Completion> {
-    if let [_] = jobs.as_slice() {
-        return jobs.into_iter().map(|job| alone(connection, job)).collect();
+pub(crate) fn run(
+    connection: &mut AnyConnection,
+    requests: &[&IngestRequest],
+) -> Vec<Result<IngestReply, StorageError>> {
+    if let [request] = requests {
+        return vec![alone(connection, request)];
     }
-    let requests: Vec<&IngestRequest> = jobs.iter().map(|job| &job.request).collect();
-    match connection.transaction(|connection| ingest_together(connection, &requests)) {
-        Ok(replies) => jobs
-            .into_iter()
-            .zip(replies)
-            .map(|(job, reply)| settle(Ok(reply), job.answer))
-            .collect(),
+    match connection.transaction(|connection| ingest_together(connection, requests)) {
+        Ok(replies) => replies.into_iter().map(Ok).collect(),
         Err(error) => {
             log::warn!(
                 "{} ingest requests failed together ({error}); running each alone",
-                jobs.len()
+                requests.len()
             );
-            jobs.into_iter().map(|job| alone(connection, job)).collect()
+            requests.iter().map(|request| alone(connection, request)).collect()
         }
     }
 }
 
-fn alone(connection: &mut AnyConnection, job: IngestJob) -> Completion {
-    let outcome = connection.transaction(|connection| ingest_request(connection, &job.request));
-    settle(outcome, job.answer)
+fn alone(
+    connection: &mut AnyConnection,
+    request: &IngestRequest,
+) -> Result<IngestReply, StorageError> {
+    connection.transaction(|connection| ingest_request(connection, request))
 }

@@ -36,12 +36,12 @@ enum Job {
 /// What a request does inside the batch transaction; it returns how to answer once the commit outcome is known.
 type Work = Box<dyn FnOnce(&mut AnyConnection) -> Completion + Send>;
 /// Answers one request, given whether the batch committed.
-pub(crate) type Completion = Box<dyn FnOnce(Result<(), &str>) + Send>;
+type Completion = Box<dyn FnOnce(Result<(), &str>) + Send>;
 
 /// An ingest request and where its reply goes.
-pub(crate) struct IngestJob {
-    pub(crate) request: IngestRequest,
-    pub(crate) answer: Box<dyn FnOnce(Result<IngestReply, StorageError>) + Send>,
+struct IngestJob {
+    request: IngestRequest,
+    answer: Box<dyn FnOnce(Result<IngestReply, StorageError>) + Send>,
 }
 
 /// Requests queued beyond this are refused at once as unavailable (503 with `Retry-After`): waiting for room
@@ -141,7 +141,7 @@ where
 }
 
 /// How to answer a request whose work gave `outcome`, once the batch's commit is known.
-pub(crate) fn settle<T, A>(outcome: Result<T, StorageError>, answer: A) -> Completion
+fn settle<T, A>(outcome: Result<T, StorageError>, answer: A) -> Completion
 where
     T: Send + 'static,
     A: FnOnce(Result<T, StorageError>) + Send + 'static,
@@ -278,7 +278,11 @@ fn run_batch(connection: &mut AnyConnection, batch: Vec<Job>) {
                     let Some(Job::Ingest(next)) = jobs.next() else { break };
                     run.push(next);
                 }
-                completions.extend(coalesce::run(connection, run));
+                let requests: Vec<&IngestRequest> = run.iter().map(|job| &job.request).collect();
+                let replies = coalesce::run(connection, &requests);
+                for (job, reply) in run.into_iter().zip(replies) {
+                    completions.push(settle(reply, job.answer));
+                }
             }
         }
     }
