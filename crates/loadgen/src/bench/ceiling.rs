@@ -57,8 +57,8 @@ pub(crate) fn measure(
             let seconds = insert.run()?.as_secs_f64();
             let rate = events as f64 / seconds.max(1e-9);
             say(&format!(
-                "  ceiling ({spread:?} sessions, {ids:?} ids, {} stored before): {} events/s",
-                thousands((events * round as u64) as f64),
+                "  ceiling ({spread:?} sessions, {ids:?} ids, {} events stored before): {} events/s",
+                events * round as u64,
                 thousands(rate)
             ));
             rates.push(rate);
