@@ -20,6 +20,7 @@ mod candidate_access;
 mod candidate_keys;
 mod client_address;
 mod closed_record;
+mod coalesced_ingest;
 mod concurrent_writes;
 mod errors;
 mod ingest;

@@ -4,6 +4,8 @@
 //!
 //! The rule is checked inside the write's own transaction, against the key's stored status, not against the
 //! credential cache: a key completed a moment ago by another request, or on another instance, already refuses.
+//! Ingest applies the same rule in storage (`traceline_storage::ingest_together`), because SQLite's writer stores
+//! the ingest requests queued together and must refuse a closed record's request alone.
 
 use traceline_storage::{candidate_keys, AnyConnection, StorageError};
 

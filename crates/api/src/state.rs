@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use actix_web::web;
+use traceline_storage::ingest_together::{ingest_request, IngestReply, IngestRequest};
 use traceline_storage::{AnyConnection, Database, StorageError};
 
 use crate::config::Settings;
@@ -64,8 +65,9 @@ impl AppState {
     }
 
     /// Runs storage work in one write transaction and returns once it has committed. On SQLite the work goes
-    /// straight to the group-commit writer and is awaited without holding a thread; on PostgreSQL it runs on the
-    /// blocking thread pool, and again if the database aborts it for a deadlock (see [`Database::write`]).
+    /// straight to the group-commit writer and is awaited without holding a thread (a full queue is answered
+    /// 503 at once); on PostgreSQL it runs on the blocking thread pool, and again if the database aborts it for a
+    /// deadlock (see [`Database::write`]).
     pub async fn write<T, F>(&self, work: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
@@ -73,14 +75,22 @@ impl AppState {
     {
         let database = self.database.clone();
         match self.database.write_queued(work) {
-            Ok(queued) => {
-                if let Some(overflow) = queued.overflow {
-                    // The writer is behind: wait for room where waiting does not stall other requests.
-                    web::block(move || overflow.send_blocking()).await??;
-                }
-                Ok(queued.pending.await?)
-            }
+            Ok(pending) => Ok(pending.await?),
             Err(work) => Ok(web::block(move || database.write(work)).await??),
+        }
+    }
+
+    /// Stores an ingest request in one write transaction and returns once it has committed. On SQLite the
+    /// writer stores it together with the ingest requests queued beside it; elsewhere it is a write alone.
+    pub async fn ingest(&self, request: IngestRequest) -> Result<IngestReply, ApiError> {
+        match self.database.ingest_queued(request) {
+            Ok(pending) => Ok(pending.await?),
+            Err(request) => {
+                let database = self.database.clone();
+                let work =
+                    move |connection: &mut AnyConnection| ingest_request(connection, &request);
+                Ok(web::block(move || database.write(work)).await??)
+            }
         }
     }
 }

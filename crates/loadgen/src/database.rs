@@ -58,9 +58,15 @@ pub enum BenchDatabase {
 impl BenchDatabase {
     /// Creates an empty database for `backend`; SQLite's goes under `work_dir`.
     pub fn create(backend: Backend, work_dir: &Path) -> Result<BenchDatabase> {
+        BenchDatabase::create_named(backend, work_dir, "bench")
+    }
+
+    /// [`BenchDatabase::create`] for one of several databases of a run, told apart by `name` (a word).
+    pub fn create_named(backend: Backend, work_dir: &Path, name: &str) -> Result<BenchDatabase> {
+        let suffix = if name == "bench" { String::new() } else { format!("-{name}") };
         match backend {
             Backend::Sqlite => {
-                let dir = work_dir.join("sqlite");
+                let dir = work_dir.join(format!("sqlite{suffix}"));
                 fs::create_dir_all(&dir)
                     .with_context(|| format!("could not create {}", dir.display()))?;
                 let url = format!("sqlite://{}", dir.join("bench.db").display());
@@ -71,7 +77,8 @@ impl BenchDatabase {
                     Ok(url) if !url.is_empty() => url,
                     _ => DEFAULT_URL.to_owned(),
                 };
-                let name = format!("traceline_bench_{}", std::process::id());
+                let name =
+                    format!("traceline_bench_{}{}", std::process::id(), suffix.replace('-', "_"));
                 psql(&admin_url, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))?;
                 psql(&admin_url, &format!("CREATE DATABASE {name}"))?;
                 let url = with_database(&admin_url, &name)?;

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod ceiling;
 pub mod database;
 pub mod http;
 pub mod load;

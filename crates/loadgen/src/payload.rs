@@ -47,6 +47,13 @@ pub fn push_envelope(out: &mut String, rng: &mut Rng, id: &str, session_id: &str
         _ => "test_run",
     };
     push_event_head(out, id, session_id, ms_of_day, kind, "ai", "likely_ai");
+    push_data(out, rng, kind);
+    out.push('}');
+}
+
+/// Appends a small, varied `data` object for a `command`, `file_diff`, `prompt` or (any other kind)
+/// `test_run` event.
+pub fn push_data(out: &mut String, rng: &mut Rng, kind: &str) {
     let n = rng.below(1000);
     _ = match kind {
         "command" => write!(
@@ -75,7 +82,6 @@ pub fn push_envelope(out: &mut String, rng: &mut Rng, id: &str, session_id: &str
             1500 + n * 7
         ),
     };
-    out.push('}');
 }
 
 #[cfg(test)]

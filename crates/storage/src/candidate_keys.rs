@@ -1,6 +1,8 @@
 //! Candidate keys and the session tokens redeemed from them: issue, list, revoke, and the state changes of
 //! redeem, complete, hire and reject. Revoked keys are never returned.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use traceline_domain::candidate_key::{CandidateKey, KeyStatus};
@@ -244,6 +246,32 @@ pub fn lock_status(
     };
     KeyStatus::parse_stored(&status)
         .ok_or_else(|| StorageError::Corrupt(format!("candidate_keys.status '{status}'")))
+}
+
+/// [`lock_status`] of several keys at once, by id and in id order, with the same exclusive lock (a shared one
+/// would be upgraded by the writes that follow); [`StorageError::NotFound`] unless every key exists.
+pub fn lock_statuses(
+    connection: &mut AnyConnection,
+    key_ids: &[&str],
+) -> Result<HashMap<String, KeyStatus>, StorageError> {
+    let query = candidate_keys::table
+        .filter(candidate_keys::id.eq_any(key_ids))
+        .order(candidate_keys::id.asc())
+        .select((candidate_keys::id, candidate_keys::status));
+    let rows: Vec<(String, String)> = match connection {
+        AnyConnection::Postgres(pg) => query.for_no_key_update().load(pg)?,
+        AnyConnection::Sqlite(sqlite) => query.load(sqlite)?,
+    };
+    let mut statuses = HashMap::with_capacity(rows.len());
+    for (id, status) in rows {
+        let parsed = KeyStatus::parse_stored(&status)
+            .ok_or_else(|| StorageError::Corrupt(format!("candidate_keys.status '{status}'")))?;
+        statuses.insert(id, parsed);
+    }
+    if key_ids.iter().any(|id| !statuses.contains_key(*id)) {
+        return Err(StorageError::NotFound);
+    }
+    Ok(statuses)
 }
 
 /// The unrevoked key with this canonical key string, if any.

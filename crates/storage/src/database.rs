@@ -12,7 +12,8 @@ use diesel::{Connection, ConnectionError};
 
 use crate::connection::{AnyConnection, Backend, DatabaseUrl};
 use crate::error::StorageError;
-use crate::group_commit::{GroupCommitter, QueuedWrite};
+use crate::group_commit::{GroupCommitter, PendingWrite};
+use crate::ingest_together::{IngestReply, IngestRequest};
 use crate::write_gate::WriteGate;
 use crate::writer_stats::WriterSnapshot;
 
@@ -207,9 +208,10 @@ impl Database {
         work(&mut connection)
     }
 
-    /// On SQLite, queues `work` for the group-commit writer without blocking (see [`QueuedWrite`]); elsewhere
-    /// hands `work` back to be run with [`Database::write`] on a thread that may block.
-    pub fn write_queued<T, F>(&self, work: F) -> Result<QueuedWrite<T>, F>
+    /// On SQLite, queues `work` for the group-commit writer without blocking (a full queue answers
+    /// [`StorageError::Unavailable`] at once); elsewhere hands `work` back to be run with [`Database::write`] on
+    /// a thread that may block.
+    pub fn write_queued<T, F>(&self, work: F) -> Result<PendingWrite<T>, F>
     where
         T: Send + 'static,
         F: FnOnce(&mut AnyConnection) -> Result<T, StorageError> + Send + 'static,
@@ -230,6 +232,19 @@ impl Database {
             readers: pool_use(&self.readers),
             writer: pool_use(&self.writer),
             writer_queue: self.group_commit.as_ref().map(|writer| writer.stats().snapshot()),
+        }
+    }
+
+    /// On SQLite, queues an ingest request for the group-commit writer, which stores it together with the
+    /// ingest requests queued beside it, like [`Database::write_queued`]; elsewhere hands it back to be run
+    /// with [`Database::write`] and [`crate::ingest_together::ingest_request`].
+    pub fn ingest_queued(
+        &self,
+        request: IngestRequest,
+    ) -> Result<PendingWrite<IngestReply>, IngestRequest> {
+        match &self.group_commit {
+            Some(group_commit) => Ok(group_commit.enqueue_ingest(request)),
+            None => Err(request),
         }
     }
 

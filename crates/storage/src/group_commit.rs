@@ -4,8 +4,10 @@
 //! SQLite takes one writer at a time and, with `synchronous = FULL`, pays an fsync per commit. Committing each
 //! request alone would cap throughput at the disk's fsync rate; batching pays one fsync for every request that
 //! arrived while the previous batch was being written. Each request still runs in a savepoint of its own, so a
-//! request that fails rolls back alone and the others in its batch commit. Nobody is answered before the commit
-//! that makes their write durable; if the commit fails, every request in the batch gets the error.
+//! request that fails rolls back alone and the others in its batch commit; ingest requests queued side by side
+//! share one savepoint and one set of statements instead (`coalesce`), and fall back to one each if that fails.
+//! Nobody is answered before the commit that makes their write durable; if the commit fails, every request in
+//! the batch gets the error. A full queue is refused at once rather than waited on.
 
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -18,16 +20,33 @@ use std::thread;
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::Connection;
 
+use crate::coalesce::{self, MAX_TOGETHER_EVENTS};
 use crate::connection::AnyConnection;
 use crate::error::StorageError;
+use crate::ingest_together::{IngestReply, IngestRequest};
 use crate::writer_stats::WriterStats;
 
+/// What the writer runs for one request.
+enum Job {
+    /// Any write, run in a savepoint of its own.
+    Work(Work),
+    /// An ingest request, stored together with the ingest requests queued beside it.
+    Ingest(IngestJob),
+}
+
 /// What a request does inside the batch transaction; it returns how to answer once the commit outcome is known.
-type Job = Box<dyn FnOnce(&mut AnyConnection) -> Completion + Send>;
+type Work = Box<dyn FnOnce(&mut AnyConnection) -> Completion + Send>;
 /// Answers one request, given whether the batch committed.
 type Completion = Box<dyn FnOnce(Result<(), &str>) + Send>;
 
-/// Requests queued beyond this make submitters wait, which bounds memory under overload.
+/// An ingest request and where its reply goes.
+struct IngestJob {
+    request: IngestRequest,
+    answer: Box<dyn FnOnce(Result<IngestReply, StorageError>) + Send>,
+}
+
+/// Requests queued beyond this are refused at once as unavailable (503 with `Retry-After`): waiting for room
+/// would tie up the threads that reads and authentication need, and the client can retry.
 const QUEUE_DEPTH: usize = 4096;
 /// Most requests in one transaction; keeps a batch's latency bounded when the queue is long.
 const MAX_BATCH: usize = 512;
@@ -65,7 +84,8 @@ impl GroupCommitter {
     }
 
     /// Runs `work` in the next batch, in a savepoint of its own, and returns its result once the batch has
-    /// committed. Blocks the calling thread.
+    /// committed. Blocks the calling thread, also while the queue is full: for background work, which has no
+    /// client to tell to come back.
     pub(crate) fn run<T, F>(&self, work: F) -> Result<T, StorageError>
     where
         T: Send + 'static,
@@ -73,76 +93,79 @@ impl GroupCommitter {
     {
         let (answer, answered) = mpsc::sync_channel::<Result<T, StorageError>>(1);
         // The submitter may have given up (its thread was cancelled); nothing to do then.
-        let job = job(work, move |result| drop(answer.send(result)));
+        let job = work_job(work, move |result| drop(answer.send(result)));
         self.jobs.send(job).map_err(|_| writer_gone())?;
         self.stats.entered();
         answered.recv().map_err(|_| writer_gone())?
     }
 
-    /// Queues `work` for the next batch without blocking and returns the future of its committed result. When
-    /// the queue is full, the write comes back as an [`Overflow`] to be sent from a thread that may block.
-    pub(crate) fn enqueue<T, F>(&self, work: F) -> QueuedWrite<T>
+    /// Queues `work` for the next batch without blocking and returns the future of its committed result, which
+    /// is an immediate [`StorageError::Unavailable`] when the queue is full.
+    pub(crate) fn enqueue<T, F>(&self, work: F) -> PendingWrite<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut AnyConnection) -> Result<T, StorageError> + Send + 'static,
     {
+        self.submit(|completer| work_job(work, move |result| completer.complete(result)))
+    }
+
+    /// Queues an ingest request like [`GroupCommitter::enqueue`]; the writer stores it together with the
+    /// ingest requests queued beside it.
+    pub(crate) fn enqueue_ingest(&self, request: IngestRequest) -> PendingWrite<IngestReply> {
+        self.submit(|completer| {
+            Job::Ingest(IngestJob {
+                request,
+                answer: Box::new(move |result| completer.complete(result)),
+            })
+        })
+    }
+
+    fn submit<T: Send + 'static>(&self, job: impl FnOnce(Completer<T>) -> Job) -> PendingWrite<T> {
         let slot = Arc::new(Mutex::new(Slot { result: None, waker: None, closed: false }));
         let completer = Completer { slot: Arc::clone(&slot), completed: false };
-        let job = job(work, move |result| completer.complete(result));
-        let overflow = match self.jobs.try_send(job) {
+        let refused = match self.jobs.try_send(job(completer)) {
             Ok(()) => {
                 self.stats.entered();
                 None
             }
-            Err(TrySendError::Full(job) | TrySendError::Disconnected(job)) => {
-                Some(Overflow { job, jobs: self.jobs.clone(), stats: Arc::clone(&self.stats) })
-            }
+            Err(TrySendError::Full(job)) => Some((job, queue_full())),
+            Err(TrySendError::Disconnected(job)) => Some((job, writer_gone())),
         };
-        QueuedWrite { pending: PendingWrite { slot }, overflow }
+        if let Some((job, error)) = refused {
+            lock(&slot).result = Some(Err(error));
+            // Dropping the job drops its completer, which finds the slot already answered.
+            drop(job);
+        }
+        PendingWrite { slot }
     }
 }
 
 /// Wraps a request's work as a job: run in a savepoint, answered through `answer` once the commit is known.
-fn job<T, F, A>(work: F, answer: A) -> Job
+fn work_job<T, F, A>(work: F, answer: A) -> Job
 where
     T: Send + 'static,
     F: FnOnce(&mut AnyConnection) -> Result<T, StorageError> + Send + 'static,
     A: FnOnce(Result<T, StorageError>) + Send + 'static,
 {
-    Box::new(move |connection| {
+    Job::Work(Box::new(move |connection| {
         let outcome = connection.transaction(work);
-        Box::new(move |committed| {
-            answer(match (outcome, committed) {
-                (Ok(value), Ok(())) => Ok(value),
-                (Ok(_), Err(reason)) => Err(commit_failed(reason)),
-                (Err(error), _) => Err(error),
-            });
-        })
+        settle(outcome, answer)
+    }))
+}
+
+/// How to answer a request whose work gave `outcome`, once the batch's commit is known.
+fn settle<T, A>(outcome: Result<T, StorageError>, answer: A) -> Completion
+where
+    T: Send + 'static,
+    A: FnOnce(Result<T, StorageError>) + Send + 'static,
+{
+    Box::new(move |committed| {
+        answer(match (outcome, committed) {
+            (Ok(value), Ok(())) => Ok(value),
+            (Ok(_), Err(reason)) => Err(commit_failed(reason)),
+            (Err(error), _) => Err(error),
+        });
     })
-}
-
-/// A write handed to the writer without blocking.
-pub struct QueuedWrite<T> {
-    /// Resolves to the write's result once its batch has committed.
-    pub pending: PendingWrite<T>,
-    /// Set when the queue was full: send it (blocking) before awaiting `pending`.
-    pub overflow: Option<Overflow>,
-}
-
-/// A write that found the writer's queue full.
-pub struct Overflow {
-    job: Job,
-    jobs: SyncSender<Job>,
-    stats: Arc<WriterStats>,
-}
-
-impl Overflow {
-    /// Waits for room in the queue. Blocking: call it off the async executor.
-    pub fn send_blocking(self) -> Result<(), StorageError> {
-        self.jobs.send(self.job).map_err(|_| writer_gone())?;
-        self.stats.entered();
-        Ok(())
-    }
 }
 
 struct Slot<T> {
@@ -252,7 +275,31 @@ fn run_batch(connection: &mut AnyConnection, batch: Vec<Job>) {
         fail_all(batch, &format!("could not begin a transaction: {error}"));
         return;
     }
-    let completions: Vec<Completion> = batch.into_iter().map(|job| job(connection)).collect();
+    let mut completions: Vec<Completion> = Vec::with_capacity(batch.len());
+    let mut jobs = batch.into_iter().peekable();
+    while let Some(job) = jobs.next() {
+        match job {
+            Job::Work(work) => completions.push(work(connection)),
+            Job::Ingest(first) => {
+                // Consecutive ingest requests, so that everything still runs in queue order.
+                let mut events = first.request.events.len();
+                let mut run = vec![first];
+                while let Some(Job::Ingest(next)) = jobs.peek() {
+                    events += next.request.events.len();
+                    if events > MAX_TOGETHER_EVENTS {
+                        break;
+                    }
+                    let Some(Job::Ingest(next)) = jobs.next() else { break };
+                    run.push(next);
+                }
+                let requests: Vec<&IngestRequest> = run.iter().map(|job| &job.request).collect();
+                let replies = coalesce::run(connection, &requests);
+                for (job, reply) in run.into_iter().zip(replies) {
+                    completions.push(settle(reply, job.answer));
+                }
+            }
+        }
+    }
     let committed =
         <AnyConnection as Connection>::TransactionManager::commit_transaction(connection);
     let reason = match &committed {
@@ -289,6 +336,10 @@ fn fail_all(batch: Vec<Job>, reason: &str) {
 
 fn commit_failed(reason: &str) -> StorageError {
     StorageError::Unavailable(Box::new(std::io::Error::other(format!("commit failed: {reason}"))))
+}
+
+fn queue_full() -> StorageError {
+    StorageError::Unavailable(Box::new(std::io::Error::other("the write queue is full")))
 }
 
 fn writer_gone() -> StorageError {

@@ -84,6 +84,27 @@ impl IncomingEvent {
         &self.envelope
     }
 
+    /// The event's `timeline_events` row, stored at `created_at`.
+    pub(crate) fn row(&self, created_at: NaiveDateTime) -> NewEventRow<'_> {
+        NewEventRow {
+            id: self.envelope.id.as_str(),
+            session_id: self.envelope.session_id.as_str(),
+            kind: self.envelope.kind.as_str(),
+            ts: to_stored_time(self.envelope.ts),
+            source: &self.source,
+            actor: &self.actor,
+            provenance: &self.provenance,
+            data: &self.data,
+            created_at,
+            marks: Some(self.marks),
+        }
+    }
+
+    /// The JSON the client sent, kept verbatim in `raw_events`.
+    pub(crate) fn raw(&self) -> &str {
+        &self.raw
+    }
+
     /// The signature fields as sent.
     pub fn signature(&self) -> &EventSignature {
         &self.signature
@@ -277,13 +298,13 @@ pub fn ingest(
     Ok(outcomes)
 }
 
-fn is_owned_by(session: &SessionState, credential: &IngestCredential) -> bool {
+pub(crate) fn is_owned_by(session: &SessionState, credential: &IngestCredential) -> bool {
     session.org_id == credential.org_id.as_str()
         && session.candidate_key_id.as_deref() == Some(credential.candidate_key_id.as_str())
 }
 
 /// Which of `ids` are already stored, with the session each belongs to.
-fn stored_ids(
+pub(crate) fn stored_ids(
     connection: &mut AnyConnection,
     ids: &[&str],
 ) -> Result<HashMap<String, String>, StorageError> {
@@ -301,7 +322,7 @@ fn stored_ids(
     Ok(found.into_iter().collect())
 }
 
-fn create_session(
+pub(crate) fn create_session(
     connection: &mut AnyConnection,
     credential: &IngestCredential,
     envelope: &Envelope,
@@ -335,7 +356,7 @@ fn create_session(
 #[derive(Insertable)]
 #[diesel(table_name = timeline_events)]
 #[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
-struct NewEventRow<'a> {
+pub(crate) struct NewEventRow<'a> {
     id: &'a str,
     session_id: &'a str,
     kind: &'a str,
@@ -356,20 +377,7 @@ fn insert_events<'a>(
     received_at: DateTime<Utc>,
 ) -> Result<HashMap<String, i64>, StorageError> {
     let created_at = to_stored_time(received_at);
-    let rows: Vec<NewEventRow<'_>> = events
-        .map(|event| NewEventRow {
-            id: event.envelope.id.as_str(),
-            session_id: event.envelope.session_id.as_str(),
-            kind: event.envelope.kind.as_str(),
-            ts: to_stored_time(event.envelope.ts),
-            source: &event.source,
-            actor: &event.actor,
-            provenance: &event.provenance,
-            data: &event.data,
-            created_at,
-            marks: Some(event.marks),
-        })
-        .collect();
+    let rows: Vec<NewEventRow<'_>> = events.map(|event| event.row(created_at)).collect();
     let stored: Vec<(String, i64)> = match rows.as_slice() {
         [row] => per_backend!(connection, |inner| diesel::insert_into(timeline_events::table)
             .values(row)
@@ -412,7 +420,7 @@ fn insert_raw(
 
 /// The session's chain columns once `appended` is recorded: chain rows and links for a session with a signing
 /// key, only the count of signed events for one without.
-fn record_chain(
+pub(crate) fn record_chain(
     connection: &mut AnyConnection,
     session: &SessionState,
     appended: &[(&IncomingEvent, i64)],
@@ -437,7 +445,7 @@ fn record_chain(
 /// Folds the appended events into the session's aggregates and writes them back, with its chain columns, in one
 /// statement; applies `session_start` metadata and `session_end`, which also (re)derives the artifacts from
 /// those aggregates.
-fn update_session(
+pub(crate) fn update_session(
     connection: &mut AnyConnection,
     session: SessionState,
     appended: &[(&IncomingEvent, i64)],

@@ -9,6 +9,7 @@ mod backend;
 pub mod backup;
 pub mod candidate_keys;
 mod chain;
+mod coalesce;
 mod connection;
 mod database;
 pub mod deliveries;
@@ -18,6 +19,7 @@ mod error;
 mod group_commit;
 pub mod heartbeat;
 pub mod ingest;
+pub mod ingest_together;
 pub mod lock;
 mod marks;
 pub mod migrations;
@@ -44,5 +46,5 @@ pub use database::{
     Database, DatabaseStats, PoolSettings, PoolUse, DEFAULT_CONNECTION_TIMEOUT, DEFAULT_WRITE_WAIT,
 };
 pub use error::StorageError;
-pub use group_commit::{Overflow, PendingWrite, QueuedWrite};
+pub use group_commit::PendingWrite;
 pub use scope::SessionScope;

@@ -16,11 +16,11 @@ use traceline_domain::ids::MAX_SESSION_ID_LEN;
 use traceline_domain::signing::EventSignature;
 use traceline_domain::time::to_storage_precision;
 use traceline_domain::ValidationErrors;
-use traceline_storage::ingest::{self, IncomingEvent, IngestCredential, IngestOutcome};
+use traceline_storage::ingest::{IncomingEvent, IngestCredential, IngestOutcome};
+use traceline_storage::ingest_together::{IngestReply, IngestRequest};
 use traceline_storage::sessions;
 
 use crate::access::Candidate;
-use crate::closed_record;
 use crate::dto::OkIdBody;
 use crate::error::ApiError;
 use crate::rate_limit;
@@ -221,11 +221,11 @@ async fn store(
     now: chrono::DateTime<Utc>,
 ) -> Result<Vec<IngestOutcome>, ApiError> {
     let events = verify_ahead(state, events).await?;
-    let key_id = Some(credential.candidate_key_id.clone());
-    let outcomes = closed_record::write(state, key_id, move |connection| {
-        ingest::ingest(connection, &credential, &events, now)
-    })
-    .await?;
+    let request = IngestRequest { credential, events, received_at: now };
+    let outcomes = match state.ingest(request).await? {
+        IngestReply::Closed => return Err(ApiError::SessionClosed),
+        IngestReply::Stored(outcomes) => outcomes,
+    };
     let created = outcomes.iter().filter(|outcome| **outcome == IngestOutcome::Created).count();
     state.telemetry.ingested(u64::try_from(created).unwrap_or(u64::MAX));
     Ok(outcomes)

@@ -162,7 +162,9 @@ fn metrics_after_real_traffic(backend: Backend) {
     assert!(read_pool("idle").unwrap() + read_pool("busy").unwrap() >= 1.0, "{text}");
     assert!(value(&samples, "traceline_pool_max_connections", &[("pool", "read")]).unwrap() >= 1.0);
     // Both backends write through a pool of their own: SQLite's one writer, PostgreSQL's write pool.
-    assert!(value(&samples, "traceline_pool_max_connections", &[("pool", "write")]).unwrap() >= 1.0);
+    assert!(
+        value(&samples, "traceline_pool_max_connections", &[("pool", "write")]).unwrap() >= 1.0
+    );
     assert_eq!(value(&samples, "traceline_webhook_backlog", &[]), Some(0.0));
     let batches = value(&samples, "traceline_writer_batch_size_count", &[]);
     match backend {

@@ -4,6 +4,7 @@
 //! Each backend gets a fresh database and a fresh server; both are removed when the run ends, failed or not
 //! (their guards stop the server before dropping the database).
 
+mod ceiling;
 mod cohort;
 mod figures;
 mod hook;
@@ -23,6 +24,7 @@ use std::time::Duration;
 use anyhow::{ensure, Context as _, Result};
 use clap::{Args, ValueEnum};
 
+use traceline_loadgen::ceiling::Ids;
 use traceline_loadgen::database::{Backend, BenchDatabase};
 use traceline_loadgen::load::{self, Load};
 use traceline_loadgen::say;
@@ -62,9 +64,45 @@ pub(crate) struct BenchArgs {
     #[arg(long, default_value_t = cohort::COHORT_SESSIONS,
           value_parser = clap::value_parser!(u64).range(2..=1_000_000))]
     cohort: u64,
+    /// Events the plain-SQL ceiling inserts per measurement, into fresh databases of the backend (into an empty
+    /// one, then as many again on top); 0 skips the ceiling.
+    #[arg(long, default_value_t = 100_000)]
+    ceiling_events: u64,
+    /// The event ids the ceiling inserts: random UUID v4 (what clients send) or time-ordered ones.
+    #[arg(long, value_enum, default_value_t = CeilingIds::Random)]
+    ceiling_ids: CeilingIds,
+    /// Events inserted with plain SQL into the server's database before it starts (e.g. 10000000), to measure
+    /// the scenarios on a database that already holds that many.
+    #[arg(long, default_value_t = 0)]
+    prefill_events: u64,
+    /// Runs only these scenarios and prints their figures, without writing the report: `ingest` (the trivial
+    /// route, single and batch ingest, the ceiling) or `cohort` (cohort statistics, for `--cohort` sessions).
+    #[arg(long, value_enum)]
+    only: Option<Only>,
+    /// Measures this `traceline` binary instead of building the workspace's (an older build, to compare with).
+    #[arg(long)]
+    server: Option<PathBuf>,
     /// Where the report goes, relative to the workspace root unless absolute.
     #[arg(long, default_value = "docs/BENCHMARKS.md")]
     out: PathBuf,
+}
+
+/// `--ceiling-ids`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum CeilingIds {
+    /// UUID v4, as clients send them.
+    Random,
+    /// UUID v7-like: each id lands on the unique index's last page.
+    TimeOrdered,
+}
+
+/// `--only`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Only {
+    /// The trivial route, single and batch ingest, and the ceiling.
+    Ingest,
+    /// Cohort statistics over `--cohort` completed sessions.
+    Cohort,
 }
 
 /// `--backend`.
@@ -101,14 +139,26 @@ pub(crate) fn bench(root: &Path, args: &BenchArgs) -> Result<()> {
         cohort_sessions: usize::try_from(args.cohort)?,
     };
 
-    let binary = build_server(root)?;
+    let binary = match &args.server {
+        Some(binary) => binary.clone(),
+        None => build_server(root)?,
+    };
+    let plan = Plan {
+        ceiling_events: args.ceiling_events,
+        ceiling_ids: match args.ceiling_ids {
+            CeilingIds::Random => Ids::Random,
+            CeilingIds::TimeOrdered => Ids::TimeOrdered,
+        },
+        prefill_events: args.prefill_events,
+        only: args.only,
+    };
 
     let work_dir = env::temp_dir().join(format!("traceline-bench-{}", std::process::id()));
     fs::create_dir_all(&work_dir)
         .with_context(|| format!("could not create {}", work_dir.display()))?;
-    let results: Result<Vec<BackendResult>> = backends
+    let results: Result<Vec<Option<BackendResult>>> = backends
         .iter()
-        .map(|&backend| bench_backend(backend, &binary, &work_dir, &header))
+        .map(|&backend| bench_backend(backend, &binary, &work_dir, &header, &plan))
         .collect();
     let results = match results {
         Ok(results) => results,
@@ -124,8 +174,13 @@ pub(crate) fn bench(root: &Path, args: &BenchArgs) -> Result<()> {
         }
     };
     _ = fs::remove_dir_all(&work_dir);
+    if plan.only.is_some() {
+        say("a partial run (--only): the report is not written");
+        return Ok(());
+    }
 
     let out = root.join(&args.out);
+    let results: Vec<BackendResult> = results.into_iter().flatten().collect();
     let mut rendered = report::render(&header, &results);
     // The hook's and signed events' figures come from `cargo xtask bench-hook` and `bench-signed`; a full run
     // keeps them rather than dropping them.
@@ -154,22 +209,45 @@ pub(crate) fn build_server(root: &Path) -> Result<PathBuf> {
     Ok(binary)
 }
 
-/// One backend: fresh database, org, server; then every scenario in turn.
+/// What a run does besides the scenarios every run has.
+struct Plan {
+    ceiling_events: u64,
+    ceiling_ids: Ids,
+    prefill_events: u64,
+    only: Option<Only>,
+}
+
+/// One backend: fresh database, org, server; then every scenario in turn. A partial run (`--only`) returns
+/// `None` once its scenarios have printed their figures.
 fn bench_backend(
     backend: Backend,
     binary: &Path,
     work_dir: &Path,
     header: &Header,
-) -> Result<BackendResult> {
+    plan: &Plan,
+) -> Result<Option<BackendResult>> {
     say(&format!("== {}", backend.label()));
+    let ceiling = match (plan.ceiling_events, plan.only) {
+        (0, _) | (_, Some(Only::Cohort)) => None,
+        (events, _) => Some(ceiling::measure(backend, binary, work_dir, events, plan.ceiling_ids)?),
+    };
     let database = BenchDatabase::create(backend, work_dir)?;
     let api_key = server::create_org(binary, database.url())?;
+    if plan.prefill_events > 0 {
+        ceiling::prefill(backend, database.url(), plan.prefill_events)?;
+    }
     let log = work_dir.join(format!("server-{}.log", backend.label()));
     // Declared after `database`, so it is dropped (stopped) first.
     let mut server = Server::start(binary, database.url(), &ServerOptions::unlimited(&log))?;
     say(&format!("  server pid {} listening on {}", server.pid(), server.address));
     let sampler = RssSampler::start(server.pid());
 
+    if plan.only == Some(Only::Cohort) {
+        let cohort_keys = cohort::issue(server.address, &api_key, header.cohort_sessions)?;
+        cohort_only(&server, &api_key, cohort_keys, header)?;
+        server.stop()?;
+        return Ok(None);
+    }
     let keys = scenarios::candidate_keys(server.address, &api_key, header.connections + 1)?;
     // Issued before the load scenarios, so that a server refusing them fails the run in seconds.
     let cohort_keys = cohort::issue(server.address, &api_key, header.cohort_sessions)?;
@@ -191,6 +269,17 @@ fn bench_backend(
     summarize("POST /v1/hooks/ingest", &single);
     let batch = scenarios::batch_ingest(&load, &keys)?;
     summarize("POST /v1/hooks/ingest/batch", &batch);
+    if let Some(ceiling) = &ceiling {
+        say(&format!(
+            "  ingest as a ratio of the ceiling (empty database): single {:.2}, batch {:.2}",
+            single.events_per_second() / ceiling.many_empty.max(f64::MIN_POSITIVE),
+            batch.events_per_second() / ceiling.one_empty.max(f64::MIN_POSITIVE)
+        ));
+    }
+    if plan.only == Some(Only::Ingest) {
+        server.stop()?;
+        return Ok(None);
+    }
     let ingest_peak_kb = server.peak_memory_kb()?;
     let timeline_key = keys.last().context("no candidate key left for the timeline")?;
     let timeline =
@@ -250,9 +339,40 @@ fn bench_backend(
         figures::mb(export.small_peak_kb),
         export.small_events,
     ));
+    let cohort = cohort_only(&server, &api_key, cohort_keys, header)?;
+
+    let peak_kb = server.peak_memory_kb()?;
+    let sampled_rss_kb = sampler.finish();
+    server.stop()?;
+    say(&format!("  peak memory {:.1} MB", peak_kb.max(sampled_rss_kb) as f64 * 1024.0 / 1e6));
+    Ok(Some(BackendResult {
+        backend,
+        ceiling,
+        prefilled: plan.prefill_events,
+        health,
+        single,
+        batch,
+        timeline,
+        session_view,
+        export,
+        compare,
+        cohort,
+        ingest_peak_kb,
+        peak_kb,
+        sampled_rss_kb,
+    }))
+}
+
+/// Builds the cohort and times its statistics.
+fn cohort_only(
+    server: &Server,
+    api_key: &str,
+    cohort_keys: cohort::CohortKeys,
+    header: &Header,
+) -> Result<cohort::CohortReport> {
     let cohort = cohort::cohort(
         server.address,
-        &api_key,
+        api_key,
         cohort_keys,
         header.connections,
         COHORT_REPETITIONS,
@@ -268,25 +388,7 @@ fn bench_backend(
             load::percentile_ms(sorted, 99.0)
         ));
     }
-
-    let peak_kb = server.peak_memory_kb()?;
-    let sampled_rss_kb = sampler.finish();
-    server.stop()?;
-    say(&format!("  peak memory {:.1} MB", peak_kb.max(sampled_rss_kb) as f64 * 1024.0 / 1e6));
-    Ok(BackendResult {
-        backend,
-        health,
-        single,
-        batch,
-        timeline,
-        session_view,
-        export,
-        compare,
-        cohort,
-        ingest_peak_kb,
-        peak_kb,
-        sampled_rss_kb,
-    })
+    Ok(cohort)
 }
 
 fn summarize(name: &str, report: &load::LoadReport) {

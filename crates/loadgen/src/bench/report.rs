@@ -2,11 +2,13 @@
 
 use std::fmt::Write as _;
 
+use super::ceiling::Ceiling;
 use super::cohort::{CohortReport, COHORT_SESSIONS};
 use super::figures::{cores, mb, thousands};
 use super::review::{self, CompareReport, ExportReport};
 use super::scenarios::{TimelineReport, BATCH_SIZE, TIMELINE_EVENTS};
 use super::session_view::{self, SessionViewReport};
+use traceline_loadgen::ceiling::EVENTS_PER_TRANSACTION;
 use traceline_loadgen::database::Backend;
 use traceline_loadgen::load::{percentile_ms, LoadReport};
 
@@ -50,6 +52,10 @@ pub(crate) struct BackendResult {
     pub(crate) compare: CompareReport,
     /// Cohort statistics.
     pub(crate) cohort: CohortReport,
+    /// The plain-SQL ceiling, unless `--ceiling-events 0`.
+    pub(crate) ceiling: Option<Ceiling>,
+    /// Events inserted with plain SQL before the server started (`--prefill-events`).
+    pub(crate) prefilled: u64,
     /// The server's `VmHWM` right after the ingest scenarios (health, single, batch), in kB: the figure the
     /// memory target is about.
     pub(crate) ingest_peak_kb: u64,
@@ -292,6 +298,16 @@ fn backend_section(out: &mut String, r: &BackendResult) {
         out,
         "Single-event ingest runs at {ratio:.2}× the trivial route's request rate.\n"
     );
+    if r.prefilled > 0 {
+        _ = writeln!(
+            out,
+            "The database held {} events (inserted with plain SQL) before the server started.\n",
+            thousands(r.prefilled as f64)
+        );
+    }
+    if let Some(ceiling) = &r.ceiling {
+        ceiling_paragraph(out, r, ceiling);
+    }
 
     _ = writeln!(
         out,
@@ -360,6 +376,28 @@ fn backend_section(out: &mut String, r: &BackendResult) {
         mb(r.ingest_peak_kb),
         mb(r.peak_kb),
         mb(r.sampled_rss_kb)
+    );
+}
+
+/// The plain-SQL ceiling and ingest as a ratio of it.
+fn ceiling_paragraph(out: &mut String, r: &BackendResult, ceiling: &Ceiling) {
+    let ratio =
+        |load: &LoadReport, ceiling: f64| load.events_per_second() / ceiling.max(f64::MIN_POSITIVE);
+    _ = writeln!(
+        out,
+        "Ceiling: the same rows inserted with plain SQL (`sqlite3` or `psql`, {} events a transaction, no HTTP, \
+         no validation), {} events a measurement. Spread over many sessions (as concurrent single events): {} \
+         events/s into an empty database, {} once {} are stored; single-event ingest runs at {:.2}× the first. \
+         A session per transaction (as batches): {} and {} events/s; batch ingest runs at {:.2}× the first.\n",
+        EVENTS_PER_TRANSACTION,
+        thousands(ceiling.events as f64),
+        thousands(ceiling.many_empty),
+        thousands(ceiling.many_stored),
+        thousands(ceiling.events as f64),
+        ratio(&r.single, ceiling.many_empty),
+        thousands(ceiling.one_empty),
+        thousands(ceiling.one_stored),
+        ratio(&r.batch, ceiling.one_empty),
     );
 }
 
