@@ -201,7 +201,8 @@ impl ResponseError for ApiError {
     }
 }
 
-fn error_chain(error: &dyn std::error::Error) -> String {
+/// An error followed by its causes, for logs and health reports.
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

@@ -12,7 +12,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use traceline_storage::{heartbeat, StorageError};
 
-use crate::error::ApiError;
+use crate::error::{error_chain, ApiError};
 use crate::routes::{Access, Endpoint};
 use crate::state::AppState;
 
@@ -54,7 +54,7 @@ async fn probe(state: &AppState) -> Result<(), String> {
     match web::block(move || database.ping()).await {
         Ok(Ok(())) => {}
         Ok(Err(error)) => {
-            return Err(format!("the database does not answer a read: {}", chain(&error)))
+            return Err(format!("the database does not answer a read: {}", error_chain(&error)))
         }
         Err(error) => return Err(format!("the read probe could not run: {error}")),
     }
@@ -62,19 +62,7 @@ async fn probe(state: &AppState) -> Result<(), String> {
     let write = state.write(move |connection| heartbeat::beat(connection, now));
     match actix_web::rt::time::timeout(PROBE_TIMEOUT, write).await {
         Ok(Ok(())) => Ok(()),
-        Ok(Err(error)) => Err(format!("a write cannot commit: {}", chain(&error))),
+        Ok(Err(error)) => Err(format!("a write cannot commit: {}", error_chain(&error))),
         Err(_) => Err(format!("a write did not commit within {PROBE_TIMEOUT:?}")),
     }
-}
-
-/// An error with its causes.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
