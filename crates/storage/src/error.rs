@@ -53,7 +53,12 @@ impl From<DieselError> for StorageError {
             {
                 StorageError::Contended(error)
             }
-            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
+            // A read-only database (a standby after failover, `default_transaction_read_only`) cannot take
+            // writes for now: the caller should try again later, not be told the server failed.
+            DieselError::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::ReadOnlyTransaction,
+                _,
+            )
             | DieselError::BrokenTransactionManager => StorageError::Unavailable(Box::new(error)),
             DieselError::DatabaseError(_, ref info) if is_connection_loss(info.message()) => {
                 StorageError::Unavailable(Box::new(error))
@@ -120,6 +125,11 @@ mod tests {
         for error in [deadlock, serialisation] {
             assert!(error.is_contended() && error.is_unavailable(), "{error:?}");
         }
+        let read_only = database_error(
+            DatabaseErrorKind::ReadOnlyTransaction,
+            "cannot execute INSERT in a read-only transaction",
+        );
+        assert!(read_only.is_unavailable() && !read_only.is_contended(), "{read_only:?}");
         let other = database_error(DatabaseErrorKind::Unknown, "division by zero");
         assert!(matches!(other, StorageError::Query(_)));
         assert!(!other.is_contended() && !other.is_unavailable());
