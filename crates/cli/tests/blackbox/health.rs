@@ -135,7 +135,10 @@ fn health_fails_when_postgres_turns_read_only_and_recovers_with_it() {
     let (status, sessions) = client.get("/v1/sessions", Some(&reviewer));
     assert_eq!(status, 200, "reads still answer: {sessions}");
     let (status, _) = client.post("/v1/sessions", &reviewer, &json!({}));
-    assert_eq!(status, 503, "a write the read-only database refuses is unavailable, not a server fault");
+    assert_eq!(
+        status, 503,
+        "a write the read-only database refuses is unavailable, not a server fault"
+    );
 
     make_read_only(&admin_url, &name, false);
     health_becomes(&client, 200, Duration::from_secs(15));
