@@ -47,11 +47,7 @@ impl SessionState {
 
     /// The session's start, end and last activity.
     pub(crate) fn span(&self) -> SessionSpan {
-        SessionSpan {
-            started_at: from_stored_time(self.started_at),
-            ended_at: self.ended_at.map(from_stored_time),
-            last_activity_at: from_stored_time(self.last_activity_at),
-        }
+        span(self.started_at, self.ended_at, self.last_activity_at)
     }
 
     /// Its events counted by kind and tool, as ingest keeps them.
@@ -160,10 +156,44 @@ pub fn cohort_metrics(
         ))
         .filter(candidate_keys::session_id.is_not_null())
         .select(candidate_keys::session_id.assume_not_null());
-    let states: Vec<SessionState> = sessions::table
+    let members: Vec<CohortMember> = sessions::table
         .filter(sessions::id.eq_any(cohort_sessions))
         .order(sessions::id.asc())
-        .select(SessionState::as_select())
+        .select(CohortMember::as_select())
         .load(connection)?;
-    Ok(states.into_iter().map(|state| (state.id.clone(), state.metrics())).collect())
+    Ok(members.into_iter().map(|member| (member.id.clone(), member.metrics())).collect())
+}
+
+/// The columns a cohort member's metrics are computed from, and no others: a cohort reads one row per member,
+/// and the wide ones (activity counts, the chain, the signing key) would multiply what it reads and parses.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = sessions)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+struct CohortMember {
+    id: String,
+    ended_at: Option<NaiveDateTime>,
+    started_at: NaiveDateTime,
+    last_activity_at: NaiveDateTime,
+    #[diesel(embed)]
+    aggregates: Aggregates,
+}
+
+impl CohortMember {
+    fn metrics(&self) -> SessionMetrics {
+        let span = span(self.started_at, self.ended_at, self.last_activity_at);
+        self.aggregates.totals(self.started_at, self.last_activity_at).metrics(&span)
+    }
+}
+
+/// A session's span from its stored columns.
+fn span(
+    started_at: NaiveDateTime,
+    ended_at: Option<NaiveDateTime>,
+    last_activity_at: NaiveDateTime,
+) -> SessionSpan {
+    SessionSpan {
+        started_at: from_stored_time(started_at),
+        ended_at: ended_at.map(from_stored_time),
+        last_activity_at: from_stored_time(last_activity_at),
+    }
 }

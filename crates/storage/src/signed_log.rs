@@ -15,7 +15,7 @@ use crate::error::StorageError;
 use crate::rows::from_stored_time;
 use crate::schema::{event_chain, raw_events, timeline_events};
 use crate::session_state;
-use crate::timeline::{events_after, PageError};
+use crate::timeline::{events_after, in_index_order, PageError};
 
 /// What the signed log says about the session as a whole.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -174,10 +174,12 @@ fn timeline_order(
     after: Option<&str>,
     wanted: i64,
 ) -> Result<Vec<i64>, PageError> {
-    Ok(events_after(connection, session_id, after)?
-        .limit(wanted)
-        .select(timeline_events::seq)
-        .load(connection)?)
+    in_index_order(connection, |connection| {
+        Ok(events_after(connection, session_id, after)?
+            .limit(wanted)
+            .select(timeline_events::seq)
+            .load(connection)?)
+    })
 }
 
 /// One event of the signed log, as stored.

@@ -76,7 +76,8 @@ pub(crate) struct BenchArgs {
     #[arg(long, default_value_t = 0)]
     prefill_events: u64,
     /// Runs only these scenarios and prints their figures, without writing the report: `ingest` (the trivial
-    /// route, single and batch ingest, the ceiling) or `cohort` (cohort statistics, for `--cohort` sessions).
+    /// route, single and batch ingest, the ceiling), `reads` (timeline pages, session view, compare, export) or
+    /// `cohort` (cohort statistics, for `--cohort` sessions).
     #[arg(long, value_enum)]
     only: Option<Only>,
     /// Measures this `traceline` binary instead of building the workspace's (an older build, to compare with).
@@ -101,6 +102,8 @@ enum CeilingIds {
 enum Only {
     /// The trivial route, single and batch ingest, and the ceiling.
     Ingest,
+    /// Timeline pages, the session view, compare and export, on a database holding only their sessions.
+    Reads,
     /// Cohort statistics over `--cohort` completed sessions.
     Cohort,
 }
@@ -228,7 +231,7 @@ fn bench_backend(
 ) -> Result<Option<BackendResult>> {
     say(&format!("== {}", backend.label()));
     let ceiling = match (plan.ceiling_events, plan.only) {
-        (0, _) | (_, Some(Only::Cohort)) => None,
+        (0, _) | (_, Some(Only::Cohort | Only::Reads)) => None,
         (events, _) => Some(ceiling::measure(backend, binary, work_dir, events, plan.ceiling_ids)?),
     };
     let database = BenchDatabase::create(backend, work_dir)?;
@@ -249,6 +252,12 @@ fn bench_backend(
         return Ok(None);
     }
     let keys = scenarios::candidate_keys(server.address, &api_key, header.connections + 1)?;
+    if plan.only == Some(Only::Reads) {
+        reads(&server, binary, database.url(), &api_key, &keys)?;
+        say(&format!("  peak memory {:.1} MB", figures::mb(server.peak_memory_kb()?)));
+        server.stop()?;
+        return Ok(None);
+    }
     // Issued before the load scenarios, so that a server refusing them fails the run in seconds.
     let cohort_keys = cohort::issue(server.address, &api_key, header.cohort_sessions)?;
     say(&format!(
@@ -281,9 +290,52 @@ fn bench_backend(
         return Ok(None);
     }
     let ingest_peak_kb = server.peak_memory_kb()?;
+    let Reads { timeline, session_view, compare, export } =
+        reads(&server, binary, database.url(), &api_key, &keys)?;
+    let cohort = cohort_only(&server, &api_key, cohort_keys, header)?;
+
+    let peak_kb = server.peak_memory_kb()?;
+    let sampled_rss_kb = sampler.finish();
+    server.stop()?;
+    say(&format!("  peak memory {:.1} MB", peak_kb.max(sampled_rss_kb) as f64 * 1024.0 / 1e6));
+    Ok(Some(BackendResult {
+        backend,
+        ceiling,
+        prefilled: plan.prefill_events,
+        health,
+        single,
+        batch,
+        timeline,
+        session_view,
+        export,
+        compare,
+        cohort,
+        ingest_peak_kb,
+        peak_kb,
+        sampled_rss_kb,
+    }))
+}
+
+/// What the read scenarios measured.
+struct Reads {
+    timeline: scenarios::TimelineReport,
+    session_view: session_view::SessionViewReport,
+    compare: review::CompareReport,
+    export: review::ExportReport,
+}
+
+/// Builds the sessions the reads need (the timeline's with the last of `keys`, the compared ones with the first
+/// two) and times timeline pages, the session view, compare and export.
+fn reads(
+    server: &Server,
+    binary: &Path,
+    database_url: &str,
+    api_key: &str,
+    keys: &[String],
+) -> Result<Reads> {
     let timeline_key = keys.last().context("no candidate key left for the timeline")?;
     let timeline =
-        scenarios::timeline(server.address, &api_key, timeline_key, TIMELINE_REPETITIONS)?;
+        scenarios::timeline(server.address, api_key, timeline_key, TIMELINE_REPETITIONS)?;
     for (name, sorted) in &timeline.positions {
         say(&format!(
             "  timeline {name} page: p50 {:.2} ms, p99 {:.2} ms",
@@ -293,9 +345,9 @@ fn bench_backend(
     }
     let cookie = session_view::sign_in(
         binary,
-        database.url(),
+        database_url,
         server.address,
-        &api_key,
+        api_key,
         scenarios::TIMELINE_SESSION,
     )?;
     let session_view = session_view::measure(
@@ -325,7 +377,7 @@ fn bench_backend(
     let export = review::export(
         server.address,
         server.pid(),
-        &api_key,
+        api_key,
         (review::COMPARED.0, review::COMPARE_EVENTS),
         (scenarios::TIMELINE_SESSION, scenarios::TIMELINE_EVENTS),
     )?;
@@ -339,28 +391,7 @@ fn bench_backend(
         figures::mb(export.small_peak_kb),
         export.small_events,
     ));
-    let cohort = cohort_only(&server, &api_key, cohort_keys, header)?;
-
-    let peak_kb = server.peak_memory_kb()?;
-    let sampled_rss_kb = sampler.finish();
-    server.stop()?;
-    say(&format!("  peak memory {:.1} MB", peak_kb.max(sampled_rss_kb) as f64 * 1024.0 / 1e6));
-    Ok(Some(BackendResult {
-        backend,
-        ceiling,
-        prefilled: plan.prefill_events,
-        health,
-        single,
-        batch,
-        timeline,
-        session_view,
-        export,
-        compare,
-        cohort,
-        ingest_peak_kb,
-        peak_kb,
-        sampled_rss_kb,
-    }))
+    Ok(Reads { timeline, session_view, compare, export })
 }
 
 /// Builds the cohort and times its statistics.
