@@ -1,6 +1,7 @@
 //! The `traceline` binary: serve the API, apply migrations, the operator commands of spec §9 (and backups), and
 //! the candidate's capture client.
 
+mod allocator;
 mod args;
 mod backup;
 mod database;

@@ -5,6 +5,7 @@ use std::net::{SocketAddr, TcpListener};
 use traceline_api::background::Background;
 use traceline_api::{commands, AppState};
 
+use crate::allocator;
 use crate::args::ServeArgs;
 use crate::database;
 use crate::failure;
@@ -13,6 +14,7 @@ use crate::failure;
 /// the database (unreachable, refused, missing, not writable), a restore in progress, the address (taken, not
 /// permitted). Only then are migrations applied and requests served.
 pub(crate) fn serve(args: &ServeArgs) -> anyhow::Result<()> {
+    allocator::limit_malloc_arenas();
     let settings = args.settings();
     let _in_use = database::claim(&settings.database_url)?;
     let listener =

@@ -7,10 +7,9 @@ use std::time::Duration;
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
 use diesel::r2d2::R2D2Connection;
-use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, ConnectionError};
 
-use crate::connection::{AnyConnection, Backend, DatabaseUrl};
+use crate::connection::{open_sqlite, AnyConnection, Backend, DatabaseUrl};
 use crate::error::StorageError;
 use crate::group_commit::{GroupCommitter, PendingWrite};
 use crate::ingest_together::{IngestReply, IngestRequest};
@@ -83,8 +82,7 @@ impl r2d2::ManageConnection for ConnectionManager {
     fn connect(&self) -> Result<AnyConnection, ConnectError> {
         match &self.url {
             DatabaseUrl::Sqlite { path } => {
-                let mut connection =
-                    SqliteConnection::establish(path).map_err(ConnectError::Connect)?;
+                let mut connection = open_sqlite(path).map_err(ConnectError::Connect)?;
                 connection.batch_execute(SQLITE_PRAGMAS).map_err(ConnectError::Configure)?;
                 Ok(AnyConnection::Sqlite(connection))
             }

@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
-use diesel::sqlite::SqliteConnection;
 use diesel::Connection;
 
 use crate::connection::DatabaseUrl;
@@ -172,7 +171,7 @@ fn check_sqlite(path: &str) -> Result<(), DatabaseProblem> {
     if file.is_dir() {
         return Err(DatabaseProblem::SqliteIsADirectory { path: file.to_path_buf() });
     }
-    let mut connection = SqliteConnection::establish(path)
+    let mut connection = crate::connection::open_sqlite(path)
         .map_err(|error| why_sqlite_cannot_open(file, &error.to_string()))?;
     // What serving needs: the pragmas every connection sets, a read of the schema (the first read of the file's
     // header), and a write, rolled back. SQLite opens a file it may not write read-only without a word, and

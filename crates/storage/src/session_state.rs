@@ -4,7 +4,10 @@
 //! Ingest folds each event into the aggregates in its transaction, so metrics, cohort statistics and the
 //! session object never scan a timeline.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::connection::DefaultLoadingMode;
 use diesel::prelude::*;
 use traceline_domain::artifact::ActivityCounts;
 use traceline_domain::candidate_key::cohort_rule;
@@ -140,7 +143,7 @@ pub fn session_metrics(
 }
 
 /// The metrics of every session in an assessment's cohort at `now` (spec §7, by the domain's
-/// [`cohort_rule`]), keyed by session id.
+/// [`cohort_rule`]), keyed by session id, in the ids' byte order.
 pub fn cohort_metrics(
     connection: &mut AnyConnection,
     assessment_id: &str,
@@ -148,20 +151,39 @@ pub fn cohort_metrics(
 ) -> Result<Vec<(String, SessionMetrics)>, StorageError> {
     let now = to_stored_time(now);
     let (always, once_expired) = cohort_rule();
-    let cohort_sessions = candidate_keys::table
+    let member_ids: HashSet<String> = candidate_keys::table
         .filter(candidate_keys::assessment_id.eq(assessment_id))
         .filter(candidate_keys::revoked_at.is_null())
         .filter(candidate_keys::status.eq_any(always).or(
             candidate_keys::status.eq_any(once_expired).and(candidate_keys::expires_at.le(now)),
         ))
         .filter(candidate_keys::session_id.is_not_null())
-        .select(candidate_keys::session_id.assume_not_null());
-    let members: Vec<CohortMember> = sessions::table
-        .filter(sessions::id.eq_any(cohort_sessions))
-        .order(sessions::id.asc())
+        .select(candidate_keys::session_id.assume_not_null())
+        .load_iter::<String, DefaultLoadingMode>(connection)?
+        .collect::<Result<_, _>>()?;
+    // A key's session carries the key's assessment (set when the session is created, never changed), so the
+    // members are among the assessment's sessions: two range scans of the `assessment_id` indexes, joined here.
+    // Looking each member up by id instead (`IN (subquery)`) costs SQLite, which has no hash join, a search of
+    // the text primary key per member: 21 ms of the database's time for 10,000 members against 7 ms.
+    let mut members: Vec<CohortMember> = sessions::table
+        .filter(sessions::assessment_id.eq(assessment_id))
         .select(CohortMember::as_select())
-        .load(connection)?;
-    Ok(members.into_iter().map(|member| (member.id.clone(), member.metrics())).collect())
+        .load_iter::<CohortMember, DefaultLoadingMode>(connection)?
+        .filter(|member| match member {
+            Ok(member) => member_ids.contains(&member.id),
+            Err(_) => true,
+        })
+        .collect::<Result<_, _>>()?;
+    // Ordered here, by bytes, rather than by `ORDER BY`: PostgreSQL would sort by the database's collation,
+    // which spent 10 of a 10,000-member cohort's 22 ms in the database, and orders differently from SQLite.
+    members.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+    Ok(members
+        .into_iter()
+        .map(|member| {
+            let metrics = member.metrics();
+            (member.id, metrics)
+        })
+        .collect())
 }
 
 /// The columns a cohort member's metrics are computed from, and no others: a cohort reads one row per member,

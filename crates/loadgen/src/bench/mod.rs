@@ -248,6 +248,7 @@ fn bench_backend(
     if plan.only == Some(Only::Cohort) {
         let cohort_keys = cohort::issue(server.address, &api_key, header.cohort_sessions)?;
         cohort_only(&server, &api_key, cohort_keys, header)?;
+        say(&format!("  peak memory {:.1} MB", figures::mb(server.peak_memory_kb()?)));
         server.stop()?;
         return Ok(None);
     }

@@ -5,7 +5,7 @@ use std::path::Path;
 use diesel::connection::SimpleConnection;
 use diesel::sql_types::{BigInt, Text};
 use diesel::sqlite::SqliteConnection;
-use diesel::{Connection, QueryableByName, RunQueryDsl};
+use diesel::{QueryableByName, RunQueryDsl};
 
 use super::BackupError;
 
@@ -39,7 +39,7 @@ pub(super) fn open_existing(path: &Path, access: Access) -> Result<SqliteConnect
         Access::ReadOnly => "ro",
         Access::ReadWrite => "rw",
     };
-    let mut connection = SqliteConnection::establish(&format!("{}?mode={mode}", uri(path)?))
+    let mut connection = crate::connection::open_sqlite(&format!("{}?mode={mode}", uri(path)?))
         .map_err(|error| BackupError::sqlite(path, "open", error))?;
     // A server may be committing: wait for its write lock rather than fail.
     connection
