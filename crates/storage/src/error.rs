@@ -60,7 +60,9 @@ impl From<DieselError> for StorageError {
                 _,
             )
             | DieselError::BrokenTransactionManager => StorageError::Unavailable(Box::new(error)),
-            DieselError::DatabaseError(_, ref info) if is_connection_loss(info.message()) => {
+            DieselError::DatabaseError(_, ref info)
+                if is_connection_loss(info.message()) || is_sqlite_unwritable(info.message()) =>
+            {
                 StorageError::Unavailable(Box::new(error))
             }
             other => StorageError::Query(other),
@@ -89,6 +91,19 @@ fn is_connection_loss(message: &str) -> bool {
         "the database system is in recovery mode",
     ];
     LOST.iter().any(|needle| message.contains(needle))
+}
+
+/// diesel reports SQLite's result codes for a database that cannot take writes now as unclassified errors;
+/// these are SQLite's messages for them (`SQLITE_READONLY`, `SQLITE_FULL`, `SQLITE_BUSY` past the busy
+/// timeout, `SQLITE_IOERR`). Each is the server's condition, not the request's fault: 503, try again later.
+fn is_sqlite_unwritable(message: &str) -> bool {
+    const UNWRITABLE: [&str; 4] = [
+        "attempt to write a readonly database",
+        "database or disk is full",
+        "database is locked",
+        "disk I/O error",
+    ];
+    UNWRITABLE.iter().any(|needle| message.contains(needle))
 }
 
 impl StorageError {
@@ -130,6 +145,10 @@ mod tests {
             "cannot execute INSERT in a read-only transaction",
         );
         assert!(read_only.is_unavailable() && !read_only.is_contended(), "{read_only:?}");
+        for message in ["attempt to write a readonly database", "database or disk is full"] {
+            let unwritable = database_error(DatabaseErrorKind::Unknown, message);
+            assert!(unwritable.is_unavailable() && !unwritable.is_contended(), "{unwritable:?}");
+        }
         let other = database_error(DatabaseErrorKind::Unknown, "division by zero");
         assert!(matches!(other, StorageError::Query(_)));
         assert!(!other.is_contended() && !other.is_unavailable());
