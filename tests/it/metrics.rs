@@ -259,9 +259,71 @@ async fn cohort_is_null_without_assessment_or_members(backend: TestBackend) {
     assert!(stats.get("percentiles").is_none());
 }
 
+/// Who is in a cohort: the session each completed key is linked to, and nothing else of the assessment's. A
+/// candidate's second session, a revoked key's session and another assessment's sessions stay out.
+async fn cohort_holds_only_the_linked_sessions_of_counted_keys(backend: TestBackend) {
+    let app = TestApp::new(backend);
+    let org = app.org("Acme");
+    let assessment = app.assessment(&org, json!({})).await;
+    let elsewhere = app.assessment(&org, json!({})).await;
+    let keys = app.keys(&org, &assessment, 3).await;
+    let key = |index: usize| keys[index]["key"].as_str().unwrap().to_owned();
+    let prompts = |session: &str, count: usize| -> Value {
+        let events: Vec<Value> = (0..count)
+            .map(|n| {
+                envelope(
+                    session,
+                    "prompt",
+                    &format!("2026-04-01T10:{n:02}:00Z"),
+                    json!({"text": "p"}),
+                )
+            })
+            .collect();
+        json!({"events": events})
+    };
+    let mut linked = Vec::new();
+    for (index, count) in [(0, 2), (1, 4), (2, 30)] {
+        let session = app.redeem(&key(index)).await["sessionId"].as_str().unwrap().to_owned();
+        app.post("/v1/hooks/ingest/batch", &key(index), &prompts(&session, count))
+            .await
+            .expect(207);
+        linked.push(session);
+    }
+    // The first candidate opens a second session of the same assessment: it is not the key's session.
+    let second = app.post("/v1/sessions", &key(0), &json!({})).await.expect(201)["session"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(second, linked[0]);
+    app.post("/v1/hooks/ingest/batch", &key(0), &prompts(&second, 50)).await.expect(207);
+    for (index, session) in linked.iter().enumerate() {
+        let body = json!({"sessionId": session});
+        app.post("/v1/candidate/complete", &key(index), &body).await.expect(200);
+    }
+    // The third key is revoked after completing: its session leaves the cohort.
+    let revoked = keys[2]["id"].as_str().unwrap();
+    app.delete(&format!("/v1/assessments/{assessment}/keys/{revoked}"), &org.key).await.expect(200);
+    // A completed session of another assessment.
+    let other_key = app.keys(&org, &elsewhere, 1).await[0]["key"].as_str().unwrap().to_owned();
+    let other = app.redeem(&other_key).await["sessionId"].as_str().unwrap().to_owned();
+    app.post("/v1/hooks/ingest/batch", &other_key, &prompts(&other, 40)).await.expect(207);
+    app.post("/v1/candidate/complete", &other_key, &json!({"sessionId": other})).await.expect(200);
+
+    let stats =
+        app.get(&format!("/v1/assessments/{assessment}/cohort-stats"), &org.key).await.expect(200)
+            ["cohortStats"]
+            .clone();
+    assert_eq!(stats["sessionCount"], 2, "{stats}");
+    assert_eq!(
+        stats["metrics"]["avgPromptCount"], 3.0,
+        "the linked sessions' 2 and 4 prompts: {stats}"
+    );
+}
+
 on_both_backends!(
     metrics_follow_the_spec_definitions,
     sessions_without_evidence_get_nulls_not_zeros,
     cohort_percentiles_match_the_seed_example,
     cohort_is_null_without_assessment_or_members,
+    cohort_holds_only_the_linked_sessions_of_counted_keys,
 );

@@ -35,7 +35,8 @@ static SQLITE_THREADING: Once = Once::new();
 fn use_multi_thread_sqlite() {
     // SAFETY: `sqlite3_config` is called with an option that takes no further arguments, and SQLite checks
     // itself that it is not yet initialized (it returns SQLITE_MISUSE otherwise and changes nothing).
-    let status = unsafe { libsqlite3_sys::sqlite3_config(libsqlite3_sys::SQLITE_CONFIG_MULTITHREAD) };
+    let status =
+        unsafe { libsqlite3_sys::sqlite3_config(libsqlite3_sys::SQLITE_CONFIG_MULTITHREAD) };
     if status != libsqlite3_sys::SQLITE_OK {
         log::debug!("SQLite stays in serialized threading mode (sqlite3_config returned {status})");
     }
