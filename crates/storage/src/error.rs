@@ -90,7 +90,7 @@ fn is_connection_loss(message: &str) -> bool {
         "the database system is starting up",
         "the database system is in recovery mode",
     ];
-    LOST.iter().any(|needle| message.contains(needle))
+    mentions_any(message, &LOST)
 }
 
 /// diesel reports SQLite's result codes for a database that cannot take writes now as unclassified errors;
@@ -103,7 +103,12 @@ fn is_sqlite_unwritable(message: &str) -> bool {
         "database is locked",
         "disk I/O error",
     ];
-    UNWRITABLE.iter().any(|needle| message.contains(needle))
+    mentions_any(message, &UNWRITABLE)
+}
+
+/// Whether a driver's error message contains one of `phrases`: the only trait some conditions have.
+fn mentions_any(message: &str, phrases: &[&str]) -> bool {
+    phrases.iter().any(|phrase| message.contains(phrase))
 }
 
 impl StorageError {
