@@ -27,6 +27,7 @@ use crate::backend::per_backend;
 use crate::chain::{self, ChainColumns, ChainEvent};
 use crate::connection::AnyConnection;
 use crate::error::StorageError;
+use crate::fresh_plan::planned_with_values;
 use crate::rows::{object_from_text, object_to_text, to_stored_time};
 use crate::schema::{raw_events, sessions, timeline_events};
 use crate::scope::SessionScope;
@@ -316,6 +317,7 @@ pub(crate) fn stored_ids(
             .load(connection)?,
         _ => timeline_events::table
             .filter(timeline_events::id.eq_any(ids))
+            .filter(planned_with_values())
             .select((timeline_events::id, timeline_events::session_id))
             .load(connection)?,
     };

@@ -16,6 +16,7 @@ use crate::backend::per_backend;
 use crate::candidate_keys;
 use crate::connection::AnyConnection;
 use crate::error::StorageError;
+use crate::fresh_plan::planned_with_values;
 use crate::ingest::{
     self, create_session, is_owned_by, record_chain, stored_ids, update_session, IncomingEvent,
     IngestCredential, IngestOutcome,
@@ -204,7 +205,10 @@ fn load_sessions(
     connection: &mut AnyConnection,
     ids: &[&str],
 ) -> Result<HashMap<String, SessionState>, StorageError> {
-    let query = sessions::table.filter(sessions::id.eq_any(ids)).order(sessions::id.asc());
+    let query = sessions::table
+        .filter(sessions::id.eq_any(ids))
+        .filter(planned_with_values())
+        .order(sessions::id.asc());
     let found: Vec<SessionState> = match connection {
         AnyConnection::Postgres(pg) => {
             query.select(SessionState::as_select()).for_update().load(pg)?

@@ -16,6 +16,7 @@ pub mod deliveries;
 pub mod diagnose;
 pub mod erasure;
 mod error;
+mod fresh_plan;
 mod group_commit;
 pub mod heartbeat;
 pub mod ingest;

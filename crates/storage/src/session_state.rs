@@ -19,6 +19,7 @@ use crate::aggregates::Aggregates;
 use crate::chain::ChainColumns;
 use crate::connection::AnyConnection;
 use crate::error::StorageError;
+use crate::fresh_plan::planned_with_values;
 use crate::rows::{from_stored_time, to_stored_time};
 use crate::schema::{candidate_keys, sessions};
 use crate::scope::SessionScope;
@@ -110,6 +111,7 @@ pub(crate) fn lock_sessions(
     let states = match connection {
         AnyConnection::Postgres(pg) => sessions::table
             .filter(sessions::id.eq_any(ids))
+            .filter(planned_with_values())
             .order(sessions::id.asc())
             .select(SessionState::as_select())
             .for_no_key_update()
