@@ -1,5 +1,6 @@
-//! Ingest requests stored together (SQLite's writer coalesces the ingest requests queued side by side): each
-//! gets the reply it gets alone, a request that fails fails alone, and a full write queue is refused at once.
+//! Ingest requests stored together (SQLite's writer and PostgreSQL's ingest committers coalesce the ingest
+//! requests queued side by side): each gets the reply it gets alone, a request that fails fails alone, and a full
+//! write queue is refused at once.
 
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -183,7 +184,7 @@ async fn a_request_that_fails_in_a_coalesced_batch_fails_alone() {
         request(&cast.alice, &[&event("x3", "alice", 3)]),
     ]
     .into_iter()
-    .map(|request| database.ingest_queued(request).unwrap_or_else(|_| panic!("SQLite queues")))
+    .map(|request| database.ingest(request))
     .collect();
     release.send(()).unwrap();
     holder.await.unwrap();
@@ -221,7 +222,47 @@ async fn a_full_write_queue_is_answered_503_at_once() {
     assert_eq!(session_view(&app, &org, "queued").await["eventCount"], 1);
 }
 
+/// PostgreSQL's committers take whatever is queued when they are free: many requests at once, some failing or
+/// refused, a large batch among them (stored as a set of its own), each get their own reply, and everything that
+/// was answered stored is there.
+async fn queued_requests_on_postgres_get_their_own_replies() {
+    let app = TestApp::new(TestBackend::Postgres);
+    let cast = cast(&app).await;
+    let mut gone = cast.bob.clone();
+    gone.candidate_key_id = "no-such-key".to_owned();
+    let database = &app.state.database;
+    let mut queued = Vec::new();
+    for n in 0..48_u32 {
+        let (credential, session) = match n % 3 {
+            0 => (&cast.alice, "alice"),
+            1 => (&cast.bob, "bob"),
+            _ => (&cast.alice, "alice-2"),
+        };
+        let id = format!("q{n}");
+        queued.push(database.ingest(request(credential, &[&event(&id, session, n % 60)])));
+    }
+    let batch: Vec<Value> = (0..150).map(|n| event(&format!("b{n}"), "bob-big", n % 60)).collect();
+    let big = database.ingest(request(&cast.bob, &batch.iter().collect::<Vec<_>>()));
+    let refused_whole = database.ingest(request(&cast.carol, &[&event("c1", "carol", 1)]));
+    let failing = database.ingest(request(&gone, &[&event("g1", "alice", 1)]));
+    for pending in queued {
+        assert_eq!(pending.await.unwrap(), stored(&[IngestOutcome::Created]));
+    }
+    assert_eq!(big.await.unwrap(), stored(&[IngestOutcome::Created; 150]));
+    assert_eq!(refused_whole.await.unwrap(), IngestReply::Closed);
+    assert!(matches!(failing.await, Err(StorageError::NotFound)));
+    for (session, count) in [("alice", 16), ("bob", 16), ("alice-2", 16), ("bob-big", 150)] {
+        assert_eq!(session_view(&app, &cast.org, session).await["eventCount"], count, "{session}");
+    }
+    assert_eq!(session_view(&app, &cast.org, "carol").await, Value::Null);
+}
+
 on_both_backends!(requests_stored_together_get_the_replies_they_get_alone);
+
+#[actix_web::test]
+async fn queued_requests_on_postgres_get_their_own_replies_postgres() {
+    queued_requests_on_postgres_get_their_own_replies().await;
+}
 
 #[actix_web::test]
 async fn a_request_that_fails_in_a_coalesced_batch_fails_alone_sqlite() {

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use actix_web::web;
-use traceline_storage::ingest_together::{ingest_request, IngestReply, IngestRequest};
+use traceline_storage::ingest_together::{IngestReply, IngestRequest};
 use traceline_storage::{AnyConnection, Database, StorageError};
 
 use crate::config::Settings;
@@ -80,17 +80,10 @@ impl AppState {
         }
     }
 
-    /// Stores an ingest request in one write transaction and returns once it has committed. On SQLite the
-    /// writer stores it together with the ingest requests queued beside it; elsewhere it is a write alone.
+    /// Stores an ingest request and returns once the transaction holding it has committed. The request waits
+    /// in the writer's queue without holding a thread (a full queue is answered 503 at once) and is stored
+    /// together with the ingest requests queued beside it.
     pub async fn ingest(&self, request: IngestRequest) -> Result<IngestReply, ApiError> {
-        match self.database.ingest_queued(request) {
-            Ok(pending) => Ok(pending.await?),
-            Err(request) => {
-                let database = self.database.clone();
-                let work =
-                    move |connection: &mut AnyConnection| ingest_request(connection, &request);
-                Ok(web::block(move || database.write(work)).await??)
-            }
-        }
+        Ok(self.database.ingest(request).await?)
     }
 }

@@ -1,6 +1,5 @@
 //! The connection pools and the two ways to use them: a read, or a write inside one transaction.
 
-use std::hash::{BuildHasher, RandomState};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,8 +10,11 @@ use diesel::{Connection, ConnectionError};
 
 use crate::connection::{open_sqlite, AnyConnection, Backend, DatabaseUrl};
 use crate::error::StorageError;
-use crate::group_commit::{GroupCommitter, PendingWrite};
+use crate::group_commit::GroupCommitter;
+use crate::ingest_committers::IngestCommitters;
 use crate::ingest_together::{IngestReply, IngestRequest};
+use crate::pending::PendingWrite;
+use crate::retry::run_retrying;
 use crate::write_gate::WriteGate;
 use crate::writer_stats::WriterSnapshot;
 
@@ -43,10 +45,6 @@ pub const DEFAULT_CONNECTION_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// How long a PostgreSQL write waits for its turn by default.
 pub const DEFAULT_WRITE_WAIT: Duration = Duration::from_secs(15);
-
-/// How many times a PostgreSQL transaction aborted for a deadlock or a serialisation failure is run again before
-/// the request is answered as unavailable.
-const CONTENTION_RETRIES: u32 = 5;
 
 impl Default for PoolSettings {
     fn default() -> Self {
@@ -109,11 +107,17 @@ pub struct Database {
     backend: Backend,
     readers: Pool,
     writer: Pool,
-    /// SQLite only: the thread that commits concurrent writes together.
-    group_commit: Option<GroupCommitter>,
-    /// PostgreSQL only: the line writers wait in for a writer connection.
-    write_gate: Option<Arc<WriteGate>>,
-    write_wait: Duration,
+    writes: WritePath,
+}
+
+/// How writes reach the database.
+#[derive(Clone)]
+enum WritePath {
+    /// SQLite: one thread commits concurrent writes together.
+    GroupCommit(GroupCommitter),
+    /// PostgreSQL: writes run concurrently, each taking its turn at the gate for a writer connection (waiting
+    /// at most `wait`); ingest requests are stored in sets by the committers.
+    Concurrent { gate: Arc<WriteGate>, wait: Duration, ingest: IngestCommitters },
 }
 
 impl Database {
@@ -140,22 +144,24 @@ impl Database {
             Backend::Sqlite => build(1),
             Backend::Postgres => build(settings.max_connections.max(1)),
         };
-        // PostgreSQL takes concurrent writers and batches their WAL flushes itself; SQLite needs it done here.
-        let (group_commit, write_gate) = match url.backend() {
-            Backend::Sqlite => (Some(GroupCommitter::start(writer.clone())), None),
+        let writes = match url.backend() {
+            Backend::Sqlite => WritePath::GroupCommit(GroupCommitter::start(writer.clone())),
             Backend::Postgres => {
-                let capacity = usize::try_from(settings.max_connections).unwrap_or(1);
-                (None, Some(Arc::new(WriteGate::new(capacity))))
+                let capacity = usize::try_from(settings.max_connections).unwrap_or(1).max(1);
+                let gate = Arc::new(WriteGate::new(capacity));
+                // Half the writer connections at most, so that other writes find one while every committer
+                // is storing a set; four are enough to keep PostgreSQL's commits overlapping on this scale.
+                let committers = (capacity / 2).clamp(1, 4);
+                let ingest = IngestCommitters::start(
+                    writer.clone(),
+                    Arc::clone(&gate),
+                    settings.write_wait,
+                    committers,
+                );
+                WritePath::Concurrent { gate, wait: settings.write_wait, ingest }
             }
         };
-        Self {
-            backend: url.backend(),
-            readers,
-            writer,
-            group_commit,
-            write_gate,
-            write_wait: settings.write_wait,
-        }
+        Self { backend: url.backend(), readers, writer, writes }
     }
 
     /// The engine behind this handle.
@@ -182,15 +188,11 @@ impl Database {
         T: Send + 'static,
         F: FnMut(&mut AnyConnection) -> Result<T, StorageError> + Send + 'static,
     {
-        if let Some(group_commit) = &self.group_commit {
-            return group_commit.run(work);
-        }
-        let _turn = match &self.write_gate {
-            Some(gate) => {
-                Some(gate.enter(self.write_wait).ok_or_else(|| no_turn(self.write_wait))?)
-            }
-            None => None,
+        let (gate, wait) = match &self.writes {
+            WritePath::GroupCommit(group_commit) => return group_commit.run(work),
+            WritePath::Concurrent { gate, wait, .. } => (gate, *wait),
         };
+        let _turn = gate.turn(wait)?;
         let mut pooled = self.writer.get()?;
         let connection: &mut AnyConnection = &mut pooled;
         run_retrying(connection, work)
@@ -214,9 +216,9 @@ impl Database {
         T: Send + 'static,
         F: FnOnce(&mut AnyConnection) -> Result<T, StorageError> + Send + 'static,
     {
-        match &self.group_commit {
-            Some(group_commit) => Ok(group_commit.enqueue(work)),
-            None => Err(work),
+        match &self.writes {
+            WritePath::GroupCommit(group_commit) => Ok(group_commit.enqueue(work)),
+            WritePath::Concurrent { .. } => Err(work),
         }
     }
 
@@ -229,20 +231,20 @@ impl Database {
         DatabaseStats {
             readers: pool_use(&self.readers),
             writer: pool_use(&self.writer),
-            writer_queue: self.group_commit.as_ref().map(|writer| writer.stats().snapshot()),
+            writer_queue: match &self.writes {
+                WritePath::GroupCommit(writer) => Some(writer.stats().snapshot()),
+                WritePath::Concurrent { ingest, .. } => Some(ingest.stats().snapshot()),
+            },
         }
     }
 
-    /// On SQLite, queues an ingest request for the group-commit writer, which stores it together with the
-    /// ingest requests queued beside it, like [`Database::write_queued`]; elsewhere hands it back to be run
-    /// with [`Database::write`] and [`crate::ingest_together::ingest_request`].
-    pub fn ingest_queued(
-        &self,
-        request: IngestRequest,
-    ) -> Result<PendingWrite<IngestReply>, IngestRequest> {
-        match &self.group_commit {
-            Some(group_commit) => Ok(group_commit.enqueue_ingest(request)),
-            None => Err(request),
+    /// Queues an ingest request without blocking and returns the future of its committed reply (a full queue
+    /// answers [`StorageError::Unavailable`] at once). SQLite's writer, or on PostgreSQL one of the ingest
+    /// committers, stores it together with the ingest requests queued beside it.
+    pub fn ingest(&self, request: IngestRequest) -> PendingWrite<IngestReply> {
+        match &self.writes {
+            WritePath::GroupCommit(group_commit) => group_commit.enqueue_ingest(request),
+            WritePath::Concurrent { ingest, .. } => ingest.enqueue(request),
         }
     }
 
@@ -270,57 +272,7 @@ pub struct DatabaseStats {
     pub readers: PoolUse,
     /// The writers' pool: SQLite's single writer connection, PostgreSQL's write pool.
     pub writer: PoolUse,
-    /// SQLite only: the group-commit writer's queue and batches.
+    /// The queue and batches of SQLite's group-commit writer (every write), or of PostgreSQL's ingest
+    /// committers (ingest requests).
     pub writer_queue: Option<WriterSnapshot>,
-}
-
-/// Runs `work` in a transaction, again after a short, jittered pause when PostgreSQL aborted it for a deadlock
-/// or a serialisation failure: the transaction that caused the abort has usually committed by then. After
-/// [`CONTENTION_RETRIES`] retries the error is returned, which callers answer as unavailable.
-fn run_retrying<T>(
-    connection: &mut AnyConnection,
-    mut work: impl FnMut(&mut AnyConnection) -> Result<T, StorageError>,
-) -> Result<T, StorageError> {
-    let mut retries = 0;
-    loop {
-        match connection.transaction(&mut work) {
-            Err(error) if error.is_contended() && retries < CONTENTION_RETRIES => {
-                retries += 1;
-                log::debug!("transaction retried ({retries}) after {error}");
-                std::thread::sleep(backoff(retries));
-            }
-            outcome => return outcome,
-        }
-    }
-}
-
-/// The pause before retry `retry` (1-based): 10 ms doubling, plus up to as much again at random so that the
-/// transactions that collided do not collide again in step.
-fn backoff(retry: u32) -> Duration {
-    let base = 10_u64 << retry.saturating_sub(1).min(6);
-    let jitter = RandomState::new().hash_one(std::time::SystemTime::now()) % base;
-    Duration::from_millis(base + jitter)
-}
-
-fn no_turn(waited: Duration) -> StorageError {
-    StorageError::Unavailable(Box::new(std::io::Error::other(format!(
-        "no writer connection became free within {} ms",
-        waited.as_millis()
-    ))))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn retries_back_off_doubling_with_jitter_and_stay_short() {
-        for retry in 1..=CONTENTION_RETRIES {
-            let base = Duration::from_millis(10 << (retry - 1));
-            let pause = backoff(retry);
-            assert!(pause >= base && pause < base * 2, "retry {retry}: {pause:?}");
-        }
-        let total: Duration = (1..=CONTENTION_RETRIES).map(backoff).sum();
-        assert!(total < Duration::from_secs(1), "every retry together stays under a second");
-    }
 }

@@ -9,12 +9,9 @@
 //! Nobody is answered before the commit that makes their write durable; if the commit fails, every request in
 //! the batch gets the error. A full queue is refused at once rather than waited on.
 
-use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::pin::Pin;
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::task::{Context, Poll, Waker};
+use std::sync::Arc;
 use std::thread;
 
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
@@ -24,6 +21,7 @@ use crate::coalesce::{self, MAX_TOGETHER_EVENTS};
 use crate::connection::AnyConnection;
 use crate::error::StorageError;
 use crate::ingest_together::{IngestReply, IngestRequest};
+use crate::pending::{self, writer_gone, Completer, PendingWrite};
 use crate::writer_stats::WriterStats;
 
 /// What the writer runs for one request.
@@ -121,8 +119,7 @@ impl GroupCommitter {
     }
 
     fn submit<T: Send + 'static>(&self, job: impl FnOnce(Completer<T>) -> Job) -> PendingWrite<T> {
-        let slot = Arc::new(Mutex::new(Slot { result: None, waker: None, closed: false }));
-        let completer = Completer { slot: Arc::clone(&slot), completed: false };
+        let (pending, completer) = pending::pair();
         let refused = match self.jobs.try_send(job(completer)) {
             Ok(()) => {
                 self.stats.entered();
@@ -132,11 +129,11 @@ impl GroupCommitter {
             Err(TrySendError::Disconnected(job)) => Some((job, writer_gone())),
         };
         if let Some((job, error)) = refused {
-            lock(&slot).result = Some(Err(error));
-            // Dropping the job drops its completer, which finds the slot already answered.
+            // Dropping the job drops its completer unanswered; the refusal is the answer the waiter sees.
             drop(job);
+            return PendingWrite::failed(error);
         }
-        PendingWrite { slot }
+        pending
     }
 }
 
@@ -166,75 +163,6 @@ where
             (Err(error), _) => Err(error),
         });
     })
-}
-
-struct Slot<T> {
-    result: Option<Result<T, StorageError>>,
-    waker: Option<Waker>,
-    closed: bool,
-}
-
-fn lock<T>(slot: &Mutex<Slot<T>>) -> MutexGuard<'_, Slot<T>> {
-    // A panic while the lock was held cannot leave the slot half-written: every update is a single assignment.
-    slot.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// The writer's end of a [`PendingWrite`]. Dropped without completing (its job was never run), it wakes the
-/// waiter with an error rather than leaving it waiting forever.
-struct Completer<T> {
-    slot: Arc<Mutex<Slot<T>>>,
-    completed: bool,
-}
-
-impl<T> Completer<T> {
-    fn complete(mut self, result: Result<T, StorageError>) {
-        self.completed = true;
-        let waker = {
-            let mut slot = lock(&self.slot);
-            slot.result = Some(result);
-            slot.waker.take()
-        };
-        if let Some(waker) = waker {
-            waker.wake();
-        }
-    }
-}
-
-impl<T> Drop for Completer<T> {
-    fn drop(&mut self) {
-        if self.completed {
-            return;
-        }
-        let waker = {
-            let mut slot = lock(&self.slot);
-            slot.closed = true;
-            slot.waker.take()
-        };
-        if let Some(waker) = waker {
-            waker.wake();
-        }
-    }
-}
-
-/// The committed result of a queued write.
-pub struct PendingWrite<T> {
-    slot: Arc<Mutex<Slot<T>>>,
-}
-
-impl<T> Future for PendingWrite<T> {
-    type Output = Result<T, StorageError>;
-
-    fn poll(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut slot = lock(&self.slot);
-        if let Some(result) = slot.result.take() {
-            return Poll::Ready(result);
-        }
-        if slot.closed {
-            return Poll::Ready(Err(writer_gone()));
-        }
-        slot.waker = Some(context.waker().clone());
-        Poll::Pending
-    }
 }
 
 fn write_loop<M>(pool: &r2d2::Pool<M>, queue: &Receiver<Job>, stats: &WriterStats)
@@ -293,7 +221,7 @@ fn run_batch(connection: &mut AnyConnection, batch: Vec<Job>) {
                     run.push(next);
                 }
                 let requests: Vec<&IngestRequest> = run.iter().map(|job| &job.request).collect();
-                let replies = coalesce::run(connection, &requests);
+                let replies = coalesce::run(connection, &requests, coalesce::in_savepoint);
                 for (job, reply) in run.into_iter().zip(replies) {
                     completions.push(settle(reply, job.answer));
                 }
@@ -340,8 +268,4 @@ fn commit_failed(reason: &str) -> StorageError {
 
 fn queue_full() -> StorageError {
     StorageError::Unavailable(Box::new(std::io::Error::other("the write queue is full")))
-}
-
-fn writer_gone() -> StorageError {
-    StorageError::Unavailable(Box::new(std::io::Error::other("the database writer is not running")))
 }

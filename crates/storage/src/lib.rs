@@ -20,6 +20,7 @@ mod fresh_plan;
 mod group_commit;
 pub mod heartbeat;
 pub mod ingest;
+mod ingest_committers;
 pub mod ingest_together;
 pub mod lock;
 mod marks;
@@ -27,7 +28,9 @@ pub mod migrations;
 pub mod orgs;
 pub mod outbox;
 pub mod outline;
+mod pending;
 pub mod retention;
+mod retry;
 mod rows;
 mod schema;
 mod scope;
@@ -47,5 +50,5 @@ pub use database::{
     Database, DatabaseStats, PoolSettings, PoolUse, DEFAULT_CONNECTION_TIMEOUT, DEFAULT_WRITE_WAIT,
 };
 pub use error::StorageError;
-pub use group_commit::PendingWrite;
+pub use pending::PendingWrite;
 pub use scope::SessionScope;

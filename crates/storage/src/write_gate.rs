@@ -9,6 +9,8 @@ use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+use crate::error::StorageError;
+
 /// The queue of writers and the count of writers it still lets through.
 #[derive(Debug)]
 pub(crate) struct WriteGate {
@@ -64,6 +66,16 @@ impl WriteGate {
                 .unwrap_or_else(PoisonError::into_inner)
                 .0;
         }
+    }
+
+    /// Like [`WriteGate::enter`], with the request's answer when no turn came: the database is unavailable.
+    pub(crate) fn turn(&self, wait: Duration) -> Result<Turn<'_>, StorageError> {
+        self.enter(wait).ok_or_else(|| {
+            StorageError::Unavailable(Box::new(std::io::Error::other(format!(
+                "no writer connection became free within {} ms",
+                wait.as_millis()
+            ))))
+        })
     }
 
     fn lock(&self) -> MutexGuard<'_, GateState> {

@@ -25,18 +25,18 @@ pub(crate) fn render(
     if let Some(writer) = database.writer_queue {
         page.family(
             "traceline_writer_queue_depth",
-            "Writes waiting for SQLite's writer thread.",
+            "Writes waiting for the writer: every write on SQLite, ingest requests on PostgreSQL.",
             Kind::Gauge,
         );
         page.sample("traceline_writer_queue_depth", &[], writer.queue_depth);
         page.family(
             "traceline_writer_batch_size",
-            "Writes committed together per transaction by SQLite's writer thread.",
+            "Writes committed together per transaction by the writer (SQLite) or an ingest committer (PostgreSQL).",
             Kind::Histogram,
         );
         let bounds: Vec<String> = BATCH_SIZE_BOUNDS.iter().map(u64::to_string).collect();
         let mut buckets = writer.batch_size_buckets.to_vec();
-        // Batches never exceed the last bound: the writer caps them there.
+        // Batches never exceed the last bound: both writers cap them there.
         buckets.push(0);
         page.histogram(
             "traceline_writer_batch_size",
