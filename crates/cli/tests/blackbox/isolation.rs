@@ -106,13 +106,14 @@ fn ending_long_sessions_does_not_slow_another_org(backend: Backend) {
             ends.fetch_add(1, Ordering::Relaxed);
         }
     });
-    let (quiet_p50, quiet_p99) = (percentile(&mut quiet, 0.5), percentile(&mut quiet, 0.99));
-    let (busy_p50, busy_p99) = (percentile(&mut busy, 0.5), percentile(&mut busy, 0.99));
+    let [quiet_p50, quiet_p90, quiet_p99] = [0.5, 0.9, 0.99].map(|q| percentile(&mut quiet, q));
+    let [busy_p50, busy_p90, busy_p99] = [0.5, 0.9, 0.99].map(|q| percentile(&mut busy, q));
     let ends = ends.load(Ordering::Relaxed);
     eprintln!(
-        "{backend:?}: another org's single-event ingest, ms p50/p99/max: alone {quiet_p50:.1}/{quiet_p99:.1}/{:.1} \
+        "{backend:?}: another org's single-event ingest, ms p50/p90/p99/max: alone \
+         {quiet_p50:.1}/{quiet_p90:.1}/{quiet_p99:.1}/{:.1} \
          ({} requests); while {LONG_SESSIONS} threads end {EVENTS_PER_SESSION}-event sessions ({ends} ends in 5 s) \
-         {busy_p50:.1}/{busy_p99:.1}/{:.1} ({} requests)",
+         {busy_p50:.1}/{busy_p90:.1}/{busy_p99:.1}/{:.1} ({} requests)",
         quiet.last().unwrap(),
         quiet.len(),
         busy.last().unwrap(),
@@ -126,15 +127,18 @@ fn ending_long_sessions_does_not_slow_another_org(backend: Backend) {
     if backend == Backend::Sqlite {
         // SQLite has one writer, which every end used to hold while it read a whole timeline: the other org's
         // median was 130 ms and its p99 220 ms here (debug build) before ends read the aggregates, 23 and 57
-        // after. Generous bounds, for a shared machine. PostgreSQL runs writers side by side; there the other
-        // org waits on the pool, which the eight enders hold, whatever they do with it.
+        // after. Generous bounds, for a shared machine. The tail is bounded at p90, not p99: of the 200-500
+        // requests measured, the p99 is the second to fifth slowest, which the other tests running beside this
+        // one on two cores decide (321 ms once in CI, 30-49 ms alone, with a median of 8-11 ms both times).
+        // PostgreSQL runs writers side by side; there the other org waits on the pool, which the eight enders
+        // hold, whatever they do with it.
         assert!(
             busy_p50 < 70.0,
             "another org's median rose to {busy_p50:.1} ms while sessions were ended"
         );
         assert!(
-            busy_p99 < 180.0,
-            "another org's p99 rose to {busy_p99:.1} ms while sessions were ended"
+            busy_p90 < 120.0,
+            "another org's p90 rose to {busy_p90:.1} ms while sessions were ended"
         );
     }
 }
