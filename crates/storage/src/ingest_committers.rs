@@ -12,6 +12,7 @@
 //! time, so a bad request fails alone. Every request is answered after the commit holding its events.
 
 use std::collections::VecDeque;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::Duration;
@@ -20,7 +21,7 @@ use crate::coalesce::{self, MAX_TOGETHER_EVENTS};
 use crate::connection::AnyConnection;
 use crate::error::StorageError;
 use crate::ingest_together::{IngestReply, IngestRequest};
-use crate::pending::{self, Completer, PendingWrite};
+use crate::pending::{self, writer_gone, Completer, PendingWrite};
 use crate::retry::run_retrying;
 use crate::write_gate::WriteGate;
 use crate::writer_stats::{WriterStats, BATCH_SIZE_BOUNDS};
@@ -74,6 +75,29 @@ impl Queue {
         self.stats.took_batch(set.len());
         Some(set)
     }
+
+    /// Queues `job`, or refuses it (dropping it) when the queue is full or its committers have stopped.
+    fn submit(&self, job: Job) -> Result<(), StorageError> {
+        let mut state = self.lock();
+        if state.closed {
+            return Err(writer_gone());
+        }
+        if state.jobs.len() >= QUEUE_DEPTH {
+            return Err(StorageError::Unavailable(Box::new(std::io::Error::other(
+                "the ingest queue is full",
+            ))));
+        }
+        state.jobs.push_back(job);
+        self.stats.entered();
+        drop(state);
+        self.arrived.notify_one();
+        Ok(())
+    }
+
+    fn close(&self) {
+        self.lock().closed = true;
+        self.arrived.notify_all();
+    }
 }
 
 /// How many of the waiting requests, given by their event counts in queue order, the next set takes: a large
@@ -100,9 +124,9 @@ fn next_set_len(waiting: impl IntoIterator<Item = usize>) -> usize {
     taken
 }
 
-/// What every committer shares.
-struct Shared<M: r2d2::ManageConnection<Connection = AnyConnection>> {
-    queue: Queue,
+/// What a committer stores with.
+struct Committer<M: r2d2::ManageConnection<Connection = AnyConnection>> {
+    queue: Arc<Queue>,
     pool: r2d2::Pool<M>,
     gate: Arc<WriteGate>,
     write_wait: Duration,
@@ -115,41 +139,7 @@ pub(crate) struct IngestCommitters {
 }
 
 struct Handle {
-    queue: Arc<dyn Submit>,
-}
-
-/// The queue seen from the submitting side, without the pool's type.
-trait Submit: Send + Sync {
-    /// Queues `job`; `false` when the queue is full or closed, and the job is dropped.
-    fn submit(&self, job: Job) -> bool;
-    fn close(&self);
-    fn stats(&self) -> &WriterStats;
-}
-
-impl<M> Submit for Shared<M>
-where
-    M: r2d2::ManageConnection<Connection = AnyConnection>,
-{
-    fn submit(&self, job: Job) -> bool {
-        let mut state = self.queue.lock();
-        if state.closed || state.jobs.len() >= QUEUE_DEPTH {
-            return false;
-        }
-        state.jobs.push_back(job);
-        self.queue.stats.entered();
-        drop(state);
-        self.queue.arrived.notify_one();
-        true
-    }
-
-    fn stats(&self) -> &WriterStats {
-        &self.queue.stats
-    }
-
-    fn close(&self) {
-        self.queue.lock().closed = true;
-        self.queue.arrived.notify_all();
-    }
+    queue: Arc<Queue>,
 }
 
 impl Drop for Handle {
@@ -170,54 +160,56 @@ impl IngestCommitters {
     where
         M: r2d2::ManageConnection<Connection = AnyConnection>,
     {
-        let shared = Arc::new(Shared {
-            queue: Queue {
-                state: Mutex::new(QueueState { jobs: VecDeque::new(), closed: false }),
-                arrived: Condvar::new(),
-                stats: WriterStats::default(),
-            },
-            pool,
-            gate,
-            write_wait,
+        let queue = Arc::new(Queue {
+            state: Mutex::new(QueueState { jobs: VecDeque::new(), closed: false }),
+            arrived: Condvar::new(),
+            stats: WriterStats::default(),
         });
+        let committer = Arc::new(Committer { queue: Arc::clone(&queue), pool, gate, write_wait });
         for number in 0..committers.max(1) {
-            let shared = Arc::clone(&shared);
+            let committer = Arc::clone(&committer);
             let spawned = thread::Builder::new()
                 .name(format!("traceline-ingest-{number}"))
-                .spawn(move || commit_loop(&shared));
+                .spawn(move || commit_loop(&committer));
             if let Err(error) = spawned {
                 log::error!("could not start ingest committer {number}: {error}");
             }
         }
-        Self { inner: Arc::new(Handle { queue: shared }) }
+        Self { inner: Arc::new(Handle { queue }) }
     }
 
     /// The queue's depth and set sizes.
     pub(crate) fn stats(&self) -> &WriterStats {
-        self.inner.queue.stats()
+        &self.inner.queue.stats
     }
 
     /// Queues `request` without blocking; the future answers once the transaction holding its events has
     /// committed, or at once with [`StorageError::Unavailable`] when the queue is full.
     pub(crate) fn enqueue(&self, request: IngestRequest) -> PendingWrite<IngestReply> {
         let (pending, completer) = pending::pair();
-        if self.inner.queue.submit(Job { request, completer }) {
-            pending
-        } else {
-            PendingWrite::failed(StorageError::Unavailable(Box::new(std::io::Error::other(
-                "the ingest queue is full",
-            ))))
+        match self.inner.queue.submit(Job { request, completer }) {
+            Ok(()) => pending,
+            Err(refused) => PendingWrite::failed(refused),
         }
     }
 }
 
-fn commit_loop<M>(shared: &Shared<M>)
+fn commit_loop<M>(committer: &Committer<M>)
 where
     M: r2d2::ManageConnection<Connection = AnyConnection>,
 {
-    while let Some(set) = shared.queue.take_set() {
+    while let Some(set) = committer.queue.take_set() {
         let requests: Vec<&IngestRequest> = set.iter().map(|job| &job.request).collect();
-        let replies = store(shared, &requests);
+        // A panic in one request's code must not stop the committer: its set is answered unavailable, and the
+        // connection, left inside a transaction, is discarded by the pool as broken.
+        let replies = catch_unwind(AssertUnwindSafe(|| store(committer, &requests)))
+            .unwrap_or_else(|_| {
+                log::error!(
+                    "an ingest set panicked; its {} requests were not stored",
+                    requests.len()
+                );
+                unavailable_for_each(&requests, "storing the request failed unexpectedly")
+            });
         for (job, reply) in set.into_iter().zip(replies) {
             job.completer.complete(reply);
         }
@@ -227,30 +219,35 @@ where
 /// Stores one set and returns each request's reply; every request gets the same error when there was no
 /// connection to store them with.
 fn store<M>(
-    shared: &Shared<M>,
+    committer: &Committer<M>,
     requests: &[&IngestRequest],
 ) -> Vec<Result<IngestReply, StorageError>>
 where
     M: r2d2::ManageConnection<Connection = AnyConnection>,
 {
-    let connected =
-        shared.gate.turn(shared.write_wait).and_then(|turn| Ok((turn, shared.pool.get()?)));
+    let connected = committer
+        .gate
+        .turn(committer.write_wait)
+        .and_then(|turn| Ok((turn, committer.pool.get()?)));
     match connected {
         Ok((_turn, mut connection)) => {
             coalesce::run(&mut connection, requests, |connection, work| {
                 run_retrying(connection, work)
             })
         }
-        Err(error) => {
-            let reason = error.to_string();
-            requests
-                .iter()
-                .map(|_| {
-                    Err(StorageError::Unavailable(Box::new(std::io::Error::other(reason.clone()))))
-                })
-                .collect()
-        }
+        Err(error) => unavailable_for_each(requests, &error.to_string()),
     }
+}
+
+/// The same unavailability for every request of a set (a [`StorageError`] cannot be cloned).
+fn unavailable_for_each(
+    requests: &[&IngestRequest],
+    reason: &str,
+) -> Vec<Result<IngestReply, StorageError>> {
+    requests
+        .iter()
+        .map(|_| Err(StorageError::Unavailable(Box::new(std::io::Error::other(reason.to_owned())))))
+        .collect()
 }
 
 #[cfg(test)]
@@ -279,5 +276,53 @@ mod tests {
             1,
             "even a request over the set bound is taken"
         );
+    }
+
+    fn queue() -> Queue {
+        Queue {
+            state: Mutex::new(QueueState { jobs: VecDeque::new(), closed: false }),
+            arrived: Condvar::new(),
+            stats: WriterStats::default(),
+        }
+    }
+
+    fn job() -> (PendingWrite<IngestReply>, Job) {
+        let credential = crate::ingest::IngestCredential {
+            org_id: traceline_domain::ids::OrgId::new("org".to_owned()),
+            candidate_key_id: "key".to_owned(),
+            assessment_id: "assessment".to_owned(),
+        };
+        let request =
+            IngestRequest { credential, events: Vec::new(), received_at: chrono::Utc::now() };
+        let (pending, completer) = pending::pair();
+        (pending, Job { request, completer })
+    }
+
+    fn unavailable_reason(submitted: Result<(), StorageError>) -> String {
+        match submitted {
+            Err(StorageError::Unavailable(reason)) => reason.to_string(),
+            other => panic!("expected unavailable, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_full_queue_refuses_at_once_and_a_closed_one_says_the_writer_is_gone() {
+        let queue = queue();
+        let mut waiting = Vec::new();
+        for _ in 0..QUEUE_DEPTH {
+            let (pending, job) = job();
+            queue.submit(job).unwrap();
+            waiting.push(pending);
+        }
+        assert_eq!(unavailable_reason(queue.submit(job().1)), "the ingest queue is full");
+
+        queue.close();
+        assert_eq!(unavailable_reason(queue.submit(job().1)), "the database writer is not running");
+        // What was queued before the close is still handed out, then the committers are told to stop.
+        let mut handed_out = 0;
+        while let Some(set) = queue.take_set() {
+            handed_out += set.len();
+        }
+        assert_eq!(handed_out, QUEUE_DEPTH);
     }
 }

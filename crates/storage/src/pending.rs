@@ -111,14 +111,18 @@ mod tests {
         }
     }
 
+    fn counting_waker() -> (Arc<Counted>, Waker) {
+        let wakes = Arc::new(Counted(0.into()));
+        (Arc::clone(&wakes), Waker::from(wakes))
+    }
+
     fn poll_once<T>(pending: &mut PendingWrite<T>, waker: &Waker) -> Poll<Result<T, StorageError>> {
         Pin::new(pending).poll(&mut Context::from_waker(waker))
     }
 
     #[test]
     fn a_completed_write_wakes_its_waiter_with_the_result() {
-        let wakes = Arc::new(Counted(0.into()));
-        let waker = Waker::from(Arc::clone(&wakes));
+        let (wakes, waker) = counting_waker();
         let (mut pending, completer) = pair::<u32>();
         assert!(poll_once(&mut pending, &waker).is_pending());
         completer.complete(Ok(7));
@@ -128,8 +132,7 @@ mod tests {
 
     #[test]
     fn a_dropped_completer_answers_unavailable_instead_of_hanging() {
-        let wakes = Arc::new(Counted(0.into()));
-        let waker = Waker::from(Arc::clone(&wakes));
+        let (wakes, waker) = counting_waker();
         let (mut pending, completer) = pair::<u32>();
         assert!(poll_once(&mut pending, &waker).is_pending());
         drop(completer);
