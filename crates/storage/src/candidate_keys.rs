@@ -10,7 +10,6 @@ use traceline_domain::{OrgId, Page};
 
 use crate::connection::AnyConnection;
 use crate::error::StorageError;
-use crate::fresh_plan::planned_with_values;
 use crate::rows::{from_stored_time, to_stored_time};
 use crate::schema::{assessments, candidate_keys, session_tokens};
 
@@ -257,7 +256,6 @@ pub fn lock_statuses(
 ) -> Result<HashMap<String, KeyStatus>, StorageError> {
     let query = candidate_keys::table
         .filter(candidate_keys::id.eq_any(key_ids))
-        .filter(planned_with_values())
         .order(candidate_keys::id.asc())
         .select((candidate_keys::id, candidate_keys::status));
     let rows: Vec<(String, String)> = match connection {
