@@ -21,6 +21,7 @@ mod candidate_keys;
 mod client_address;
 mod closed_record;
 mod coalesced_ingest;
+mod compact_events;
 mod concurrent_writes;
 mod errors;
 mod ingest;

@@ -211,7 +211,7 @@ async fn erasing_a_candidate_leaves_no_trace_of_them(backend: TestBackend) {
         ("candidate_keys", "candidate_email"),
         ("webhook_deliveries", "body"),
         ("timeline_events", "data"),
-        ("raw_events", "envelope"),
+        ("timeline_events", "envelope"),
     ] {
         let sql = format!(
             "SELECT COUNT(*) AS n FROM {table} WHERE lower({column}) LIKE '%ada@example.com%' \

@@ -218,18 +218,24 @@ async fn the_migration_counts_the_sessions_stored_before_it(backend: TestBackend
     app.post("/v1/hooks/ingest/batch", &key, &batch).await.expect(207);
     let empty = app.post("/v1/sessions", &org.key, &json!({})).await.expect(201);
     let empty = empty["session"]["id"].as_str().unwrap().to_owned();
-    let (down, up) = match backend {
-        TestBackend::Sqlite => (
+    // Back to the layout that migration ran on (the compact events came after it), and forward again.
+    let steps = match backend {
+        TestBackend::Sqlite => [
+            include_str!("../../migrations/sqlite/2026-12-02-000000_compact_events/down.sql"),
             include_str!("../../migrations/sqlite/2026-12-01-040000_count_activity/down.sql"),
             include_str!("../../migrations/sqlite/2026-12-01-040000_count_activity/up.sql"),
-        ),
-        TestBackend::Postgres => (
+            include_str!("../../migrations/sqlite/2026-12-02-000000_compact_events/up.sql"),
+        ],
+        TestBackend::Postgres => [
+            include_str!("../../migrations/postgres/2026-12-02-000000_compact_events/down.sql"),
             include_str!("../../migrations/postgres/2026-12-01-040000_count_activity/down.sql"),
             include_str!("../../migrations/postgres/2026-12-01-040000_count_activity/up.sql"),
-        ),
+            include_str!("../../migrations/postgres/2026-12-02-000000_compact_events/up.sql"),
+        ],
     };
-    app.execute_sql(down);
-    app.execute_sql(up);
+    for step in steps {
+        app.migrate_sql(step);
+    }
     let late = envelope("old", "tool_result", "2026-04-01T10:30:00Z", json!({"tool_name": "Read"}));
     app.post("/v1/hooks/ingest", &key, &late).await.expect(201);
     app.patch("/v1/sessions/old", &org.key, &json!({"endedAt": "2026-04-01T11:00:00Z"}))

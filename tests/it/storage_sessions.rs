@@ -166,12 +166,11 @@ async fn delete_takes_everything_of_the_session_and_only_that(backend: TestBacke
             let mut session = record(&org, id, at(0));
             session.candidate_key_id = Some("key-1".into());
             sessions::insert(c, &session)?;
+            let (e1, e2) = (event_id(backend, id, 1), event_id(backend, id, 2));
             c.batch_execute(&format!(
-                "INSERT INTO timeline_events (id, session_id, kind, ts, source, actor, provenance, data, created_at)
-                 VALUES ('{id}-e1', '{id}', 'prompt', '2026-01-01 00:00:00', '{{}}', '{{}}', '{{}}', '{{}}', '2026-01-01 00:00:00'),
-                        ('{id}-e2', '{id}', 'command', '2026-01-01 00:00:01', '{{}}', '{{}}', '{{}}', '{{}}', '2026-01-01 00:00:01');
-                 INSERT INTO raw_events (event_seq, envelope, received_at)
-                   SELECT seq, '{{}}', created_at FROM timeline_events WHERE session_id = '{id}';
+                "INSERT INTO timeline_events (id, session_id, kind, ts, source, actor, provenance, envelope, created_at)
+                 VALUES ({e1}, '{id}', 'prompt', 0, '{{}}', '{{}}', '{{}}', '{{\"data\":{{}}}}', 0),
+                        ({e2}, '{id}', 'command', 1000000, '{{}}', '{{}}', '{{}}', '{{\"data\":{{}}}}', 1000000);
                  INSERT INTO artifacts (id, session_id, kind, data, derivation_v, created_at)
                  VALUES ('{id}-a', '{id}', 'analytics_v1', '{{}}', 1, '2026-01-01 00:00:00');
                  INSERT INTO scores (id, session_id, dimension, score, created_at, updated_at)
@@ -194,9 +193,9 @@ async fn delete_takes_everything_of_the_session_and_only_that(backend: TestBacke
     assert_eq!(count("SELECT COUNT(*) AS n FROM sessions WHERE id = 'doomed'"), 0);
     assert_eq!(count("SELECT COUNT(*) AS n FROM timeline_events WHERE session_id = 'doomed'"), 0);
     assert_eq!(
-        count("SELECT COUNT(*) AS n FROM raw_events"),
+        count("SELECT COUNT(*) AS n FROM timeline_events"),
         2,
-        "only the kept session's raw events remain"
+        "only the kept session's events remain"
     );
     assert_eq!(count("SELECT COUNT(*) AS n FROM artifacts WHERE session_id = 'doomed'"), 0);
     assert_eq!(count("SELECT COUNT(*) AS n FROM scores WHERE session_id = 'doomed'"), 0);
@@ -214,6 +213,15 @@ async fn delete_takes_everything_of_the_session_and_only_that(backend: TestBacke
 async fn migrations_are_idempotent(backend: TestBackend) {
     let app = TestApp::new(backend);
     assert_eq!(migrations::run_pending(&app.db.database).unwrap(), Vec::<String>::new());
+}
+
+/// The SQL literal of the `n`th event id of session `session` (16 bytes: the session's first byte, then `n`).
+fn event_id(backend: TestBackend, session: &str, n: u8) -> String {
+    let hex = format!("{:02x}{:030x}", session.as_bytes()[0], n);
+    match backend {
+        TestBackend::Sqlite => format!("X'{hex}'"),
+        TestBackend::Postgres => format!("'\\x{hex}'::bytea"),
+    }
 }
 
 /// Assessment `as-1` with candidate key `key-1`, written directly: their repositories come with later features.

@@ -1,5 +1,5 @@
-//! The write path's ceiling: the rows the server writes for an ingested event (its `timeline_events` row, its
-//! raw envelope, its session's counters), inserted with plain SQL, 500 events a transaction, through the
+//! The write path's ceiling: the rows the server writes for an ingested event (its `timeline_events` row with
+//! the envelope, its session's counters), inserted with plain SQL, 500 events a transaction, through the
 //! database's own command-line client (`sqlite3` or `psql`). No HTTP, no validation, none of the server's
 //! crates: what the physical design costs by itself, to compare ingest with. The same inserter prefills a
 //! database with millions of events, fast, before a server is started on it.
@@ -109,8 +109,12 @@ impl Insert<'_> {
     }
 }
 
-/// When the generated rows say they were written.
+/// When the generated rows say they were written: sessions keep text timestamps, events microseconds.
 const NOW: &str = "2026-04-01 12:00:00.000000";
+const NOW_MICROS: i64 = (DAY_MICROS_2026_04_01 / 1_000_000 + 12 * 3600) * 1_000_000;
+
+/// 2026-04-01T00:00:00Z, in microseconds since the Unix epoch.
+const DAY_MICROS_2026_04_01: i64 = 1_775_001_600_000_000;
 
 /// Writes the SQL of the transactions.
 struct Generator<'a> {
@@ -128,21 +132,21 @@ impl<'a> Generator<'a> {
         Generator { insert, rng, next_seq, sent: 0, envelope: String::new(), data: String::new() }
     }
 
-    /// One transaction of `count` events: the events, their envelopes, then each session's counters once (the
-    /// server rewrites more aggregate columns, but in the same one row update).
+    /// One transaction of `count` events: the events with their envelopes, then each session's counters once
+    /// (the server rewrites more aggregate columns, but in the same one row update). `data` is NULL, as the
+    /// server stores it when the envelope's own is already normal.
     fn transaction(&mut self, sql: &mut String, count: u64) {
         let overriding = match self.insert.backend {
             Backend::Postgres => " OVERRIDING SYSTEM VALUE",
             Backend::Sqlite => "",
         };
         let one_session = self.sent / EVENTS_PER_TRANSACTION % u64::from(self.insert.sessions);
-        let mut raw = String::with_capacity(count as usize * 600);
         let mut touched: Vec<(u64, u64, String)> = Vec::new();
         sql.push_str("BEGIN;\n");
         _ = write!(
             sql,
             "INSERT INTO timeline_events (seq, id, session_id, kind, ts, source, actor, provenance, data, \
-             created_at, marks){overriding} VALUES "
+             envelope, created_at, marks){overriding} VALUES "
         );
         for n in 0..count {
             let session = match self.insert.spread {
@@ -160,20 +164,16 @@ impl<'a> Generator<'a> {
             self.envelope.push_str(&self.data);
             self.envelope.push('}');
             let ts = timestamp(ms);
+            let ts_micros = DAY_MICROS_2026_04_01 + i64::from(ms) * 1000;
             let seq = self.next_seq;
+            let id_bytes = blob_literal(self.insert.backend, &id);
             _ = write!(
                 sql,
-                "{}({seq}, '{id}', '{session_id}', '{kind}', '{ts}', \
+                "{}({seq}, {id_bytes}, '{session_id}', '{kind}', {ts_micros}, \
                  '{{\"channel\":\"hook\",\"integration\":\"claude-code\"}}', '{{\"type\":\"ai\"}}', \
-                 '{{\"attribution\":\"likely_ai\"}}', '{}', '{NOW}', {marks})",
+                 '{{\"attribution\":\"likely_ai\"}}', NULL, '{}', {NOW_MICROS}, {marks})",
                 if n == 0 { "" } else { ", " },
-                self.data.replace('\'', "''"),
-            );
-            _ = write!(
-                raw,
-                "{}({seq}, '{}', '{NOW}')",
-                if n == 0 { "" } else { ", " },
-                self.envelope.replace('\'', "''")
+                self.envelope.replace('\'', "''"),
             );
             match touched.iter_mut().find(|(number, _, _)| *number == session) {
                 Some((_, events, last)) => {
@@ -185,8 +185,6 @@ impl<'a> Generator<'a> {
             self.next_seq += 1;
             self.sent += 1;
         }
-        sql.push_str(";\nINSERT INTO raw_events (event_seq, envelope, received_at) VALUES ");
-        sql.push_str(&raw);
         sql.push_str(";\n");
         for (session, events, last) in touched {
             _ = writeln!(
@@ -224,7 +222,16 @@ impl<'a> Generator<'a> {
     }
 }
 
-/// `2026-04-01 HH:MM:SS.mmm000`, as the server stores timestamps.
+/// An event id's 16 bytes as a literal of `backend`'s binary type.
+fn blob_literal(backend: Backend, id: &str) -> String {
+    let hex: String = id.chars().filter(|c| *c != '-').collect();
+    match backend {
+        Backend::Sqlite => format!("X'{hex}'"),
+        Backend::Postgres => format!("'\\x{hex}'::bytea"),
+    }
+}
+
+/// `2026-04-01 HH:MM:SS.mmm000`, as the server stores sessions' timestamps.
 fn timestamp(ms_of_day: u32) -> String {
     let (hours, minutes) = (ms_of_day / 3_600_000, ms_of_day / 60_000 % 60);
     let (seconds, millis) = (ms_of_day / 1000 % 60, ms_of_day % 1000);

@@ -10,7 +10,7 @@ use traceline_domain::EventKind;
 
 use crate::connection::AnyConnection;
 use crate::error::StorageError;
-use crate::rows::{from_stored_time, object_from_text, to_stored_time};
+use crate::rows::{event_data, from_stored_time, object_from_text, to_stored_time};
 use crate::schema::{artifacts, timeline_events};
 use crate::session_state;
 
@@ -62,11 +62,11 @@ pub fn derive(
     let counts = state.activity()?;
     let last_test = match state.aggregates.last_test_seq() {
         Some(seq) => {
-            let (kind, data): (String, String) = timeline_events::table
+            let (kind, data, envelope): (String, Option<String>, String) = timeline_events::table
                 .find(seq)
-                .select((timeline_events::kind, timeline_events::data))
+                .select((timeline_events::kind, timeline_events::data, timeline_events::envelope))
                 .first(connection)?;
-            Some((EventKind::from_stored(kind), object_from_text("timeline_events.data", &data)?))
+            Some((EventKind::from_stored(kind), event_data(data.as_deref(), &envelope)?))
         }
         None => None,
     };

@@ -8,14 +8,14 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use traceline_domain::signing::{ChainCounts, ChainTip};
 
 use crate::backend::per_backend;
 use crate::connection::AnyConnection;
 use crate::error::StorageError;
-use crate::rows::to_stored_time;
+use crate::rows::to_stored_micros;
 use crate::schema::{event_chain, sessions};
 
 /// A session's chain columns, read with its ingest state and written back with its aggregates.
@@ -73,7 +73,7 @@ pub(crate) struct ChainEvent<'a> {
 struct ChainRow<'a> {
     event_seq: i64,
     session_id: &'a str,
-    ts: NaiveDateTime,
+    ts: i64,
     sig: Option<&'a str>,
     prev_sig: Option<&'a str>,
     verified: bool,
@@ -93,7 +93,7 @@ pub(crate) fn append(
         .map(|event| ChainRow {
             event_seq: event.seq,
             session_id,
-            ts: to_stored_time(event.ts),
+            ts: to_stored_micros(event.ts),
             sig: event.sig,
             prev_sig: event.prev_sig,
             verified: event.verified,

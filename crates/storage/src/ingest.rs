@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde_json::Value;
 use traceline_domain::event::{Envelope, EventKind};
@@ -28,8 +28,11 @@ use crate::chain::{self, ChainColumns, ChainEvent};
 use crate::connection::AnyConnection;
 use crate::error::StorageError;
 use crate::fresh_plan::planned_with_values;
-use crate::rows::{object_from_text, object_to_text, to_stored_time};
-use crate::schema::{raw_events, sessions, timeline_events};
+use crate::rows::{
+    from_stored_event_id, object_from_text, object_to_text, to_stored_event_id, to_stored_micros,
+    to_stored_time,
+};
+use crate::schema::{sessions, timeline_events};
 use crate::scope::SessionScope;
 use crate::session_state::{lock_session, lock_sessions, SessionState};
 use crate::sessions::NewSessionRecord;
@@ -48,6 +51,7 @@ pub struct IngestCredential {
 
 /// An event as received: validated, plus the exact JSON the client sent, with its stored columns rendered (and
 /// its signature verified) by the request's own thread, so the single writer does as little as possible.
+/// The JSON sent is stored once: `data` is stored beside it only when normalisation changed it.
 #[derive(Debug, Clone)]
 pub struct IncomingEvent {
     envelope: Envelope,
@@ -55,7 +59,8 @@ pub struct IncomingEvent {
     source: String,
     actor: String,
     provenance: String,
-    data: String,
+    /// The normalised `data`, when it differs from the `data` the client sent (`None`: read it from `raw`).
+    data: Option<String>,
     /// The sets the event belongs to (`traceline_domain::metrics::EventSet`), stored for the timeline's filters.
     marks: i64,
     signature: EventSignature,
@@ -64,18 +69,19 @@ pub struct IncomingEvent {
 }
 
 impl IncomingEvent {
-    /// An event to store: its validated envelope, the JSON the client sent (kept verbatim), and the signature
-    /// fields read from that JSON.
-    pub fn new(envelope: Envelope, raw: String, signature: EventSignature) -> Self {
+    /// An event to store: its validated envelope, the JSON the client sent as text (kept verbatim) and as
+    /// parsed, from which the signature fields are read.
+    pub fn new(envelope: Envelope, raw: String, sent: &Value) -> Self {
+        let normalised = sent.get("data").and_then(Value::as_object) != Some(&envelope.data);
         IncomingEvent {
             source: object_to_text(&envelope.source.to_json()),
             actor: object_to_text(&envelope.actor.to_json()),
             provenance: object_to_text(&envelope.provenance.to_json()),
-            data: object_to_text(&envelope.data),
+            data: normalised.then(|| object_to_text(&envelope.data)),
             marks: EventFacts::of(&envelope).marks().bits(),
+            signature: EventSignature::to_verify(sent),
             envelope,
             raw,
-            signature,
             verdict: None,
         }
     }
@@ -85,25 +91,25 @@ impl IncomingEvent {
         &self.envelope
     }
 
-    /// The event's `timeline_events` row, stored at `created_at`.
-    pub(crate) fn row(&self, created_at: NaiveDateTime) -> NewEventRow<'_> {
-        NewEventRow {
-            id: self.envelope.id.as_str(),
+    /// The event's `timeline_events` row, stored at `created_at`. Envelopes are validated, so their ids are
+    /// UUIDs; one that is not is refused rather than stored under another id.
+    pub(crate) fn row(&self, created_at: DateTime<Utc>) -> Result<NewEventRow<'_>, StorageError> {
+        let id = to_stored_event_id(self.envelope.id.as_str()).ok_or_else(|| {
+            StorageError::Corrupt(format!("event id {:?} is no UUID", self.envelope.id.as_str()))
+        })?;
+        Ok(NewEventRow {
+            id,
             session_id: self.envelope.session_id.as_str(),
             kind: self.envelope.kind.as_str(),
-            ts: to_stored_time(self.envelope.ts),
+            ts: to_stored_micros(self.envelope.ts),
             source: &self.source,
             actor: &self.actor,
             provenance: &self.provenance,
-            data: &self.data,
-            created_at,
+            data: self.data.as_deref(),
+            envelope: &self.raw,
+            created_at: to_stored_micros(created_at),
             marks: Some(self.marks),
-        }
-    }
-
-    /// The JSON the client sent, kept verbatim in `raw_events`.
-    pub(crate) fn raw(&self) -> &str {
-        &self.raw
+        })
     }
 
     /// The signature fields as sent.
@@ -246,8 +252,8 @@ pub fn ingest(
         }
         writable.push((session, fresh));
     }
-    // Every session's events in one insert, and their envelopes in another: a batch over many sessions costs
-    // two statements here, not two per session.
+    // Every session's events in one insert: a batch over many sessions costs one statement here, not one per
+    // session.
     let fresh: Vec<usize> = writable.iter().flat_map(|(_, fresh)| fresh.iter().copied()).collect();
     if fresh.is_empty() {
         return Ok(outcomes);
@@ -287,11 +293,6 @@ pub fn ingest(
             appended_by_session.push((session, appended));
         }
     }
-    let all: Vec<(&IncomingEvent, i64)> =
-        appended_by_session.iter().flat_map(|(_, appended)| appended.iter().copied()).collect();
-    if !all.is_empty() {
-        insert_raw(connection, &all, received_at)?;
-    }
     for (session, appended) in appended_by_session {
         let chain = record_chain(connection, &session, &appended)?;
         update_session(connection, session, &appended, chain, received_at)?;
@@ -309,19 +310,21 @@ pub(crate) fn stored_ids(
     connection: &mut AnyConnection,
     ids: &[&str],
 ) -> Result<HashMap<String, String>, StorageError> {
-    let found: Vec<(String, String)> = match ids {
+    let keys: Vec<[u8; 16]> = ids.iter().filter_map(|id| to_stored_event_id(id)).collect();
+    let found: Vec<(Vec<u8>, String)> = match keys.as_slice() {
+        [] => Vec::new(),
         // The common single-event request uses a statement SQLite and PostgreSQL can keep prepared.
-        [id] => timeline_events::table
-            .filter(timeline_events::id.eq(*id))
+        [key] => timeline_events::table
+            .filter(timeline_events::id.eq(key.as_slice()))
             .select((timeline_events::id, timeline_events::session_id))
             .load(connection)?,
         _ => timeline_events::table
-            .filter(timeline_events::id.eq_any(ids))
+            .filter(timeline_events::id.eq_any(keys.iter().map(<[u8; 16]>::as_slice)))
             .filter(planned_with_values())
             .select((timeline_events::id, timeline_events::session_id))
             .load(connection)?,
     };
-    Ok(found.into_iter().collect())
+    found.into_iter().map(|(id, session)| Ok((from_stored_event_id(&id)?, session))).collect()
 }
 
 pub(crate) fn create_session(
@@ -359,15 +362,16 @@ pub(crate) fn create_session(
 #[diesel(table_name = timeline_events)]
 #[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
 pub(crate) struct NewEventRow<'a> {
-    id: &'a str,
+    id: [u8; 16],
     session_id: &'a str,
     kind: &'a str,
-    ts: NaiveDateTime,
+    ts: i64,
     source: &'a str,
     actor: &'a str,
     provenance: &'a str,
-    data: &'a str,
-    created_at: NaiveDateTime,
+    data: Option<&'a str>,
+    envelope: &'a str,
+    created_at: i64,
     marks: Option<i64>,
 }
 
@@ -378,9 +382,9 @@ fn insert_events<'a>(
     events: impl Iterator<Item = &'a IncomingEvent>,
     received_at: DateTime<Utc>,
 ) -> Result<HashMap<String, i64>, StorageError> {
-    let created_at = to_stored_time(received_at);
-    let rows: Vec<NewEventRow<'_>> = events.map(|event| event.row(created_at)).collect();
-    let stored: Vec<(String, i64)> = match rows.as_slice() {
+    let rows: Vec<NewEventRow<'_>> =
+        events.map(|event| event.row(received_at)).collect::<Result<_, _>>()?;
+    let stored: Vec<(Vec<u8>, i64)> = match rows.as_slice() {
         [row] => per_backend!(connection, |inner| diesel::insert_into(timeline_events::table)
             .values(row)
             .on_conflict(timeline_events::id)
@@ -394,30 +398,7 @@ fn insert_events<'a>(
             .returning((timeline_events::id, timeline_events::seq))
             .get_results(inner)?),
     };
-    Ok(stored.into_iter().collect())
-}
-
-/// Keeps each stored event's envelope as the client sent it.
-fn insert_raw(
-    connection: &mut AnyConnection,
-    appended: &[(&IncomingEvent, i64)],
-    received_at: DateTime<Utc>,
-) -> Result<(), StorageError> {
-    let received_at = to_stored_time(received_at);
-    let rows: Vec<_> = appended
-        .iter()
-        .map(|(event, seq)| {
-            (
-                raw_events::event_seq.eq(*seq),
-                raw_events::envelope.eq(event.raw.as_str()),
-                raw_events::received_at.eq(received_at),
-            )
-        })
-        .collect();
-    per_backend!(connection, |inner| diesel::insert_into(raw_events::table)
-        .values(&rows)
-        .execute(inner)?);
-    Ok(())
+    stored.into_iter().map(|(id, seq)| Ok((from_stored_event_id(&id)?, seq))).collect()
 }
 
 /// The session's chain columns once `appended` is recorded: chain rows and links for a session with a signing

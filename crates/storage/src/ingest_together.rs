@@ -21,8 +21,8 @@ use crate::ingest::{
     self, create_session, is_owned_by, record_chain, stored_ids, update_session, IncomingEvent,
     IngestCredential, IngestOutcome,
 };
-use crate::rows::to_stored_time;
-use crate::schema::{raw_events, sessions, timeline_events};
+use crate::rows::from_stored_event_id;
+use crate::schema::{sessions, timeline_events};
 use crate::session_state::SessionState;
 
 /// One call of an ingest route.
@@ -170,7 +170,6 @@ pub fn ingest_together(
     let rows: Vec<(&IncomingEvent, DateTime<Utc>)> =
         rows.map(|at| (event(at), requests[at.request].received_at)).collect();
     let inserted = insert_events(connection, &rows)?;
-    let mut raw = Vec::with_capacity(inserted.len());
     let mut updates = Vec::with_capacity(appending.len());
     for (session, fresh) in appending {
         let mut appended = Vec::with_capacity(fresh.len());
@@ -186,13 +185,10 @@ pub fn ingest_together(
                 outcomes[at.event] = IngestOutcome::Created;
             }
             appended.push((incoming, seq));
-            raw.push((seq, incoming.raw(), received_at));
             now = now.max(Some(received_at));
         }
         updates.push((session, appended, now.unwrap_or_else(Utc::now)));
     }
-    // The envelopes go in before the sessions are updated: ending a session derives its artifacts, as alone.
-    insert_raw(connection, &raw)?;
     for (session, appended, now) in updates {
         let chain = record_chain(connection, &session, &appended)?;
         update_session(connection, session, &appended, chain, now)?;
@@ -227,38 +223,16 @@ fn insert_events(
     if events.is_empty() {
         return Ok(HashMap::new());
     }
-    let rows: Vec<_> =
-        events.iter().map(|(event, received_at)| event.row(to_stored_time(*received_at))).collect();
-    let stored: Vec<(String, i64)> =
+    let rows: Vec<_> = events
+        .iter()
+        .map(|(event, received_at)| event.row(*received_at))
+        .collect::<Result<_, _>>()?;
+    let stored: Vec<(Vec<u8>, i64)> =
         per_backend!(connection, |inner| diesel::insert_into(timeline_events::table)
             .values(&rows)
             .on_conflict(timeline_events::id)
             .do_nothing()
             .returning((timeline_events::id, timeline_events::seq))
             .get_results(inner)?);
-    Ok(stored.into_iter().collect())
-}
-
-/// Keeps each stored event's envelope as the client sent it, in one statement.
-fn insert_raw(
-    connection: &mut AnyConnection,
-    envelopes: &[(i64, &str, DateTime<Utc>)],
-) -> Result<(), StorageError> {
-    if envelopes.is_empty() {
-        return Ok(());
-    }
-    let rows: Vec<_> = envelopes
-        .iter()
-        .map(|(seq, envelope, received_at)| {
-            (
-                raw_events::event_seq.eq(*seq),
-                raw_events::envelope.eq(*envelope),
-                raw_events::received_at.eq(to_stored_time(*received_at)),
-            )
-        })
-        .collect();
-    per_backend!(connection, |inner| diesel::insert_into(raw_events::table)
-        .values(&rows)
-        .execute(inner)?);
-    Ok(())
+    stored.into_iter().map(|(id, seq)| Ok((from_stored_event_id(&id)?, seq))).collect()
 }

@@ -14,7 +14,7 @@ use traceline_domain::EventKind;
 
 use crate::connection::AnyConnection;
 use crate::error::StorageError;
-use crate::rows::object_from_text;
+use crate::rows::{event_data, object_from_text};
 use crate::schema::timeline_events;
 
 /// Events marked per transaction.
@@ -34,7 +34,7 @@ pub(crate) fn backfill(connection: &mut AnyConnection) -> Result<u64, StorageErr
 
 /// Marks up to [`CHUNK`] unmarked events; returns how many.
 fn mark_chunk(connection: &mut AnyConnection) -> Result<u64, StorageError> {
-    let rows: Vec<(i64, String, String, String, String)> = timeline_events::table
+    let rows: Vec<(i64, String, String, String, Option<String>, String)> = timeline_events::table
         .filter(timeline_events::marks.is_null())
         .order(timeline_events::seq.asc())
         .limit(CHUNK)
@@ -44,15 +44,16 @@ fn mark_chunk(connection: &mut AnyConnection) -> Result<u64, StorageError> {
             timeline_events::actor,
             timeline_events::provenance,
             timeline_events::data,
+            timeline_events::envelope,
         ))
         .load(connection)?;
     // One UPDATE per distinct value: a chunk holds a handful of them.
     let mut by_marks: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
-    for (seq, kind, actor, provenance, data) in &rows {
+    for (seq, kind, actor, provenance, data, envelope) in &rows {
         let kind = EventKind::from_stored(kind.clone());
         let actor = object_from_text("timeline_events.actor", actor)?;
         let provenance = object_from_text("timeline_events.provenance", provenance)?;
-        let data = object_from_text("timeline_events.data", data)?;
+        let data = event_data(data.as_deref(), envelope)?;
         let marks = EventFacts::from_parts(&kind, &data, &actor, &provenance).marks();
         by_marks.entry(marks.bits()).or_default().push(*seq);
     }

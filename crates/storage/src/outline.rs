@@ -2,14 +2,14 @@
 //! to — without their data, so the whole of a long session is read in one cheap pass (the compare page and the
 //! printable report draw it by time since the start).
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use traceline_domain::metrics::EventMarks;
 use traceline_domain::EventKind;
 
 use crate::connection::AnyConnection;
 use crate::error::StorageError;
-use crate::rows::from_stored_time;
+use crate::rows::{from_stored_event_id, from_stored_micros};
 use crate::schema::timeline_events;
 
 /// One event of an outline.
@@ -30,7 +30,7 @@ pub fn outline(
     connection: &mut AnyConnection,
     session_id: &str,
 ) -> Result<Vec<OutlineEvent>, StorageError> {
-    let rows: Vec<(String, String, NaiveDateTime, Option<i64>)> = timeline_events::table
+    let rows: Vec<(Vec<u8>, String, i64, Option<i64>)> = timeline_events::table
         .filter(timeline_events::session_id.eq(session_id))
         .order((timeline_events::ts.asc(), timeline_events::seq.asc()))
         .select((
@@ -40,14 +40,15 @@ pub fn outline(
             timeline_events::marks,
         ))
         .load(connection)?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, kind, ts, marks)| OutlineEvent {
-            id,
-            kind: EventKind::from_stored(kind),
-            ts: from_stored_time(ts),
-            // Every event is marked before the server answers (`crate::marks`); unmarked would mean no set.
-            marks: EventMarks::from_bits(marks.unwrap_or_default()),
+    rows.into_iter()
+        .map(|(id, kind, ts, marks)| {
+            Ok(OutlineEvent {
+                id: from_stored_event_id(&id)?,
+                kind: EventKind::from_stored(kind),
+                ts: from_stored_micros("timeline_events.ts", ts)?,
+                // Every event is marked before the server answers (`crate::marks`); unmarked would mean no set.
+                marks: EventMarks::from_bits(marks.unwrap_or_default()),
+            })
         })
-        .collect())
+        .collect()
 }

@@ -108,24 +108,17 @@ diesel::table! {
 diesel::table! {
     timeline_events (seq) {
         seq -> BigInt,
-        id -> Text,
+        id -> Binary,
         session_id -> Text,
         kind -> Text,
-        ts -> Timestamp,
+        ts -> BigInt,
         source -> Text,
         actor -> Text,
         provenance -> Text,
-        data -> Text,
-        created_at -> Timestamp,
-        marks -> Nullable<BigInt>,
-    }
-}
-
-diesel::table! {
-    raw_events (event_seq) {
-        event_seq -> BigInt,
+        data -> Nullable<Text>,
         envelope -> Text,
-        received_at -> Timestamp,
+        created_at -> BigInt,
+        marks -> Nullable<BigInt>,
     }
 }
 
@@ -192,7 +185,7 @@ diesel::table! {
     event_chain (event_seq) {
         event_seq -> BigInt,
         session_id -> Text,
-        ts -> Timestamp,
+        ts -> BigInt,
         sig -> Nullable<Text>,
         prev_sig -> Nullable<Text>,
         verified -> Bool,
@@ -245,7 +238,6 @@ diesel::joinable!(candidate_keys -> assessments (assessment_id));
 diesel::joinable!(session_tokens -> candidate_keys (candidate_key_id));
 diesel::joinable!(sessions -> orgs (org_id));
 diesel::joinable!(timeline_events -> sessions (session_id));
-diesel::joinable!(raw_events -> timeline_events (event_seq));
 diesel::joinable!(artifacts -> sessions (session_id));
 diesel::joinable!(scores -> sessions (session_id));
 diesel::joinable!(event_chain -> timeline_events (event_seq));
@@ -270,7 +262,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     session_tokens,
     sessions,
     timeline_events,
-    raw_events,
     artifacts,
     scores,
     event_chain,

@@ -13,9 +13,7 @@ use crate::chain::ChainColumns;
 use crate::connection::AnyConnection;
 use crate::error::StorageError;
 use crate::rows::{from_stored_time, object_from_text, object_to_text, to_stored_time};
-use crate::schema::{
-    artifacts, candidate_keys, event_chain, raw_events, scores, sessions, timeline_events,
-};
+use crate::schema::{artifacts, candidate_keys, event_chain, scores, sessions, timeline_events};
 use crate::scope::SessionScope;
 use crate::session_state::lock_session;
 
@@ -345,7 +343,7 @@ pub fn merge_metadata(
     Ok(session)
 }
 
-/// Hard-deletes a session with its timeline, raw events, artifacts and scores, and unlinks its candidate key.
+/// Hard-deletes a session with its timeline (envelopes and chain rows too), artifacts and scores, and unlinks its candidate key.
 /// Run it inside one transaction ([`Database::write`](crate::Database::write)) so it happens whole or not at all.
 pub fn delete(
     connection: &mut AnyConnection,
@@ -354,11 +352,6 @@ pub fn delete(
 ) -> Result<(), StorageError> {
     get(connection, scope, id)?;
     let id = id.as_str();
-    let event_seqs = timeline_events::table
-        .filter(timeline_events::session_id.eq(id))
-        .select(timeline_events::seq);
-    diesel::delete(raw_events::table.filter(raw_events::event_seq.eq_any(event_seqs)))
-        .execute(connection)?;
     diesel::delete(event_chain::table.filter(event_chain::session_id.eq(id)))
         .execute(connection)?;
     diesel::delete(timeline_events::table.filter(timeline_events::session_id.eq(id)))

@@ -5,15 +5,15 @@
 //! it breaks. The order is read as bare sequence numbers and the events fetched by them in chunks, so a caller
 //! can stream a long log in flat memory.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use traceline_domain::signing::{BreakReason, ChainStatus, ChainSummary};
 use traceline_domain::EventKind;
 
 use crate::connection::AnyConnection;
 use crate::error::StorageError;
-use crate::rows::from_stored_time;
-use crate::schema::{event_chain, raw_events, timeline_events};
+use crate::rows::{from_stored_event_id, from_stored_micros, to_stored_event_id};
+use crate::schema::{event_chain, timeline_events};
 use crate::session_state;
 use crate::timeline::{events_after, in_index_order, PageError};
 
@@ -63,13 +63,13 @@ fn break_point(
         .first::<i64>(connection)
         .optional()?;
     if let Some(seq) = on_chain_unverified {
-        let (id, sig): (String, Option<String>) = event_chain::table
+        let (id, sig): (Vec<u8>, Option<String>) = event_chain::table
             .inner_join(timeline_events::table)
             .filter(event_chain::event_seq.eq(seq))
             .select((timeline_events::id, event_chain::sig))
             .first(connection)?;
         let reason = if sig.is_some() { BreakReason::BadSignature } else { BreakReason::Unsigned };
-        return Ok(Some((id, reason)));
+        return Ok(Some((from_stored_event_id(&id)?, reason)));
     }
     let first_off_chain = event_chain::table
         .inner_join(timeline_events::table)
@@ -82,7 +82,7 @@ fn break_point(
             event_chain::verified,
             event_chain::prev_sig,
         ))
-        .first::<(String, Option<String>, bool, Option<String>)>(connection)
+        .first::<(Vec<u8>, Option<String>, bool, Option<String>)>(connection)
         .optional()?;
     let Some((id, sig, verified, prev_sig)) = first_off_chain else {
         return Ok(None);
@@ -96,7 +96,8 @@ fn break_point(
         .get_result(connection)?,
         _ => false,
     };
-    Ok(Some((id, BreakReason::of(sig.as_deref(), verified, prev_sig.as_deref(), previous_exists))))
+    let reason = BreakReason::of(sig.as_deref(), verified, prev_sig.as_deref(), previous_exists);
+    Ok(Some((from_stored_event_id(&id)?, reason)))
 }
 
 /// The sequence numbers of up to `limit` events of the session after the event `after` (from the start when
@@ -127,16 +128,19 @@ fn chain_order(
 ) -> Result<Vec<i64>, PageError> {
     let cursor = match after {
         None => None,
-        Some(after) => Some(
-            event_chain::table
-                .inner_join(timeline_events::table)
-                .filter(timeline_events::session_id.eq(session_id))
-                .filter(timeline_events::id.eq(after))
-                .select((event_chain::chain_pos, event_chain::ts, event_chain::event_seq))
-                .first::<(Option<i64>, NaiveDateTime, i64)>(connection)
-                .optional()?
-                .ok_or(PageError::UnknownCursor)?,
-        ),
+        Some(after) => {
+            let after = to_stored_event_id(after).ok_or(PageError::UnknownCursor)?;
+            Some(
+                event_chain::table
+                    .inner_join(timeline_events::table)
+                    .filter(timeline_events::session_id.eq(session_id))
+                    .filter(timeline_events::id.eq(after.as_slice()))
+                    .select((event_chain::chain_pos, event_chain::ts, event_chain::event_seq))
+                    .first::<(Option<i64>, i64, i64)>(connection)
+                    .optional()?
+                    .ok_or(PageError::UnknownCursor)?,
+            )
+        }
     };
     let in_session = || event_chain::table.filter(event_chain::session_id.eq(session_id));
     let mut seqs = Vec::new();
@@ -197,37 +201,46 @@ pub struct LoggedEvent {
     pub sig_verified: Option<bool>,
 }
 
+/// A signed-log event's columns as stored.
+#[derive(Queryable)]
+struct LoggedRow {
+    seq: i64,
+    id: Vec<u8>,
+    ts: i64,
+    kind: String,
+    envelope: String,
+    sig_verified: Option<bool>,
+}
+
 /// The events with sequence numbers `seqs`, in that order (any that no longer exist are left out).
 pub fn events(
     connection: &mut AnyConnection,
     seqs: &[i64],
 ) -> Result<Vec<LoggedEvent>, StorageError> {
-    let rows: Vec<(i64, String, NaiveDateTime, String, String, Option<bool>)> =
-        timeline_events::table
-            .inner_join(raw_events::table)
-            .left_join(event_chain::table)
-            .filter(timeline_events::seq.eq_any(seqs))
-            .select((
-                timeline_events::seq,
-                timeline_events::id,
-                timeline_events::ts,
-                timeline_events::kind,
-                raw_events::envelope,
-                event_chain::verified.nullable(),
-            ))
-            .load(connection)?;
-    let mut by_seq: std::collections::HashMap<i64, LoggedEvent> = rows
+    let rows: Vec<LoggedRow> = timeline_events::table
+        .left_join(event_chain::table)
+        .filter(timeline_events::seq.eq_any(seqs))
+        .select((
+            timeline_events::seq,
+            timeline_events::id,
+            timeline_events::ts,
+            timeline_events::kind,
+            timeline_events::envelope,
+            event_chain::verified.nullable(),
+        ))
+        .load(connection)?;
+    let mut by_seq = rows
         .into_iter()
-        .map(|(seq, id, ts, kind, envelope, sig_verified)| {
+        .map(|row| {
             let event = LoggedEvent {
-                id,
-                ts: from_stored_time(ts),
-                kind: EventKind::from_stored(kind),
-                envelope,
-                sig_verified,
+                id: from_stored_event_id(&row.id)?,
+                ts: from_stored_micros("timeline_events.ts", row.ts)?,
+                kind: EventKind::from_stored(row.kind),
+                envelope: row.envelope,
+                sig_verified: row.sig_verified,
             };
-            (seq, event)
+            Ok((row.seq, event))
         })
-        .collect();
+        .collect::<Result<std::collections::HashMap<i64, LoggedEvent>, StorageError>>()?;
     Ok(seqs.iter().filter_map(|seq| by_seq.remove(seq)).collect())
 }

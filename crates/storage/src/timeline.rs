@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use traceline_domain::metrics::EventSet;
@@ -11,7 +11,10 @@ use traceline_domain::{EventKind, TimelineEvent};
 
 use crate::connection::AnyConnection;
 use crate::error::StorageError;
-use crate::rows::{from_stored_time, object_from_text, to_stored_time};
+use crate::rows::{
+    event_data, from_stored_event_id, from_stored_micros, object_from_text, to_stored_event_id,
+    to_stored_micros,
+};
 use crate::schema::timeline_events;
 
 #[derive(Queryable, Selectable)]
@@ -19,15 +22,16 @@ use crate::schema::timeline_events;
 #[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
 struct EventRow {
     seq: i64,
-    id: String,
+    id: Vec<u8>,
     session_id: String,
     kind: String,
-    ts: NaiveDateTime,
+    ts: i64,
     source: String,
     actor: String,
     provenance: String,
-    data: String,
-    created_at: NaiveDateTime,
+    data: Option<String>,
+    envelope: String,
+    created_at: i64,
 }
 
 impl TryFrom<EventRow> for TimelineEvent {
@@ -38,12 +42,12 @@ impl TryFrom<EventRow> for TimelineEvent {
             source: object_from_text("timeline_events.source", &row.source)?,
             actor: object_from_text("timeline_events.actor", &row.actor)?,
             provenance: object_from_text("timeline_events.provenance", &row.provenance)?,
-            data: object_from_text("timeline_events.data", &row.data)?,
-            id: row.id,
+            data: event_data(row.data.as_deref(), &row.envelope)?,
+            id: from_stored_event_id(&row.id)?,
             session_id: row.session_id,
             kind: EventKind::from_stored(row.kind),
-            ts: from_stored_time(row.ts),
-            created_at: from_stored_time(row.created_at),
+            ts: from_stored_micros("timeline_events.ts", row.ts)?,
+            created_at: from_stored_micros("timeline_events.created_at", row.created_at)?,
         })
     }
 }
@@ -117,7 +121,7 @@ impl<'a> PageQuery<'a> {
 /// Where an event stands in its session's order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Position {
-    ts: NaiveDateTime,
+    ts: i64,
     seq: i64,
 }
 
@@ -127,11 +131,12 @@ fn position(
     session_id: &str,
     id: &str,
 ) -> Result<Position, PageError> {
+    let id = to_stored_event_id(id).ok_or(PageError::UnknownCursor)?;
     let (ts, seq) = timeline_events::table
         .filter(timeline_events::session_id.eq(session_id))
-        .filter(timeline_events::id.eq(id))
+        .filter(timeline_events::id.eq(id.as_slice()))
         .select((timeline_events::ts, timeline_events::seq))
-        .first::<(NaiveDateTime, i64)>(connection)
+        .first::<(i64, i64)>(connection)
         .optional()?
         .ok_or(PageError::UnknownCursor)?;
     Ok(Position { ts, seq })
@@ -219,14 +224,14 @@ fn selection<'a>(
 }
 
 /// An upper bound of an event's size as API JSON: its stored JSON texts and short columns, byte for byte as
-/// they are printed again, and [`EVENT_OVERHEAD_BYTES`] (the 256) for the keys, timestamps and punctuation
-/// around them. Each term is cast, since PostgreSQL's `octet_length` is a 32-bit integer.
-/// `octet_length` reads the stored length without the text (both engines), so sizing a page reads no event.
-const EVENT_BYTES: &str =
-    "CAST(octet_length(data) AS BIGINT) + CAST(octet_length(source) AS BIGINT) \
-     + CAST(octet_length(actor) AS BIGINT) + CAST(octet_length(provenance) AS BIGINT) \
-     + CAST(octet_length(id) AS BIGINT) + CAST(octet_length(session_id) AS BIGINT) \
-     + CAST(octet_length(kind) AS BIGINT) + 256";
+/// they are printed again (`data` when it is stored apart, else the envelope that holds it), 36 bytes for the id
+/// as text, and [`EVENT_OVERHEAD_BYTES`] (the 256) for the keys, timestamps and punctuation around them. Each
+/// term is cast, since PostgreSQL's `octet_length` is a 32-bit integer. `octet_length` reads the stored length
+/// without the text (both engines), so sizing a page reads no event.
+const EVENT_BYTES: &str = "CAST(coalesce(octet_length(data), octet_length(envelope)) AS BIGINT) \
+     + CAST(octet_length(source) AS BIGINT) + CAST(octet_length(actor) AS BIGINT) \
+     + CAST(octet_length(provenance) AS BIGINT) + CAST(octet_length(session_id) AS BIGINT) \
+     + CAST(octet_length(kind) AS BIGINT) + 36 + 256";
 
 /// What an event's JSON adds beyond its columns: at most 110 bytes of keys and punctuation and two timestamps
 /// of 24 characters, with room to spare.
@@ -295,7 +300,7 @@ fn events_from<'a>(
             let rows = rows
                 .filter(timeline_events::ts.ge(after.ts))
                 .filter(timeline_events::ts.gt(after.ts).or(timeline_events::seq.gt(after.seq)));
-            (rows, Some(from_stored_time(after.ts)))
+            (rows, Some(from_stored_micros("timeline_events.ts", after.ts)?))
         }
         Start::At(id) => {
             let at = position(connection, session_id, id)?;
@@ -376,8 +381,8 @@ pub fn between(
     let rows: Vec<EventRow> = in_index_order(connection, |connection| {
         timeline_events::table
             .filter(timeline_events::session_id.eq(session_id))
-            .filter(timeline_events::ts.ge(to_stored_time(from)))
-            .filter(timeline_events::ts.le(to_stored_time(until)))
+            .filter(timeline_events::ts.ge(to_stored_micros(from)))
+            .filter(timeline_events::ts.le(to_stored_micros(until)))
             .order((timeline_events::ts.asc(), timeline_events::seq.asc()))
             .select(EventRow::as_select())
             .load(connection)

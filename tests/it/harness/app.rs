@@ -248,6 +248,26 @@ impl TestApp {
         self.state.credentials.clear();
     }
 
+    /// Runs a migration's SQL as the migrator does: on SQLite, on a connection of its own with foreign keys off
+    /// (a table rebuild drops tables others reference), in one transaction.
+    pub(crate) fn migrate_sql(&self, sql: &str) {
+        use diesel::connection::SimpleConnection;
+        use diesel::Connection;
+        match &self.db.url {
+            traceline_storage::DatabaseUrl::Sqlite { path } => {
+                let mut connection =
+                    diesel::SqliteConnection::establish(path).expect("open the test database");
+                connection
+                    .batch_execute(&format!(
+                        "PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = OFF; BEGIN; {sql}; COMMIT;"
+                    ))
+                    .expect("run the migration's SQL");
+                self.state.credentials.clear();
+            }
+            traceline_storage::DatabaseUrl::Postgres { .. } => self.execute_sql(sql),
+        }
+    }
+
     /// Sends `body` as JSON, with an optional credential.
     pub(crate) async fn send_json(
         &self,

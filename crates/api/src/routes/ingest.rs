@@ -13,7 +13,6 @@ use traceline_domain::event::{
     ENVELOPE_VERSION, MAX_EVENT_KIND_LEN, MAX_SOURCE_NAME_CHARS,
 };
 use traceline_domain::ids::MAX_SESSION_ID_LEN;
-use traceline_domain::signing::EventSignature;
 use traceline_domain::time::to_storage_precision;
 use traceline_domain::ValidationErrors;
 use traceline_storage::ingest::{IncomingEvent, IngestCredential, IngestOutcome};
@@ -276,7 +275,7 @@ async fn ingest_one(
     let id = envelope.id.as_str().to_owned();
     // The body parsed as JSON, so it is UTF-8: kept byte for byte as the raw envelope.
     let raw = String::from_utf8_lossy(&body).into_owned();
-    let event = vec![IncomingEvent::new(envelope, raw, EventSignature::to_verify(&value))];
+    let event = vec![IncomingEvent::new(envelope, raw, &value)];
     let outcomes = store(&state, credential, event, now).await?;
     let mut response = match outcomes.first() {
         None => return Err(ApiError::Internal(anyhow::anyhow!("ingest returned no outcome"))),
@@ -333,8 +332,7 @@ async fn ingest_batch(
         match Envelope::parse_received(&item, now) {
             Ok(envelope) => {
                 positions.push(index);
-                let signature = EventSignature::to_verify(&item);
-                valid.push(IncomingEvent::new(envelope, item.to_string(), signature));
+                valid.push(IncomingEvent::new(envelope, item.to_string(), &item));
                 results.push(None);
             }
             Err(errors) => results.push(Some(BatchResult {

@@ -105,7 +105,7 @@ fn assert_stored_once(
 ) {
     let total = i64::try_from(BATCHES * EVENTS_PER_BATCH).unwrap();
     let counts = database.check_opens_cleanly();
-    assert_eq!((counts.rows, counts.distinct_ids, counts.raw_rows), (total, total, total));
+    assert_eq!((counts.rows, counts.distinct_ids, counts.enveloped_rows), (total, total, total));
     let client = Client::new(&server.base_url);
     let counted: u64 = sessions
         .iter()

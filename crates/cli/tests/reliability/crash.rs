@@ -80,7 +80,7 @@ fn kill_and_restart(backend: Backend, budget: Duration, min_kills: u32) -> Repor
     assert!(server.terminate().success(), "the last server did not exit cleanly");
     let stored = database.check_opens_cleanly();
     assert_eq!(stored.rows, stored.distinct_ids, "an event id stored twice");
-    assert_eq!(stored.rows, stored.raw_rows, "every timeline row has its raw envelope");
+    assert_eq!(stored.rows, stored.enveloped_rows, "every timeline row has its envelope");
     assert_eq!(stored.rows as usize, checked.stored_events, "rows outside the checked sessions");
     assert!(checked.acknowledged > 0, "no event was acknowledged: the load never ran");
     let report = Report {

@@ -36,7 +36,7 @@ pub(crate) struct StoredCounts {
     #[diesel(sql_type = BigInt)]
     pub(crate) distinct_ids: i64,
     #[diesel(sql_type = BigInt)]
-    pub(crate) raw_rows: i64,
+    pub(crate) enveloped_rows: i64,
 }
 
 #[derive(QueryableByName)]
@@ -47,7 +47,7 @@ struct IntegrityCheck {
 
 const COUNTS: &str = "SELECT (SELECT COUNT(*) FROM timeline_events) AS rows, \
     (SELECT COUNT(DISTINCT id) FROM timeline_events) AS distinct_ids, \
-    (SELECT COUNT(*) FROM raw_events) AS raw_rows";
+    (SELECT COUNT(*) FROM timeline_events WHERE length(envelope) > 0) AS enveloped_rows";
 
 impl TestDatabase {
     pub(crate) fn new(backend: Backend) -> Self {
@@ -99,8 +99,8 @@ pub(crate) fn checked_sqlite(path: &str) -> SqliteConnection {
 
 #[derive(QueryableByName)]
 struct EventId {
-    #[diesel(sql_type = Text)]
-    id: String,
+    #[diesel(sql_type = diesel::sql_types::Binary)]
+    id: Vec<u8>,
 }
 
 /// The ids of the events stored in the SQLite file at `path`, which must pass `PRAGMA integrity_check`.
@@ -108,7 +108,11 @@ pub(crate) fn sqlite_event_ids(path: &str) -> HashSet<String> {
     let rows: Vec<EventId> = diesel::sql_query("SELECT id FROM timeline_events")
         .load(&mut checked_sqlite(path))
         .expect("read the event ids");
-    rows.into_iter().map(|row| row.id).collect()
+    rows.into_iter()
+        .map(|row| {
+            uuid::Uuid::from_slice(&row.id).expect("16-byte event ids").hyphenated().to_string()
+        })
+        .collect()
 }
 
 impl Drop for TestDatabase {
