@@ -12,17 +12,15 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
-use crate::backend::per_backend;
 use crate::candidate_keys;
 use crate::connection::AnyConnection;
 use crate::error::StorageError;
 use crate::fresh_plan::planned_with_values;
 use crate::ingest::{
-    self, create_session, is_owned_by, record_chain, stored_ids, update_session, IncomingEvent,
-    IngestCredential, IngestOutcome,
+    self, create_session, insert_rows, is_owned_by, record_chain, stored_ids, update_session,
+    IncomingEvent, IngestCredential, IngestOutcome,
 };
-use crate::rows::from_stored_event_id;
-use crate::schema::{sessions, timeline_events};
+use crate::schema::sessions;
 use crate::session_state::SessionState;
 
 /// One call of an ingest route.
@@ -214,25 +212,15 @@ fn load_sessions(
     Ok(found.into_iter().map(|state| (state.id.clone(), state)).collect())
 }
 
-/// Inserts the new events, each stamped with its request's arrival, in one statement; returns each inserted
-/// event's sequence number by id.
+/// Inserts the new events, each stamped with its request's arrival; returns each inserted event's sequence
+/// number by id.
 fn insert_events(
     connection: &mut AnyConnection,
     events: &[(&IncomingEvent, DateTime<Utc>)],
 ) -> Result<HashMap<String, i64>, StorageError> {
-    if events.is_empty() {
-        return Ok(HashMap::new());
-    }
     let rows: Vec<_> = events
         .iter()
         .map(|(event, received_at)| event.row(*received_at))
         .collect::<Result<_, _>>()?;
-    let stored: Vec<(Vec<u8>, i64)> =
-        per_backend!(connection, |inner| diesel::insert_into(timeline_events::table)
-            .values(&rows)
-            .on_conflict(timeline_events::id)
-            .do_nothing()
-            .returning((timeline_events::id, timeline_events::seq))
-            .get_results(inner)?);
-    stored.into_iter().map(|(id, seq)| Ok((from_stored_event_id(&id)?, seq))).collect()
+    insert_rows(connection, &rows)
 }
