@@ -56,6 +56,8 @@ pub struct IngestCredential {
 pub struct IncomingEvent {
     envelope: Envelope,
     raw: String,
+    /// The id as stored (16 bytes), parsed here rather than in the writer; `None` for an id that is no UUID.
+    stored_id: Option<[u8; 16]>,
     source: String,
     actor: String,
     provenance: String,
@@ -80,6 +82,7 @@ impl IncomingEvent {
             data: normalised.then(|| object_to_text(&envelope.data)),
             marks: EventFacts::of(&envelope).marks().bits(),
             signature: EventSignature::to_verify(sent),
+            stored_id: to_stored_event_id(envelope.id.as_str()),
             envelope,
             raw,
             verdict: None,
@@ -94,7 +97,7 @@ impl IncomingEvent {
     /// The event's `timeline_events` row, stored at `created_at`. Envelopes are validated, so their ids are
     /// UUIDs; one that is not is refused rather than stored under another id.
     pub(crate) fn row(&self, created_at: DateTime<Utc>) -> Result<NewEventRow<'_>, StorageError> {
-        let id = to_stored_event_id(self.envelope.id.as_str()).ok_or_else(|| {
+        let id = self.stored_id.ok_or_else(|| {
             StorageError::Corrupt(format!("event id {:?} is no UUID", self.envelope.id.as_str()))
         })?;
         Ok(NewEventRow {
@@ -254,8 +257,9 @@ pub fn ingest(
     if fresh.is_empty() {
         return Ok(outcomes);
     }
-    let inserted =
-        insert_events(connection, fresh.iter().map(|&index| &events[index]), received_at)?;
+    let rows: Vec<NewEventRow<'_>> =
+        fresh.iter().map(|&index| events[index].row(received_at)).collect::<Result<_, _>>()?;
+    let inserted = insert_rows(connection, &rows)?;
     let lost: Vec<usize> = fresh
         .iter()
         .copied()
@@ -372,17 +376,6 @@ pub(crate) struct NewEventRow<'a> {
     envelope: &'a str,
     created_at: i64,
     marks: Option<i64>,
-}
-
-/// Inserts the events whose ids are not stored yet; returns the sequence number of each event inserted, by id.
-fn insert_events<'a>(
-    connection: &mut AnyConnection,
-    events: impl Iterator<Item = &'a IncomingEvent>,
-    received_at: DateTime<Utc>,
-) -> Result<HashMap<String, i64>, StorageError> {
-    let rows: Vec<NewEventRow<'_>> =
-        events.map(|event| event.row(received_at)).collect::<Result<_, _>>()?;
-    insert_rows(connection, &rows)
 }
 
 /// Rows per insert statement: 11 bound values a row keep a statement far below SQLite's 32,766.

@@ -164,10 +164,11 @@ pub fn ingest_together(
         }
     }
 
+    // Each event stamped with its own request's arrival.
     let rows = appending.iter().flat_map(|(_, fresh)| fresh.iter().copied());
-    let rows: Vec<(&IncomingEvent, DateTime<Utc>)> =
-        rows.map(|at| (event(at), requests[at.request].received_at)).collect();
-    let inserted = insert_events(connection, &rows)?;
+    let rows: Vec<_> =
+        rows.map(|at| event(at).row(requests[at.request].received_at)).collect::<Result<_, _>>()?;
+    let inserted = insert_rows(connection, &rows)?;
     let mut updates = Vec::with_capacity(appending.len());
     for (session, fresh) in appending {
         let mut appended = Vec::with_capacity(fresh.len());
@@ -210,17 +211,4 @@ fn load_sessions(
         AnyConnection::Sqlite(sqlite) => query.select(SessionState::as_select()).load(sqlite)?,
     };
     Ok(found.into_iter().map(|state| (state.id.clone(), state)).collect())
-}
-
-/// Inserts the new events, each stamped with its request's arrival; returns each inserted event's sequence
-/// number by id.
-fn insert_events(
-    connection: &mut AnyConnection,
-    events: &[(&IncomingEvent, DateTime<Utc>)],
-) -> Result<HashMap<String, i64>, StorageError> {
-    let rows: Vec<_> = events
-        .iter()
-        .map(|(event, received_at)| event.row(*received_at))
-        .collect::<Result<_, _>>()?;
-    insert_rows(connection, &rows)
 }
